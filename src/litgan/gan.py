@@ -1,0 +1,184 @@
+"""The GAN as a LightningModule: one training_step is one generator iteration.
+
+    min_G max_D V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))]
+
+Manual optimization, because the two players take turns with their own optimizers:
+`d_steps` ascent steps for D on V, then one descent step for G through a frozen D.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from torch import Tensor, nn
+
+from litgan.losses import discriminator_loss, generator_loss, value_terms
+
+NOISE_BLOCK = 1024
+
+
+@contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """Turn off `requires_grad` on `module`'s parameters for the block, then restore each flag.
+
+    G's loss is computed through D, so without this G's backward would also fill D's gradients.
+    """
+    params = list(module.parameters())
+    flags = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(params, flags, strict=True):
+            p.requires_grad_(flag)
+
+
+@contextmanager
+def evaluating(module: nn.Module) -> Iterator[None]:
+    """Put `module` in eval mode (BatchNorm uses running statistics) for the block."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield
+    finally:
+        module.train(was_training)
+
+
+def grad_norm(parameters: Iterable[nn.Parameter]) -> Tensor:
+    """Global L2 norm of the gradients the parameters hold now (0 when none has one)."""
+    norms = [torch.linalg.vector_norm(p.grad.detach()) for p in parameters if p.grad is not None]
+    return torch.linalg.vector_norm(torch.stack(norms)) if norms else torch.zeros(())
+
+
+class GAN(pl.LightningModule):
+    """Generator and discriminator trained on the value function V(D, G).
+
+    Args:
+        generator, discriminator: `_target_` configs of the networks; `data_shape` is added.
+        g_optimizer, d_optimizer: `_partial_` optimizer configs, called with each net's params.
+        loss: the generator loss, a key of `litgan.losses.GENERATOR_LOSSES`.
+        data_shape: the shape of one real sample, from the data module.
+        d_steps: discriminator updates per generator update.
+        eval_seed: seed of the fixed noise that samples and evaluations are drawn from.
+    """
+
+    def __init__(
+        self,
+        generator: dict[str, Any],
+        discriminator: dict[str, Any],
+        g_optimizer: dict[str, Any],
+        d_optimizer: dict[str, Any],
+        data_shape: Sequence[int],
+        loss: str = "non_saturating",
+        d_steps: int = 1,
+        eval_seed: int = 1234,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.save_hyperparameters()
+        self.generator = instantiate(generator, data_shape=list(data_shape), _convert_="all")
+        self.discriminator = instantiate(
+            discriminator, data_shape=list(data_shape), _convert_="all"
+        )
+        self.g_loss = generator_loss(loss)
+        self.nz: int = self.generator.nz
+        self.g_steps = 0
+
+    def sample_z(self, n: int) -> Tensor:
+        """Latent noise z ~ N(0, I), shape (n, nz)."""
+        return torch.randn(n, self.nz, device=self.device)
+
+    def fixed_noise(self, n: int) -> Tensor:
+        """The same `n` latent vectors at every call; the first k of them are `fixed_noise(k)`.
+
+        Drawn in blocks of fixed size, each from its own seed: one randn call of size n would
+        give different leading rows for different n.
+        """
+        blocks = [
+            torch.randn(NOISE_BLOCK, self.nz, generator=torch.Generator().manual_seed(seed))
+            for seed in range(self.hparams.eval_seed, self.hparams.eval_seed + -(-n // NOISE_BLOCK))
+        ]
+        return torch.cat(blocks)[:n].to(self.device)
+
+    def training_step(self, batch: Tensor, batch_idx: int) -> None:
+        opt_g, opt_d = self.optimizers()
+        # The loader serves d_steps real batches at once: each D update sees fresh data.
+        for real in batch.chunk(self.hparams.d_steps):
+            d_metrics = self.discriminator_step(real, opt_d)
+        g_metrics = self.generator_step(len(real), opt_g)
+        self.g_steps += 1
+        if self._logging_step():
+            metrics = {**d_metrics, **g_metrics}
+            self.log("train/value", metrics.pop("train/value"), prog_bar=True)
+            self.log_dict(metrics)
+
+    def _logging_step(self) -> bool:
+        """Whether loggers write this iteration (every trainer.log_every_n_steps, and the last).
+
+        Lightning drops on-step values between those iterations anyway, and each self.log call
+        costs about a millisecond: logging every iteration would slow small models down by half.
+        """
+        last = self.trainer.max_steps // (self.hparams.d_steps + 1)
+        return self.g_steps % self.trainer.log_every_n_steps == 0 or self.g_steps == last
+
+    def discriminator_step(self, real: Tensor, opt_d: torch.optim.Optimizer) -> dict[str, Tensor]:
+        """One update of D on -V(D, G): push D(x) -> 1 on real data and D(G(z)) -> 0 on fakes."""
+        with torch.no_grad():
+            fake = self.generator(self.sample_z(len(real)))
+        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+        terms = value_terms(real_logits, fake_logits)
+        d_loss = discriminator_loss(terms)
+        self.manual_backward(d_loss)
+        d_grad_norm = grad_norm(self.discriminator.parameters())
+        opt_d.step()
+        # Gradients live only inside their player's step: none is left over for the other.
+        opt_d.zero_grad(set_to_none=True)
+        return {
+            "train/value_real": terms.real.detach(),
+            "train/value_fake": terms.fake.detach(),
+            "train/value": terms.value.detach(),
+            "train/d_real": torch.sigmoid(real_logits).mean().detach(),
+            "train/d_fake": torch.sigmoid(fake_logits).mean().detach(),
+            "train/d_loss": d_loss.detach(),
+            "train/d_grad_norm": d_grad_norm,
+        }
+
+    def generator_step(self, batch_size: int, opt_g: torch.optim.Optimizer) -> dict[str, Tensor]:
+        """One update of G through a frozen D; G only moves the term E_z[log(1 - D(G(z)))]."""
+        with frozen(self.discriminator):
+            fake_logits = self.discriminator(self.generator(self.sample_z(batch_size)))
+            g_loss = self.g_loss(fake_logits)
+            self.manual_backward(g_loss)
+        g_grad_norm = grad_norm(self.generator.parameters())
+        opt_g.step()
+        opt_g.zero_grad(set_to_none=True)
+        return {"train/g_loss": g_loss.detach(), "train/g_grad_norm": g_grad_norm}
+
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        make_g = instantiate(self.hparams.g_optimizer, _convert_="all")
+        make_d = instantiate(self.hparams.d_optimizer, _convert_="all")
+        return [make_g(self.generator.parameters()), make_d(self.discriminator.parameters())]
+
+    @torch.no_grad()
+    def generate(self, z: Tensor) -> Tensor:
+        """G(z) in eval mode (BatchNorm with running statistics)."""
+        with evaluating(self.generator):
+            return self.generator(z.to(self.device))
+
+    @torch.no_grad()
+    def d_prob(self, x: Tensor) -> Tensor:
+        """D(x) in eval mode, shape (len(x),)."""
+        with evaluating(self.discriminator):
+            return torch.sigmoid(self.discriminator(x.to(self.device)))
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["g_steps"] = self.g_steps
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.g_steps = checkpoint.get("g_steps", 0)

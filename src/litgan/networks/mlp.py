@@ -1,0 +1,78 @@
+"""Fully connected G and D, for 2D points and for small images seen as flat vectors."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import pairwise
+
+import torch
+from torch import Tensor, nn
+
+from litgan.errors import ConfigError
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "elu": nn.ELU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+}
+
+
+def _activation(name: str) -> nn.Module:
+    if name not in ACTIVATIONS:
+        raise ConfigError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()
+
+
+def _mlp(sizes: Sequence[int], activation: str) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(pairwise(sizes)):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(_activation(activation))
+    return nn.Sequential(*layers)
+
+
+class MLPGenerator(nn.Module):
+    """z (B, nz) -> sample of `data_shape`.
+
+    Args:
+        tanh_output: squash to [-1, 1]. None picks it from the data: images (C, H, W) live in
+            [-1, 1], 2D points do not.
+    """
+
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        nz: int = 16,
+        hidden: Sequence[int] = (128, 128, 128),
+        activation: str = "relu",
+        tanh_output: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.nz = nz
+        self.data_shape = tuple(data_shape)
+        self.net = _mlp([nz, *hidden, math.prod(self.data_shape)], activation)
+        use_tanh = len(self.data_shape) == 3 if tanh_output is None else tanh_output
+        self.out = nn.Tanh() if use_tanh else nn.Identity()
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.out(self.net(z)).view(z.shape[0], *self.data_shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """Sample of `data_shape` -> one logit per sample, shape (B,)."""
+
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        hidden: Sequence[int] = (128, 128, 128),
+        activation: str = "leaky_relu",
+    ) -> None:
+        super().__init__()
+        self.net = _mlp([math.prod(data_shape), *hidden, 1], activation)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(torch.flatten(x, 1)).squeeze(1)

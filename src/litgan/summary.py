@@ -1,0 +1,60 @@
+"""`summary.json`: what a run did and where it ended, for people and for sweep reports."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import ModelCheckpoint
+
+from litgan.gan import GAN
+
+OPTIMUM_VALUE = -math.log(4)  # V(D*, G*) at the global optimum, where D = ½ everywhere
+
+
+def build_summary(trainer: pl.Trainer, model: GAN, wall_time_s: float) -> dict[str, Any]:
+    """Step counts, wall time, the last value of every logged scalar and the best checkpoint."""
+    best = None
+    for callback in trainer.checkpoint_callbacks:
+        if isinstance(callback, ModelCheckpoint) and callback.best_model_score is not None:
+            best = {
+                "metric": callback.monitor,
+                "value": float(callback.best_model_score),
+                "path": callback.best_model_path,
+            }
+    return {
+        "g_steps": model.g_steps,
+        "d_steps": model.g_steps * model.hparams.d_steps,
+        "world_size": trainer.world_size,
+        "wall_time_s": round(wall_time_s, 3),
+        "final": {k: float(v) for k, v in sorted(trainer.callback_metrics.items())},
+        "best": best,
+    }
+
+
+def write_summary(summary: dict[str, Any], run_dir: Path) -> Path:
+    """Write `summary.json` into the run directory."""
+    path = run_dir / "summary.json"
+    path.write_text(json.dumps(summary, indent=2) + "\n")
+    return path
+
+
+def format_summary(summary: dict[str, Any], run_dir: Path) -> str:
+    """A few lines for the terminal: the value terms against the theory, and where things are."""
+    final = summary["final"]
+    lines = [f"litgan: {summary['g_steps']} generator steps in {summary['wall_time_s']:.1f} s"]
+    if "train/value" in final:
+        lines.append(
+            f"  V(D,G) = {final['train/value']:+.4f}  (optimum -log 4 = {OPTIMUM_VALUE:+.4f})  "
+            f"= E[log D(x)] {final['train/value_real']:+.4f} "
+            f"+ E[log(1-D(G(z)))] {final['train/value_fake']:+.4f}"
+        )
+        lines.append(
+            f"  D(x) = {final['train/d_real']:.3f}  D(G(z)) = {final['train/d_fake']:.3f}  "
+            "(both ½ at the optimum)"
+        )
+    lines.append(f"  outputs: {run_dir}")
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""The train entry point: `python train.py [overrides]`, also installed as `litgan-train`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pytorch_lightning as pl
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.loggers import CSVLogger
+
+from litgan.config import lightning_max_steps, validate_config
+from litgan.errors import LitganError
+from litgan.gan import GAN
+from litgan.summary import build_summary, format_summary, write_summary
+
+CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
+log = logging.getLogger("litgan")
+
+
+def _refuse_to_overwrite(run_dir: Path, ckpt_path: str | None) -> None:
+    """A finished or checkpointed run in `run_dir` is only ever continued, never replaced."""
+    previous = [p for p in ("summary.json", "checkpoints/last.ckpt") if (run_dir / p).exists()]
+    if previous and ckpt_path is None:
+        raise LitganError(
+            f"{run_dir} already holds a run ({', '.join(previous)}); choose a new "
+            "hydra.run.dir, or resume it with ckpt_path=<run_dir>/checkpoints/last.ckpt"
+        )
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Build data, GAN and Trainer from `cfg`, fit, write `summary.json` and return the summary."""
+    validate_config(cfg)
+    run_dir = Path(cfg.paths.output_dir)
+    _refuse_to_overwrite(run_dir, cfg.ckpt_path)
+    pl.seed_everything(cfg.seed, workers=True)
+
+    # Each generator iteration consumes one real batch per discriminator update.
+    datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    model = GAN(
+        generator=plain["model"]["generator"],
+        discriminator=plain["model"]["discriminator"],
+        g_optimizer=plain["optim"]["generator"],
+        d_optimizer=plain["optim"]["discriminator"],
+        data_shape=datamodule.shape,
+        loss=cfg.loss.name,
+        d_steps=cfg.d_steps,
+        eval_seed=cfg.eval_seed,
+    )
+    # metrics.csv at the top of the run directory is part of every run, whatever else logs.
+    loggers = [CSVLogger(run_dir, name="", version="")]
+    loggers += [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    trainer: pl.Trainer = instantiate(
+        cfg.trainer,
+        max_steps=lightning_max_steps(cfg.trainer.max_steps, cfg.d_steps),
+        logger=loggers,
+        callbacks=callbacks,
+    )
+
+    start = time.perf_counter()
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+    summary = build_summary(trainer, model, time.perf_counter() - start)
+    if trainer.is_global_zero:
+        write_summary(summary, run_dir)
+        print(format_summary(summary, run_dir))
+    return summary
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
+def main(cfg: DictConfig) -> None:
+    """Hydra entry: a LitganError becomes one line on stderr and exit status 2."""
+    try:
+        train(cfg)
+    except Exception as err:
+        user_error = _user_error(err)
+        if user_error is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        print(f"litgan: error: {user_error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _user_error(err: BaseException | None) -> LitganError | None:
+    """The LitganError behind `err`, also when Hydra's instantiate wrapped it."""
+    while err is not None and not isinstance(err, LitganError):
+        err = err.__cause__
+    return err

@@ -1,0 +1,66 @@
+"""Per-network checks: shapes, ranges, initialisation and the sizes each network supports."""
+
+import pytest
+import torch
+from torch import nn
+
+from litgan.errors import ConfigError
+from litgan.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+
+
+@pytest.mark.parametrize("size", [32, 64])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_dcgan_shapes_and_range(size, channels):
+    shape = (channels, size, size)
+    g, d = DCGANGenerator(shape, nz=100, ngf=8), DCGANDiscriminator(shape, ndf=8)
+    images = g(torch.randn(5, 100))
+    assert images.shape == (5, *shape)
+    assert images.min() >= -1 and images.max() <= 1
+    assert d(images).shape == (5,)
+
+
+def test_dcgan_matches_the_reference_64x64_layout():
+    g, d = DCGANGenerator((3, 64, 64)), DCGANDiscriminator((3, 64, 64))
+    g_convs = [m for m in g.modules() if isinstance(m, nn.ConvTranspose2d)]
+    d_convs = [m for m in d.modules() if isinstance(m, nn.Conv2d)]
+    # pytorch/examples/dcgan: 100 -> 512 -> 256 -> 128 -> 64 -> 3 and 3 -> 64 -> ... -> 512 -> 1.
+    assert [m.out_channels for m in g_convs] == [512, 256, 128, 64, 3]
+    assert [m.out_channels for m in d_convs] == [64, 128, 256, 512, 1]
+    assert all(m.bias is None for m in g_convs + d_convs)
+    assert not isinstance(list(d.net)[1], nn.BatchNorm2d)  # no BatchNorm on D's input layer
+    assert any(isinstance(m, nn.LeakyReLU) and m.negative_slope == 0.2 for m in d.modules())
+    assert isinstance(list(g.net)[-1], nn.Tanh)
+
+
+def test_dcgan_initialisation_statistics():
+    g = DCGANGenerator((3, 64, 64))
+    convs = [m.weight.detach().flatten() for m in g.modules() if isinstance(m, nn.ConvTranspose2d)]
+    bns = [m.weight.detach() for m in g.modules() if isinstance(m, nn.BatchNorm2d)]
+    weights, bn_scale = torch.cat(convs), torch.cat(bns)
+    assert weights.mean().abs().item() < 1e-3
+    assert weights.std().item() == pytest.approx(0.02, rel=0.02)
+    assert bn_scale.mean().item() == pytest.approx(1.0, abs=0.01)
+    assert bn_scale.std().item() == pytest.approx(0.02, rel=0.2)
+
+
+@pytest.mark.parametrize("shape", [(1, 48, 48), (3, 32, 64), (2,)])
+def test_dcgan_rejects_shapes_it_cannot_produce(shape):
+    with pytest.raises(ConfigError, match="dcgan"):
+        DCGANGenerator(shape)
+    with pytest.raises(ConfigError, match="dcgan"):
+        DCGANDiscriminator(shape)
+
+
+def test_mlp_on_points_is_unbounded_and_on_images_ends_in_tanh():
+    points = MLPGenerator((2,), nz=4, hidden=[16])
+    assert isinstance(points.out, nn.Identity)
+    assert points(torch.randn(7, 4)).shape == (7, 2)
+    images = MLPGenerator((1, 8, 8), nz=4, hidden=[16])
+    out = images(torch.randn(7, 4) * 100)
+    assert out.shape == (7, 1, 8, 8) and out.abs().max() <= 1
+    assert MLPDiscriminator((1, 8, 8), hidden=[16])(out).shape == (7,)
+
+
+def test_mlp_rejects_unknown_activation():
+    with pytest.raises(ConfigError, match="activation"):
+        MLPGenerator((2,), activation="swishy")

@@ -1,0 +1,122 @@
+"""End to end through `python train.py`, the way users run it."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+import torch
+
+from tests.conftest import TINY_DCGAN, TINY_MLP
+
+LOGGED_KEYS = {
+    "train/value_real",
+    "train/value_fake",
+    "train/value",
+    "train/d_real",
+    "train/d_fake",
+    "train/d_loss",
+    "train/g_loss",
+    "train/g_grad_norm",
+    "train/d_grad_norm",
+}
+
+
+def read_metrics(run_dir):
+    with open(run_dir / "metrics.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def check_run_directory(run, g_steps):
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = read_metrics(run.run_dir)
+    assert set(rows[0]) >= LOGGED_KEYS
+    # The x-axis is the generator iteration: rows every log_every_n_steps (10), 0-based.
+    assert [int(r["step"]) for r in rows] == list(range(9, g_steps, 10))
+    for row in rows:
+        value = float(row["train/value_real"]) + float(row["train/value_fake"])
+        assert float(row["train/value"]) == pytest.approx(value, abs=1e-5)
+        assert 0 < float(row["train/d_real"]) < 1 and 0 < float(row["train/d_fake"]) < 1
+        assert float(row["train/d_loss"]) == pytest.approx(-float(row["train/value"]), abs=1e-5)
+    summary = run.summary
+    assert summary["g_steps"] == g_steps and summary["world_size"] == 1
+    assert summary["wall_time_s"] > 0 and set(summary["final"]) >= LOGGED_KEYS
+    assert "best" in summary
+    assert (run.run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert (run.run_dir / ".hydra" / "config.yaml").is_file()
+    assert "V(D,G)" in run.stdout and str(run.run_dir) in run.stdout
+    return summary
+
+
+def test_ring_mlp_run_leaves_the_documented_files(train_in):
+    run = train_in(*TINY_MLP, "trainer.max_steps=40", "sample_every=20")
+    check_run_directory(run, g_steps=40)
+    samples = sorted(p.name for p in (run.run_dir / "samples").iterdir())
+    assert samples == ["g_step_000020.png", "g_step_000040.png"]
+    ckpt = torch.load(run.run_dir / "checkpoints" / "last.ckpt", weights_only=False)
+    assert ckpt["g_steps"] == 40
+    assert ckpt["hyper_parameters"]["loss"] == "non_saturating"
+
+
+def test_digits_dcgan_minimax_run(train_in):
+    run = train_in(*TINY_DCGAN, "data=digits", "loss=minimax", "trainer.max_steps=20")
+    summary = check_run_directory(run, g_steps=20)
+    # The minimax G loss is E[log(1 - D(G(z)))], the fake term of V, not BCE against "real".
+    assert summary["final"]["train/g_loss"] < 0
+    assert (run.run_dir / "samples" / "g_step_000020.png").is_file()
+
+
+def test_max_steps_counts_generator_updates(train_in):
+    run = train_in(*TINY_MLP, "trainer.max_steps=30", "d_steps=3")
+    summary = check_run_directory(run, g_steps=30)
+    assert summary["d_steps"] == 90
+    ckpt = torch.load(run.run_dir / "checkpoints" / "last.ckpt", weights_only=False)
+    assert ckpt["global_step"] == 120  # Lightning's count: 30 × (3 + 1) optimizer steps
+
+
+def test_multirun_sweeps_the_loss(train_in, tmp_path):
+    sweep = tmp_path / "sweep"
+    run = train_in(
+        "-m", *TINY_MLP, "trainer.max_steps=10", "loss=minimax,non_saturating", run_dir=sweep
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert [p.name for p in jobs] == ["0", "1"]
+    for job in jobs:
+        assert (job / "summary.json").is_file() and (job / "metrics.csv").is_file()
+
+
+def test_value_at_start_is_near_minus_log4(train_in):
+    # An untrained D outputs about ½ everywhere, so V starts near its optimum value -log 4.
+    run = train_in(*TINY_MLP, "trainer.max_steps=10", "trainer.log_every_n_steps=1")
+    first = read_metrics(run.run_dir)[0]
+    assert float(first["train/value"]) == pytest.approx(-math.log(4), abs=0.2)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["d_steps=0"], "d_steps must be a positive integer"),
+        (["trainer.max_steps=0"], "trainer.max_steps counts generator updates"),
+        (["loss.name=wgan"], "choose loss=minimax or loss=non_saturating"),
+        (["model=dcgan"], "model=dcgan needs image data"),
+        (["model=dcgan", "data=digits", "data.image_size=48"], "Set data.image_size"),
+        (["data.num_samples=100"], "lower data.batch_size or d_steps"),
+    ],
+)
+def test_bad_config_fails_with_a_clear_message(train_in, overrides, message):
+    run = train_in(*overrides)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (run.run_dir / "summary.json").exists()
+
+
+def test_an_earlier_run_is_never_overwritten(train_in, tmp_path):
+    first = train_in(*TINY_MLP, "trainer.max_steps=10")
+    assert first.returncode == 0
+    before = (first.run_dir / "checkpoints" / "last.ckpt").read_bytes()
+    again = train_in(*TINY_MLP, "trainer.max_steps=10", run_dir=first.run_dir)
+    assert again.returncode == 2 and "already holds a run" in again.stderr
+    assert (first.run_dir / "checkpoints" / "last.ckpt").read_bytes() == before

@@ -1,0 +1,132 @@
+"""The training step: each player's update leaves the other untouched, and D is frozen for G."""
+
+from __future__ import annotations
+
+import pytest
+import pytorch_lightning as pl
+import torch
+
+from litgan.config import lightning_max_steps
+from litgan.data import GaussianMixtureDataModule
+from litgan.gan import GAN, frozen
+
+ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
+
+
+def make_gan(loss: str = "non_saturating", d_steps: int = 1) -> GAN:
+    return GAN(
+        generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
+        discriminator={"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
+        g_optimizer=ADAM,
+        d_optimizer=ADAM,
+        data_shape=(2,),
+        loss=loss,
+        d_steps=d_steps,
+    )
+
+
+def snapshot(module: torch.nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+class StepSpy(pl.Callback):
+    """Records both networks around every optimizer step of one generator iteration."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+        self.d_requires_grad: list[bool] = []
+
+    def on_fit_start(self, trainer, gan):
+        gan.discriminator.register_forward_hook(
+            lambda m, i, o: self.d_requires_grad.append(
+                all(p.requires_grad for p in m.parameters())
+            )
+        )
+
+    def on_train_batch_start(self, trainer, gan, batch, batch_idx):
+        self.events.append(
+            {"who": "start", "g": snapshot(gan.generator), "d": snapshot(gan.discriminator)}
+        )
+
+    def on_before_optimizer_step(self, trainer, gan, optimizer):
+        who = "g" if optimizer is trainer.optimizers[0] else "d"
+        self.events.append(
+            {
+                "who": who,
+                "g": snapshot(gan.generator),
+                "d": snapshot(gan.discriminator),
+                "g_grads": [p.grad is not None for p in gan.generator.parameters()],
+                "d_grads": [p.grad is not None for p in gan.discriminator.parameters()],
+            }
+        )
+
+    def on_train_batch_end(self, trainer, gan, outputs, batch, batch_idx):
+        self.events.append(
+            {"who": "end", "g": snapshot(gan.generator), "d": snapshot(gan.discriminator)}
+        )
+
+
+def fit(gan: GAN, g_steps: int, spy: StepSpy | None = None) -> pl.Trainer:
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        max_steps=lightning_max_steps(g_steps, gan.hparams.d_steps),
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[spy] if spy else [],
+    )
+    data = GaussianMixtureDataModule(num_samples=512, batch_size=32 * gan.hparams.d_steps)
+    trainer.fit(gan, datamodule=data)
+    return trainer
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non_saturating"])
+def test_each_update_moves_only_its_own_player(loss):
+    spy = StepSpy()
+    fit(make_gan(loss), g_steps=1, spy=spy)
+    start, d_step, g_step, end = spy.events
+    assert [e["who"] for e in spy.events] == ["start", "d", "g", "end"]
+    # D's update: D has gradients, G has none, and G's weights have not moved.
+    assert all(d_step["d_grads"]) and not any(d_step["g_grads"])
+    assert same(d_step["g"], start["g"])
+    # G's update: G has gradients, D has none, and D's weights stay what D's step left.
+    assert all(g_step["g_grads"]) and not any(g_step["d_grads"])
+    assert same(end["d"], g_step["d"]) and not same(g_step["d"], start["d"])
+    assert not same(end["g"], start["g"])
+
+
+def test_d_is_frozen_only_while_g_steps():
+    spy = StepSpy()
+    gan = make_gan()
+    fit(gan, g_steps=2, spy=spy)
+    # Per iteration: D on reals and D on fakes (D step, trainable), then D inside G's step.
+    assert spy.d_requires_grad == [True, True, False] * 2
+    assert all(p.requires_grad for p in gan.discriminator.parameters())
+
+
+def test_d_steps_gives_that_many_d_updates_per_g_update():
+    spy = StepSpy()
+    trainer = fit(make_gan(d_steps=3), g_steps=2, spy=spy)
+    updates = [e["who"] for e in spy.events if e["who"] in "gd"]
+    assert updates == ["d", "d", "d", "g"] * 2
+    assert trainer.global_step == 8  # Lightning's count of optimizer steps
+
+
+def test_frozen_restores_each_flag_even_after_an_error():
+    net = torch.nn.Linear(2, 2)
+    net.bias.requires_grad_(False)
+    with pytest.raises(RuntimeError), frozen(net):
+        assert not any(p.requires_grad for p in net.parameters())
+        raise RuntimeError
+    assert net.weight.requires_grad and not net.bias.requires_grad
+
+
+def test_fixed_noise_is_the_same_at_every_call_and_nested():
+    gan = make_gan()
+    assert torch.equal(gan.fixed_noise(10), gan.fixed_noise(10))
+    assert torch.equal(gan.fixed_noise(100)[:10], gan.fixed_noise(10))
