@@ -33,15 +33,17 @@ class Run:
         return json.loads((self.run_dir / "summary.json").read_text())
 
 
-def run_train(cwd: Path, *overrides: str, run_dir: Path | None = None) -> Run:
+def run_train(
+    cwd: Path, *overrides: str, run_dir: Path | None = None, env: dict[str, str] | None = None
+) -> Run:
     """`python train.py <overrides>` from `cwd`, with the run (or sweep) directory pinned.
 
     With `-m` among the overrides, `run_dir` is the sweep directory.
     """
     run_dir = run_dir or cwd / "run"
     dir_key = "hydra.sweep.dir" if "-m" in overrides else "hydra.run.dir"
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    env["OMP_NUM_THREADS"] = "1"
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"} | (env or {})
+    env.setdefault("OMP_NUM_THREADS", "1")
     proc = subprocess.run(
         [sys.executable, str(REPO / "train.py"), *overrides, f"{dir_key}={run_dir}"],
         cwd=cwd,
@@ -57,7 +59,7 @@ def run_train(cwd: Path, *overrides: str, run_dir: Path | None = None) -> Run:
 def train_in(tmp_path: Path):
     """`train_in(*overrides)` runs train.py inside the test's scratch directory."""
 
-    def _run(*overrides: str, run_dir: Path | None = None) -> Run:
-        return run_train(tmp_path, *overrides, run_dir=run_dir)
+    def _run(*overrides: str, run_dir: Path | None = None, env: dict | None = None) -> Run:
+        return run_train(tmp_path, *overrides, run_dir=run_dir, env=env)
 
     return _run

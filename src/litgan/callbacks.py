@@ -13,6 +13,7 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from litgan.gan import GAN
 from litgan.plotting import save_decision_surface, save_image_grid
+from litgan.tracking import log_images
 
 
 class _EveryGSteps(pl.Callback, ABC):
@@ -63,6 +64,7 @@ class SampleWriter(_EveryGSteps):
     """Save G's output on the fixed noise to `<dirpath>/g_step_<N>.png`.
 
     Images become a grid; 2D points are drawn over D's decision surface, with the real data.
+    Loggers that show images (W&B, TensorBoard) get each picture too.
     """
 
     def __init__(
@@ -90,6 +92,7 @@ class SampleWriter(_EveryGSteps):
             )
         else:
             save_image_grid(pl_module.generate(pl_module.fixed_noise(self.num_images)), path)
+        log_images(trainer.loggers, "samples", [path], step=pl_module.g_steps)
 
 
 class GStepProgressBar(TQDMProgressBar):

@@ -1,7 +1,9 @@
-"""Pictures of a run: image grids, and 2D samples drawn over D's decision surface."""
+"""Pictures of a run: image grids, 2D samples over D's decision surface, and the logged curves
+drawn against the theory."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +11,10 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 from torchvision.utils import save_image
+
+from litgan.history import Series
+
+OPTIMUM_VALUE = -math.log(4)  # V(D*, G*): at the global optimum D = ½ everywhere
 
 
 def save_image_grid(images: Tensor, path: Path) -> None:
@@ -58,3 +64,77 @@ def save_decision_surface(
     ax.set_aspect("equal")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+def _curves(
+    ax, series: Series, keys: dict[str, str], reference: float | None, ref_label: str
+) -> None:
+    for key, label in keys.items():
+        if key in series:
+            ax.plot(*series[key], label=label, linewidth=1)
+    if reference is not None:
+        ax.axhline(reference, color="k", linestyle="--", linewidth=0.8, label=ref_label)
+    ax.set_xlabel("generator iteration")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+def save_run_plots(series: Series, plots_dir: Path) -> list[Path]:
+    """Write value.png, grad_norm.png and, when logged, fid.png and modes.png; return the paths."""
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def save(fig: Figure, name: str) -> None:
+        fig.tight_layout()
+        fig.savefig(plots_dir / name, dpi=100)
+        written.append(plots_dir / name)
+
+    if "train/value" in series:
+        fig = Figure(figsize=(7, 6))
+        top, bottom = fig.subplots(2, 1, sharex=True)
+        value_keys = {
+            "train/value": "V = E[log D(x)] + E[log(1 - D(G(z)))]",
+            "train/value_real": "E[log D(x)]",
+            "train/value_fake": "E[log(1 - D(G(z)))]",
+        }
+        _curves(top, series, value_keys, OPTIMUM_VALUE, "optimum V = -log 4")
+        top.axhline(math.log(0.5), color="grey", linestyle=":", linewidth=0.8, label="log ½")
+        top.legend(fontsize=7)
+        top.set_title("the value function against its optimum")
+        _curves(bottom, series, {"train/d_real": "D(x)", "train/d_fake": "D(G(z))"}, 0.5, "½")
+        bottom.set_ylim(0, 1)
+        save(fig, "value.png")
+
+    if "train/g_grad_norm" in series:
+        fig = Figure(figsize=(7, 3.5))
+        ax = fig.subplots()
+        norms = {"train/g_grad_norm": "G gradient norm", "train/d_grad_norm": "D gradient norm"}
+        _curves(ax, series, norms, None, "")
+        ax.set_yscale("log")
+        ax.set_title("gradient norms (the saturating loss starves G early on)")
+        save(fig, "grad_norm.png")
+
+    if "val/fid" in series:
+        fig = Figure(figsize=(7, 3.5))
+        ax = fig.subplots()
+        _curves(ax, series, {"val/fid": "FID"}, None, "")
+        ax.set_title("Fréchet distance to the real data (lower is better)")
+        save(fig, "fid.png")
+
+    if "val/modes" in series:
+        fig = Figure(figsize=(7, 3.5))
+        ax = fig.subplots()
+        _curves(ax, series, {"val/modes": "modes captured"}, None, "")
+        if "val/high_quality" in series:
+            quality = ax.twinx()
+            quality.plot(
+                *series["val/high_quality"],
+                color="tab:orange",
+                linewidth=1,
+                label="high-quality fraction",
+            )
+            quality.set_ylim(0, 1)
+            quality.legend(fontsize=7, loc="lower right")
+        ax.set_title("mode coverage")
+        save(fig, "modes.png")
+    return written

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +10,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint
 
 from litgan.gan import GAN
-
-OPTIMUM_VALUE = -math.log(4)  # V(D*, G*) at the global optimum, where D = ½ everywhere
+from litgan.plotting import OPTIMUM_VALUE
 
 
 def build_summary(trainer: pl.Trainer, model: GAN, wall_time_s: float) -> dict[str, Any]:

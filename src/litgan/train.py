@@ -11,6 +11,8 @@ from typing import Any
 
 import hydra
 import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import CSVLogger
@@ -18,7 +20,10 @@ from pytorch_lightning.loggers import CSVLogger
 from litgan.config import lightning_max_steps, validate_config
 from litgan.errors import LitganError
 from litgan.gan import GAN
+from litgan.history import read_series
+from litgan.plotting import save_run_plots
 from litgan.summary import build_summary, format_summary, write_summary
+from litgan.tracking import finish_trackers, log_images
 
 CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 log = logging.getLogger("litgan")
@@ -64,27 +69,42 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         logger=loggers,
         callbacks=callbacks,
     )
+    for logger in loggers:
+        logger.log_hyperparams(plain)  # the whole resolved config, not only the GAN's arguments
 
-    start = time.perf_counter()
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
-    summary = build_summary(trainer, model, time.perf_counter() - start)
-    if trainer.is_global_zero:
-        write_summary(summary, run_dir)
-        print(format_summary(summary, run_dir))
+    failed = True
+    try:
+        start = time.perf_counter()
+        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+        summary = build_summary(trainer, model, time.perf_counter() - start)
+        if trainer.is_global_zero:
+            write_summary(summary, run_dir)
+            plots = save_run_plots(read_series(run_dir / "metrics.csv"), run_dir / "plots")
+            log_images(loggers, "plots", plots, step=model.g_steps)
+            print(format_summary(summary, run_dir))
+        failed = False
+    finally:
+        finish_trackers(loggers, failed)
     return summary
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
-def main(cfg: DictConfig) -> None:
-    """Hydra entry: a LitganError becomes one line on stderr and exit status 2."""
+def main(cfg: DictConfig) -> float | None:
+    """Hydra entry; returns the best monitored metric for sweepers (Optuna minimises it).
+
+    A LitganError becomes one line on stderr and exit status 2.
+    """
     try:
-        train(cfg)
+        best = train(cfg)["best"]
     except Exception as err:
         user_error = _user_error(err)
         if user_error is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"litgan: error: {user_error}", file=sys.stderr)
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            raise  # Hydra runs the sweep's other jobs, then fails the sweep
         sys.exit(2)
+    return best["value"] if best else None
 
 
 def _user_error(err: BaseException | None) -> LitganError | None:

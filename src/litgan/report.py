@@ -1,0 +1,143 @@
+"""`litgan-report SWEEP_DIR`: one table and one figure comparing the jobs of a Hydra multirun."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from litgan.history import read_overrides, read_series, read_summary
+
+# Columns of the table: (header, where in summary.json, format).
+COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
+    ("best", ("best", "value"), "{:.3f}"),
+    ("final val/fid", ("final", "val/fid"), "{:.3f}"),
+    ("val/modes", ("final", "val/modes"), "{:.0f}"),
+    ("val/high_quality", ("final", "val/high_quality"), "{:.3f}"),
+    ("V", ("final", "train/value"), "{:+.4f}"),
+    ("E[log D(x)]", ("final", "train/value_real"), "{:+.4f}"),
+    ("E[log(1-D(G(z)))]", ("final", "train/value_fake"), "{:+.4f}"),
+    ("G steps", ("g_steps",), "{}"),
+    ("wall time (s)", ("wall_time_s",), "{:.1f}"),
+]
+CURVES = ("train/value", "train/g_grad_norm", "val/fid", "val/modes")
+
+
+def find_jobs(sweep_dir: Path) -> list[Path]:
+    """Job directories of a sweep: those Hydra wrote a .hydra/ into, in job-number order."""
+    jobs = [p.parent.parent for p in sweep_dir.glob("**/.hydra/overrides.yaml")]
+    return sorted(
+        jobs, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(p))]
+    )
+
+
+def _lookup(summary: dict[str, Any] | None, path: tuple[str, ...]) -> Any:
+    value: Any = summary
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def job_rows(jobs: list[Path]) -> list[dict[str, str]]:
+    """One row per job: its overrides, ok/failed (no summary.json) and the summary's numbers."""
+    rows = []
+    for job in jobs:
+        summary = read_summary(job)
+        row = {
+            "job": job.name,
+            "overrides": " ".join(read_overrides(job)) or "(defaults)",
+            "status": "ok" if summary else "failed",
+        }
+        for header, path, fmt in COLUMNS:
+            value = _lookup(summary, path)
+            row[header] = "" if value is None else fmt.format(value)
+        if row["best"]:
+            row["best"] = f"{_lookup(summary, ('best', 'metric'))} {row['best']}"
+        rows.append(row)
+    return rows
+
+
+def markdown_table(rows: list[dict[str, str]]) -> str:
+    """The rows as a Markdown table, leaving out columns that are empty in every row."""
+    headers = [h for h in rows[0] if any(r[h] for r in rows)] if rows else []
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(r[h] for h in headers) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _group_name(overrides: list[str]) -> str:
+    """Overrides without the seed: the jobs that differ only in seed form one group."""
+    kept = [o for o in overrides if not o.startswith("seed=")]
+    return " ".join(kept) or "(defaults)"
+
+
+def save_report_plot(jobs: list[Path], path: Path) -> None:
+    """Curves of each group of jobs (same overrides but the seed): mean ± std over seeds."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for job in jobs:
+        if read_summary(job) is not None:
+            groups[_group_name(read_overrides(job))].append(read_series(job / "metrics.csv"))
+    keys = [k for k in CURVES if any(k in s for runs in groups.values() for s in runs)]
+    fig = Figure(figsize=(7, 3 * max(1, len(keys))))
+    axes = fig.subplots(max(1, len(keys)), 1, squeeze=False)[:, 0]
+    for ax, key in zip(axes, keys, strict=False):
+        for name, runs in sorted(groups.items()):
+            curves = [s[key] for s in runs if key in s]
+            if not curves:
+                continue
+            length = min(len(steps) for steps, _ in curves)
+            steps = curves[0][0][:length]
+            columns = list(zip(*(values[:length] for _, values in curves), strict=True))
+            mean = [statistics.fmean(c) for c in columns]
+            spread = [statistics.pstdev(c) for c in columns]
+            line = ax.plot(steps, mean, linewidth=1, label=f"{name} (n={len(curves)})")[0]
+            ax.fill_between(
+                steps,
+                [m - s for m, s in zip(mean, spread, strict=True)],
+                [m + s for m, s in zip(mean, spread, strict=True)],
+                color=line.get_color(),
+                alpha=0.2,
+            )
+        ax.set_title(f"{key}: mean ± std over seeds")
+        ax.set_xlabel("generator iteration")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        if key == "train/g_grad_norm":
+            ax.set_yscale("log")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def write_report(sweep_dir: Path) -> str:
+    """Write report.md and report.png into `sweep_dir` and return the table."""
+    jobs = find_jobs(sweep_dir)
+    if not jobs:
+        raise SystemExit(
+            f"litgan-report: no Hydra jobs (*/.hydra/overrides.yaml) under {sweep_dir}"
+        )
+    table = markdown_table(job_rows(jobs))
+    (sweep_dir / "report.md").write_text(
+        f"# Sweep report: {sweep_dir}\n\n{table}\n\n![curves](report.png)\n"
+    )
+    save_report_plot(jobs, sweep_dir / "report.png")
+    return table
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point of `litgan-report`."""
+    parser = argparse.ArgumentParser(description=__doc__.split(":", 1)[1].strip())
+    parser.add_argument("sweep_dir", type=Path, help="a Hydra multirun directory")
+    args = parser.parse_args(argv)
+    print(write_report(args.sweep_dir))
+    print(f"\nwrote {args.sweep_dir / 'report.md'} and {args.sweep_dir / 'report.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Experiment trackers beyond metrics.csv: W&B (online or offline) and TensorBoard images."""
+
+from __future__ import annotations
+
+import netrc
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from PIL import Image
+from pytorch_lightning.loggers import Logger, TensorBoardLogger, WandbLogger
+from pytorch_lightning.utilities import rank_zero_only
+
+
+def wandb_credentials_configured() -> bool:
+    """Whether W&B has an API key to use: $WANDB_API_KEY or a netrc entry from `wandb login`."""
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    try:
+        entry = netrc.netrc().authenticators("api.wandb.ai")
+    except (FileNotFoundError, netrc.NetrcParseError):
+        return False
+    return entry is not None
+
+
+def wandb_logger(
+    save_dir: str,
+    project: str = "litgan",
+    entity: str | None = None,
+    name: str | None = None,
+    group: str | None = None,
+    tags: Sequence[str] = (),
+    offline: bool | None = None,
+    log_model: bool = False,
+) -> WandbLogger:
+    """Lightning's WandbLogger with litgan's defaults.
+
+    Args:
+        name: defaults to the job's overrides (`loss=minimax,seed=1`), else the run directory.
+        group: defaults to the sweep directory's name in a multirun, so a sweep's jobs group.
+        offline: None means offline when WANDB_MODE=offline or no API key is configured, so a
+            run never needs an account.
+    """
+    if offline is None:
+        offline = os.environ.get("WANDB_MODE") == "offline" or not wandb_credentials_configured()
+    if HydraConfig.initialized():
+        hydra_cfg = HydraConfig.get()
+        name = name or hydra_cfg.job.override_dirname or Path(hydra_cfg.runtime.output_dir).name
+        if group is None and hydra_cfg.mode == RunMode.MULTIRUN:
+            group = Path(hydra_cfg.sweep.dir).name
+    return WandbLogger(
+        save_dir=save_dir,
+        project=project,
+        entity=entity,
+        name=name,
+        group=group,
+        tags=list(tags),
+        offline=offline,
+        log_model=log_model,
+    )
+
+
+@rank_zero_only
+def log_images(loggers: Sequence[Logger], key: str, paths: Sequence[Path], step: int) -> None:
+    """Send PNG files to every logger that shows images (W&B, TensorBoard)."""
+    for logger in loggers:
+        if isinstance(logger, WandbLogger):
+            logger.log_image(key=key, images=[str(p) for p in paths], step=step)
+        elif isinstance(logger, TensorBoardLogger):
+            for path in paths:
+                image = np.asarray(Image.open(path).convert("RGB"))
+                logger.experiment.add_image(f"{key}/{path.stem}", image, step, dataformats="HWC")
+
+
+@rank_zero_only
+def finish_trackers(loggers: Sequence[Logger], failed: bool = False) -> None:
+    """End the W&B run (one per Hydra job, also in a multirun); say how to upload it if offline.
+
+    A run that raised is marked failed in W&B (exit code 1).
+    """
+    import wandb
+
+    if wandb.run is None or not any(isinstance(lg, WandbLogger) for lg in loggers):
+        return
+    run = wandb.run
+    offline, run_files = run.offline, Path(run.dir).parent  # <save_dir>/wandb/offline-run-*/
+    wandb.finish(exit_code=1 if failed else 0)
+    if offline:
+        print(f"W&B ran offline; upload the run with: wandb sync {run_files}")

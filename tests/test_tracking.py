@@ -1,0 +1,105 @@
+"""W&B offline runs, run plots, multirun sweeps and litgan-report, through the real entry points."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from tests.conftest import TINY_MLP
+from tests.wandb_records import history_keys, read_records, run_info
+
+SECRET = "wandb-key-that-must-not-leak-0123456789"
+OFFLINE = {"WANDB_MODE": "offline", "WANDB_API_KEY": SECRET, "WANDB_SILENT": "true"}
+
+
+def assert_png(path: Path) -> None:
+    with Image.open(path) as image:
+        assert image.format == "PNG" and min(image.size) > 100
+
+
+def offline_runs(run_dir: Path) -> list[Path]:
+    return sorted(run_dir.glob("wandb/offline-run-*/run-*.wandb"))
+
+
+def no_file_contains(root: Path, text: str) -> bool:
+    return all(text.encode() not in p.read_bytes() for p in root.rglob("*") if p.is_file())
+
+
+def test_wandb_and_tensorboard_log_scalars_images_and_config_and_no_secret(train_in):
+    run = train_in(
+        *TINY_MLP,
+        "logger=[csv,wandb,tensorboard]",
+        "trainer.max_steps=20",
+        "sample_every=10",
+        env=OFFLINE,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    [records_file] = offline_runs(run.run_dir)
+    records = read_records(records_file)
+    keys = history_keys(records)
+    for key in ("train/value", "train/value_real", "train/value_fake", "train/g_grad_norm"):
+        assert key in keys
+    assert "samples/_type" in keys and "plots/_type" in keys  # images, logged as wandb.Image
+    assert list(records_file.parent.glob("files/media/images/samples_*.png"))
+    config_keys = {
+        item.key
+        for r in records
+        if r.WhichOneof("record_type") == "config"
+        for item in r.config.update
+    }
+    assert {"model", "data", "loss", "trainer"} <= config_keys  # the resolved config
+    assert run_info(records).display_name == (
+        "logger=[csv,wandb,tensorboard],model.discriminator.hidden=[32,32],"
+        "model.generator.hidden=[32,32],sample_every=10,trainer.max_steps=20"
+    )
+    assert "wandb sync" in run.stdout
+    events = b"".join(p.read_bytes() for p in (run.run_dir / "tensorboard").rglob("events.*"))
+    assert b"train/value" in events and b"samples/g_step_000010" in events
+    for name in ("value.png", "grad_norm.png"):
+        assert_png(run.run_dir / "plots" / name)
+    assert no_file_contains(run.run_dir, SECRET)
+
+
+def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
+    sweep = tmp_path / "sweep"
+    # Job 2 asks for a batch larger than the data set: it fails, the others run.
+    run = train_in(
+        "-m",
+        *TINY_MLP,
+        "logger=wandb",
+        "trainer.max_steps=10",
+        "data.num_samples=2000",
+        "data.batch_size=32,64,5000",
+        run_dir=sweep,
+        env=OFFLINE,
+    )
+    assert run.returncode != 0
+    assert "lower data.batch_size or d_steps" in run.stderr
+    # Every job is its own W&B run, grouped by the sweep; the failed one is marked failed.
+    runs = [read_records(offline_runs(sweep / job)[0]) for job in ("0", "1", "2")]
+    infos = [run_info(r) for r in runs]
+    assert {info.run_group for info in infos} == {sweep.name}
+    assert len({info.display_name for info in infos}) == 3
+    exit_codes = [
+        next(r.exit.exit_code for r in records if r.WhichOneof("record_type") == "exit")
+        for records in runs
+    ]
+    assert exit_codes[:2] == [0, 0] and exit_codes[2] != 0
+
+    report = subprocess.run(
+        [sys.executable, "-m", "litgan.report", str(sweep)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    table = (sweep / "report.md").read_text()
+    assert report.stdout.startswith(table.split("\n\n")[1].splitlines()[0])
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == 3
+    statuses = [line.split("|")[3].strip() for line in rows]
+    assert statuses == ["ok", "ok", "failed"]
+    assert "data.batch_size=5000" in rows[2] and "data.batch_size=32" in rows[0]
+    assert_png(sweep / "report.png")

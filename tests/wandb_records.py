@@ -1,0 +1,54 @@
+"""Read the records of an offline W&B run (`run-<id>.wandb`) to check what was logged.
+
+The file is a LevelDB-style log: a 7-byte header (":W&B", magic 0xBEE1, version 0), then
+32 KiB blocks of chunks, each with a CRC32, a 2-byte length and a type (full/first/middle/last),
+carrying serialized `wandb.proto.wandb_internal_pb2.Record` messages.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from wandb.proto import wandb_internal_pb2 as pb
+
+BLOCK = 32 * 1024
+CHUNK_HEADER = 7
+FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
+
+
+def read_records(path: Path) -> list[pb.Record]:
+    """All records of a .wandb file, in order."""
+    data = path.read_bytes()
+    assert data[:4] == b":W&B", f"{path} is not a W&B run file"
+    pos, records, pending = 7, [], b""
+    while pos + CHUNK_HEADER <= len(data):
+        if BLOCK - pos % BLOCK < CHUNK_HEADER:  # too little room left: the block is padded
+            pos += BLOCK - pos % BLOCK
+            continue
+        _crc, length, kind = struct.unpack("<IHB", data[pos : pos + CHUNK_HEADER])
+        chunk = data[pos + CHUNK_HEADER : pos + CHUNK_HEADER + length]
+        pos += CHUNK_HEADER + length
+        if kind == 0 and length == 0:
+            break
+        pending = chunk if kind in (FULL, FIRST) else pending + chunk
+        if kind in (FULL, LAST):
+            record = pb.Record()
+            record.ParseFromString(pending)
+            records.append(record)
+    return records
+
+
+def history_keys(records: list[pb.Record]) -> set[str]:
+    """Every key logged with wandb.log (Lightning's log_metrics and log_image)."""
+    return {
+        item.key or "/".join(item.nested_key)
+        for r in records
+        if r.WhichOneof("record_type") == "history"
+        for item in r.history.item
+    }
+
+
+def run_info(records: list[pb.Record]) -> pb.RunRecord:
+    """The run record: display name, group, config."""
+    return next(r.run for r in records if r.WhichOneof("record_type") == "run")
