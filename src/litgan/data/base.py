@@ -1,0 +1,84 @@
+"""A data module for data sets small enough to hold as one tensor."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
+
+from litgan.errors import ConfigError
+
+
+class TensorSamples(Dataset):
+    """Samples held in one tensor. An index gives one sample; a list of indices gives a whole
+    batch in one gather, with no per-item collate."""
+
+    def __init__(self, samples: Tensor) -> None:
+        self.samples = samples
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int | list[int]) -> Tensor:
+        return self.samples[index]
+
+
+class GANDataModule(pl.LightningDataModule, ABC):
+    """What the GAN and its evaluation need from any data set.
+
+    `shape` (one sample, e.g. (2,) or (C, H, W)) must be known before `setup()`, so the
+    networks can be built for it; `name` identifies the data set in caches and reports.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+
+    @abstractmethod
+    def real_dataset(self, split: str = "train") -> Dataset:
+        """Real samples of `split`, each a tensor of `shape` (images in [-1, 1]), after setup()."""
+
+
+class InMemoryDataModule(GANDataModule):
+    """Builds its samples once in `setup()` and serves shuffled, full batches of them."""
+
+    def __init__(self, batch_size: int) -> None:
+        super().__init__()
+        self.batch_size = batch_size
+        self.samples: Tensor | None = None
+
+    @abstractmethod
+    def load(self) -> Tensor:
+        """All training samples, shape (N, *self.shape)."""
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.samples is None:
+            self.samples = self.load()
+        if self.batch_size > len(self.samples):
+            raise ConfigError(
+                f"a training batch needs {self.batch_size} samples (data.batch_size × d_steps) "
+                f"but {type(self).__name__} has only {len(self.samples)}; "
+                "lower data.batch_size or d_steps"
+            )
+
+    def train_dataloader(self) -> DataLoader:
+        assert self.samples is not None, "call setup() first"
+        # Full batches only: BatchNorm and the per-batch value estimates assume equal sizes.
+        sampler = BatchSampler(
+            RandomSampler(range(len(self.samples))), self.batch_size, drop_last=True
+        )
+        return DataLoader(TensorSamples(self.samples), batch_size=None, sampler=sampler)
+
+    def real_dataset(self, split: str = "train") -> Dataset:
+        if split != "train":
+            raise ConfigError(f"{type(self).__name__} has only a 'train' split, not {split!r}")
+        assert self.samples is not None, "call setup() first"
+        return TensorSamples(self.samples)
+
+    def real_batch(self, n: int, seed: int = 0) -> Tensor:
+        """`n` training samples drawn without replacement with a fixed seed (for plots)."""
+        assert self.samples is not None, "call setup() first"
+        index = torch.randperm(len(self.samples), generator=torch.Generator().manual_seed(seed))
+        return self.samples[index[:n]]
