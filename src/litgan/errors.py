@@ -7,3 +7,7 @@ class LitganError(Exception):
 
 class ConfigError(LitganError):
     """The composed config asks for something that cannot work."""
+
+
+class DataError(LitganError):
+    """A data set is absent, cannot be downloaded, or is unreadable on disk."""

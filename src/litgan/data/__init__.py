@@ -1,14 +1,28 @@
 """LightningDataModules. Each exposes `shape`, the shape of one sample, before `setup()`."""
 
 from litgan.data.base import GANDataModule, InMemoryDataModule, TensorSamples
+from litgan.data.celeba import CelebADataModule
 from litgan.data.digits import DigitsDataModule
+from litgan.data.folder import ImageFolderDataModule
+from litgan.data.images import ImageDataModule
+from litgan.data.torchvision_sets import (
+    CIFAR10DataModule,
+    FashionMNISTDataModule,
+    MNISTDataModule,
+)
 from litgan.data.toy import GaussianMixtureDataModule, mixture_modes
 
 __all__ = [
+    "CIFAR10DataModule",
+    "CelebADataModule",
     "DigitsDataModule",
+    "FashionMNISTDataModule",
     "GANDataModule",
     "GaussianMixtureDataModule",
+    "ImageDataModule",
+    "ImageFolderDataModule",
     "InMemoryDataModule",
+    "MNISTDataModule",
     "TensorSamples",
     "mixture_modes",
 ]

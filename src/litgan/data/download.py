@@ -1,0 +1,38 @@
+"""Downloads that either succeed or end in a DataError saying how to get the files by hand."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from litgan.errors import DataError
+
+log = logging.getLogger(__name__)
+
+# torchvision opens URLs without a timeout: a silently dropped connection would hang for minutes.
+SOCKET_TIMEOUT_S = 60.0
+MAX_REASON_CHARS = 400
+
+
+@contextmanager
+def downloading(what: str, by_hand: str) -> Iterator[None]:
+    """Run a download; any failure (offline, HTTP error, quota page, checksum) becomes a DataError.
+
+    `by_hand` is the rest of the message: where to get the files and where to put them.
+    """
+    log.info("downloading %s", what)
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(SOCKET_TIMEOUT_S)
+    try:
+        yield
+    # Downloads fail in many ways (URLError, HTTPError, RuntimeError on a checksum, gdown's
+    # own errors, BadZipFile on a partial archive): each one gets the same advice.
+    except Exception as err:
+        reason = " ".join(str(err).split()) or type(err).__name__
+        if len(reason) > MAX_REASON_CHARS:
+            reason = reason[:MAX_REASON_CHARS] + " …"
+        raise DataError(f"could not download {what} ({reason}); {by_hand}") from err
+    finally:
+        socket.setdefaulttimeout(previous)
