@@ -1,0 +1,44 @@
+"""Experiment presets compose to what their comments promise."""
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from litgan.train import CONFIG_DIR
+
+
+def compose_train(*overrides: str):
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return compose("train", overrides=list(overrides), return_hydra_config=True)
+
+
+@pytest.mark.parametrize(
+    ("preset", "data", "image_size"),
+    [
+        ("dcgan_mnist", "MNIST", 32),
+        ("dcgan_cifar10", "CIFAR10", 32),
+        ("dcgan_celeba", "CelebA", 64),
+    ],
+)
+def test_dcgan_presets_use_the_paper_hyperparameters(preset, data, image_size):
+    cfg = compose_train(f"experiment={preset}")
+    assert cfg.data._target_ == f"litgan.data.{data}DataModule"
+    assert cfg.data.batch_size == 128 and cfg.data.image_size == image_size
+    assert cfg.model.generator._target_ == "litgan.networks.DCGANGenerator"
+    assert cfg.model.generator.nz == 100
+    assert cfg.model.generator.ngf == cfg.model.discriminator.ndf == 64
+    for player in ("generator", "discriminator"):
+        assert cfg.optim[player].lr == 2e-4
+        assert list(cfg.optim[player].betas) == [0.5, 0.999]
+
+
+def test_digits_preset_is_the_offline_image_demo():
+    cfg = compose_train("experiment=digits_dcgan")
+    assert cfg.data._target_ == "litgan.data.DigitsDataModule"
+    assert cfg.model.generator._target_ == "litgan.networks.DCGANGenerator"
+
+
+def test_loss_comparison_preset_is_a_sweep_over_both_losses_and_three_seeds():
+    cfg = compose_train("experiment=ring_minimax_vs_ns")
+    assert cfg.hydra.mode.name == "MULTIRUN"
+    assert dict(cfg.hydra.sweeper.params) == {"loss": "minimax,non_saturating", "seed": "0,1,2"}
+    assert cfg.data.layout == "ring"
