@@ -1,0 +1,287 @@
+"""Validation metrics: generated samples scored against fixed, cached statistics of real data."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Subset
+from torch_fidelity.metric_kid import kid_features_to_metric
+from torch_fidelity.metric_prc import prc_features_to_metric
+from tqdm import tqdm
+
+from litgan.metrics.cache import load_or_compute
+from litgan.metrics.features import FeatureSpace, InceptionFeatures, PointFeatures
+from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
+from litgan.metrics.inception import fid_helper_model_path, resolve_weights
+from litgan.metrics.modes import mode_coverage
+
+EXTRA_METRICS = ("kid", "prc")
+SUBSET_SEED = 0  # which real samples a reference uses; part of the cache key
+KID_SUBSET_SIZE = 1000  # torch-fidelity's default, lowered to the sample count when that is less
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Statistics of the real samples; their features too when KID or PRC need them."""
+
+    stats: FeatureStats
+    features: Tensor | None
+    settings: dict[str, Any]
+
+
+def subset_indices(total: int, n: int, seed: int = SUBSET_SEED) -> Tensor:
+    """`min(n, total)` indices: a fixed random subset, since data sets are often sorted by class."""
+    if n >= total:
+        return torch.arange(total)
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randperm(total, generator=generator)[:n].sort().values
+
+
+def extract(
+    space: FeatureSpace,
+    batches: Iterable[Tensor],
+    desc: str | None = None,
+    total: int | None = None,
+) -> Tensor:
+    """Features of every batch, stacked; with a progress bar on stderr when `desc` is given."""
+    if desc:
+        batches = tqdm(batches, desc=desc, total=total, unit="batch", leave=False)
+    return torch.cat([space(batch) for batch in batches])
+
+
+def fingerprint(dataset: Dataset, indices: Tensor, count: int = 4) -> str:
+    """A hash of a few of the selected samples: changes with anything that changes the images
+    (crop, resize, channels, files) even where the data set's name and size stay the same."""
+    sha = hashlib.sha256()
+    for i in indices[torch.linspace(0, len(indices) - 1, count).long().unique()].tolist():
+        sample = dataset[i].detach().cpu().contiguous()
+        sha.update(str(tuple(sample.shape)).encode())
+        sha.update(sample.numpy().tobytes())
+    return sha.hexdigest()[:16]
+
+
+def dataset_batches(dataset: Dataset, indices: Tensor, batch_size: int) -> DataLoader:
+    """The samples of `dataset` at `indices`, in batches."""
+    return DataLoader(Subset(dataset, indices.tolist()), batch_size=batch_size, shuffle=False)
+
+
+def real_reference(
+    dataset: Dataset,
+    name: str,
+    split: str,
+    space: FeatureSpace,
+    num_samples: int,
+    batch_size: int,
+    cache_dir: Path | None = None,
+    keep_features: bool = False,
+    progress: bool = False,
+) -> Reference:
+    """Statistics of up to `num_samples` real samples, loaded from `cache_dir` when computed before.
+
+    The cache key holds everything that changes the numbers: data set, split, sample shape,
+    sample count and selection, and the feature space (layer, resize, weights).
+    """
+    indices = subset_indices(len(dataset), num_samples)
+    settings = {"real": f"{name}/{split}", "num_real": len(indices)}
+
+    def features() -> Tensor:
+        desc = f"real {name}" if progress else None
+        return extract(space, dataset_batches(dataset, indices, batch_size), desc)
+
+    if cache_dir is None:
+        feats = features()
+        return Reference(feature_statistics(feats), feats if keep_features else None, settings)
+    key = {
+        "dataset": name,
+        "split": split,
+        "dataset_size": len(dataset),
+        "num_samples": len(indices),
+        "subset_seed": SUBSET_SEED,
+        "fingerprint": fingerprint(dataset, indices),
+        **space.settings,
+    }
+    if keep_features:
+        stored = load_or_compute(cache_dir, {**key, "kind": "features"}, lambda: {"f": features()})
+        return Reference(feature_statistics(stored["f"]), stored["f"], settings)
+
+    def stats() -> dict[str, Tensor]:
+        s = feature_statistics(features())
+        return {"mu": s.mu, "sigma": s.sigma, "num_samples": torch.tensor(s.num_samples)}
+
+    stored = load_or_compute(cache_dir, {**key, "kind": "stats"}, stats)
+    stats_ = FeatureStats(stored["mu"], stored["sigma"], int(stored["num_samples"]))
+    return Reference(stats_, None, settings)
+
+
+def fid_floor(
+    dataset: Dataset, space: FeatureSpace, num_samples: int, batch_size: int
+) -> tuple[float, int]:
+    """FID between two disjoint random halves of real data and the count n of each half.
+
+    n = min(num_samples, len(dataset) // 2): what a generator indistinguishable from the data
+    would score against n real samples, the floor that generated FIDs are read against.
+    """
+    n = min(num_samples, len(dataset) // 2)
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(SUBSET_SEED))
+    halves = [order[:n].sort().values, order[n : 2 * n].sort().values]
+    stats = [
+        feature_statistics(extract(space, dataset_batches(dataset, half, batch_size)))
+        for half in halves
+    ]
+    return stats_distance(*stats), n
+
+
+class Evaluator:
+    """Collects features of generated samples during one validation; `compute` scores them and
+    resets, so nothing carries over from one validation to the next.
+
+    Args:
+        space: the feature space (Inception for images, coordinates for 2D data).
+        reference: the real data's statistics.
+        num_samples, batch_size: how many samples to generate, and how many at a time.
+        extra: any of `EXTRA_METRICS`, from torch-fidelity on the same features.
+        modes, mode_std, num_stds: 2D mixtures only: mode coverage (`val/modes`,
+            `val/high_quality`).
+    """
+
+    def __init__(
+        self,
+        space: FeatureSpace,
+        reference: Reference,
+        num_samples: int,
+        batch_size: int,
+        extra: Sequence[str] = (),
+        modes: Tensor | None = None,
+        mode_std: float | None = None,
+        num_stds: float = 3.0,
+    ) -> None:
+        if extra and reference.features is None:
+            raise ValueError("extra metrics need the reference's features (keep_features=True)")
+        self.space = space
+        self.reference = reference
+        self.num_samples = num_samples
+        self.batch_size = batch_size
+        self.extra = list(extra)
+        self.modes = modes
+        self.mode_std = mode_std
+        self.num_stds = num_stds
+        self._features: list[Tensor] = []
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """What changes the numbers, for the run's summary."""
+        settings = {
+            **self.space.settings,
+            **self.reference.settings,
+            "num_samples": self.num_samples,
+            "extra": self.extra,
+        }
+        if self.modes is not None:
+            settings |= {"num_modes": len(self.modes), "high_quality_stds": self.num_stds}
+        return settings
+
+    def reset(self) -> None:
+        self._features = []
+
+    def update(self, fake: Tensor) -> None:
+        """Add a batch of generated samples (in data space: images in [-1, 1] or 2D points)."""
+        self._features.append(self.space(fake))
+
+    def compute(self) -> dict[str, float]:
+        """The metrics of everything added since the last reset, then reset."""
+        try:
+            fake = torch.cat(self._features)
+            results = {"val/fid": stats_distance(feature_statistics(fake), self.reference.stats)}
+            if self.modes is not None and self.mode_std is not None:
+                coverage = mode_coverage(fake, self.modes, self.mode_std, self.num_stds)
+                results["val/modes"] = float(coverage.modes)
+                results["val/high_quality"] = coverage.high_quality
+            if self.extra:
+                results |= self._extra_metrics(fake, self.reference.features)
+            return results
+        finally:
+            self.reset()
+
+    def _extra_metrics(self, fake: Tensor, real: Tensor) -> dict[str, float]:
+        results = {}
+        if "kid" in self.extra:
+            size = min(KID_SUBSET_SIZE, len(fake), len(real))
+            # Subsets as large as a whole set would all be that set: one is the whole estimate.
+            subsets = 100 if size < min(len(fake), len(real)) else 1
+            kid = kid_features_to_metric(
+                fake, real, kid_subset_size=size, kid_subsets=subsets, verbose=False
+            )
+            results["val/kid"] = kid["kernel_inception_distance_mean"]
+            results["val/kid_std"] = kid["kernel_inception_distance_std"]
+        if "prc" in self.extra:
+            # torch-fidelity's convention: generated features first, real second.
+            prc = prc_features_to_metric(fake.float(), real.float(), verbose=False)
+            results["val/precision"] = prc["precision"]
+            results["val/recall"] = prc["recall"]
+        return results
+
+
+def feature_space(shape: Sequence[int], cfg: Mapping[str, Any]) -> FeatureSpace:
+    """Inception features for images, the coordinates themselves for 2D points."""
+    if len(shape) == 1:
+        return PointFeatures()
+    fid = cfg["fid"]
+    weights = resolve_weights(fid.get("weights_path"), fid_helper=fid_helper_model_path())
+    return InceptionFeatures(weights, fid.get("feature_layer", "2048"))
+
+
+def build_evaluator(
+    cfg: Mapping[str, Any], datamodule: Any, device: torch.device | str = "cpu"
+) -> Evaluator:
+    """The evaluator that `cfg` (the `metrics` config) describes for `datamodule`'s data.
+
+    Image data: Inception FID against `metrics.fid.num_samples` real images, cached under
+    `metrics.cache_dir`. 2D data: FID on coordinates and mode coverage; recomputed each run
+    (milliseconds), since the name of a 2D data set does not say its seed or spread.
+    """
+    shape = tuple(datamodule.shape)
+    extra = list(cfg.get("extra") or [])
+    space = feature_space(shape, cfg).to(device)
+    dataset = datamodule.real_dataset(cfg["split"])
+    if len(shape) == 1:
+        points = cfg["points"]
+        num_samples = batch_size = points["num_samples"]
+        reference = real_reference(
+            dataset,
+            datamodule.name,
+            cfg["split"],
+            space,
+            num_samples,
+            batch_size,
+            keep_features=bool(extra),
+        )
+        modes = getattr(datamodule, "modes", None)
+        return Evaluator(
+            space,
+            reference,
+            num_samples,
+            batch_size,
+            extra,
+            modes=modes,
+            mode_std=getattr(datamodule, "std", None),
+            num_stds=points["high_quality_stds"],
+        )
+    fid = cfg["fid"]
+    reference = real_reference(
+        dataset,
+        datamodule.name,
+        cfg["split"],
+        space,
+        fid["num_samples"],
+        fid["batch_size"],
+        cache_dir=Path(cfg["cache_dir"]),
+        keep_features=bool(extra),
+        progress=True,
+    )
+    return Evaluator(space, reference, fid["num_samples"], fid["batch_size"], extra)

@@ -1,0 +1,31 @@
+"""Mode coverage of 2D samples, as defined in the VEEGAN and PacGAN papers.
+
+A sample is high quality when it lies within `num_stds` standard deviations of its nearest mode;
+a mode is captured when at least one high-quality sample is nearest to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class ModeCoverage:
+    """How many modes a sample set captures and which fraction of it is high quality."""
+
+    modes: int
+    high_quality: float
+
+
+def mode_coverage(
+    samples: Tensor, modes: Tensor, std: float, num_stds: float = 3.0
+) -> ModeCoverage:
+    """Captured modes and high-quality fraction of `samples` (N, 2) around `modes` (M, 2)."""
+    distances = torch.cdist(samples.detach().cpu().double(), modes.detach().cpu().double())
+    nearest_distance, nearest_mode = distances.min(dim=1)
+    high_quality = nearest_distance <= num_stds * std
+    captured = torch.unique(nearest_mode[high_quality]).numel()
+    return ModeCoverage(modes=captured, high_quality=float(high_quality.double().mean()))
