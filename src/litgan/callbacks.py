@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import TQDMProgressBar
 from pytorch_lightning.utilities import rank_zero_only
 
+from litgan.errors import ConfigError
 from litgan.gan import GAN
 from litgan.plotting import save_decision_surface, save_image_grid
 from litgan.tracking import log_images
@@ -54,10 +55,63 @@ class LastCheckpoint(_EveryGSteps):
         self.path = Path(dirpath) / "last.ckpt"
 
     def act(self, trainer: pl.Trainer, pl_module: GAN) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        trainer.save_checkpoint(tmp, weights_only=False)  # every rank calls it; only rank 0 writes
-        if trainer.is_global_zero:
-            os.replace(tmp, self.path)
+        save_atomically(trainer, self.path)
+
+
+def save_atomically(trainer: pl.Trainer, path: Path) -> None:
+    """Write a checkpoint to a temporary file and rename it over `path`: a crash during the
+    write leaves the previous file intact. Every rank calls it; only rank 0 writes."""
+    tmp = path.with_name(path.name + ".tmp")
+    trainer.save_checkpoint(tmp, weights_only=False)
+    if trainer.is_global_zero:
+        os.replace(tmp, path)
+
+
+class BestCheckpoint(pl.Callback):
+    """Keep `<dirpath>/best.ckpt` at the best value of `monitor` seen in validation.
+
+    Plain DCGAN often gets worse after its best point, so the last checkpoint is not the one to
+    keep. The best value, its generator iteration and every validation metric of that moment
+    are in `best` (and in `summary.json`); they travel with checkpoints, so a resumed run
+    keeps comparing against them.
+    """
+
+    def __init__(self, dirpath: str, monitor: str = "val/fid", mode: str = "min") -> None:
+        if mode not in ("min", "max"):
+            raise ConfigError(f"callbacks.best_checkpoint.mode must be min or max, got {mode!r}")
+        self.path = Path(dirpath) / "best.ckpt"
+        self.monitor = monitor
+        self.mode = mode
+        self.best: dict[str, Any] | None = None
+
+    def _improves(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        return value < self.best["value"] if self.mode == "min" else value > self.best["value"]
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: GAN) -> None:
+        value = trainer.callback_metrics.get(self.monitor)
+        if trainer.sanity_checking or value is None or not self._improves(float(value)):
+            return
+        self.best = {
+            "metric": self.monitor,
+            "mode": self.mode,
+            "value": float(value),
+            "g_step": pl_module.g_steps,
+            "path": str(self.path),
+            "metrics": {
+                k: float(v)
+                for k, v in sorted(trainer.callback_metrics.items())
+                if k.startswith("val/")
+            },
+        }
+        save_atomically(trainer, self.path)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.best = state_dict.get("best")
 
 
 class SampleWriter(_EveryGSteps):

@@ -6,6 +6,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from litgan.errors import ConfigError
 from litgan.losses import GENERATOR_LOSSES
+from litgan.metrics.evaluator import EXTRA_METRICS
+from litgan.metrics.features import FEATURE_LAYERS
 
 POSITIVE_INTS = ("d_steps", "sample_every", "val_every", "checkpoint_every", "data.batch_size")
 
@@ -30,6 +32,30 @@ def validate_config(cfg: DictConfig) -> None:
         )
     if max_steps == -1 and (max_epochs is None or max_epochs < 1):
         raise ConfigError("set trainer.max_steps (generator updates) or trainer.max_epochs")
+    if cfg.get("metrics"):
+        _validate_metrics(cfg.metrics)
+
+
+def _validate_metrics(metrics: DictConfig) -> None:
+    """The evaluation settings: sample counts a covariance can be estimated from, known names."""
+    for key in ("fid.num_samples", "points.num_samples"):
+        value = OmegaConf.select(metrics, key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+            raise ConfigError(f"metrics.{key} must be an integer of at least 2, got {value!r}")
+    batch_size = metrics.fid.batch_size
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ConfigError(f"metrics.fid.batch_size must be a positive integer, got {batch_size!r}")
+    if str(metrics.fid.feature_layer) not in FEATURE_LAYERS:
+        raise ConfigError(
+            f"metrics.fid.feature_layer must be one of {', '.join(FEATURE_LAYERS)}, "
+            f"got {metrics.fid.feature_layer!r}"
+        )
+    unknown = set(metrics.extra or []) - set(EXTRA_METRICS)
+    if unknown:
+        raise ConfigError(
+            f"metrics.extra has unknown metrics {sorted(unknown)}; "
+            f"choose from {', '.join(EXTRA_METRICS)}"
+        )
 
 
 def lightning_max_steps(g_steps: int, d_steps: int) -> int:

@@ -8,6 +8,7 @@ Manual optimization, because the two players take turns with their own optimizer
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -16,8 +17,10 @@ import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
 from torch import Tensor, nn
+from torch.utils.data import DataLoader
 
 from litgan.losses import discriminator_loss, generator_loss, value_terms
+from litgan.metrics import Evaluator, build_evaluator
 
 NOISE_BLOCK = 1024
 
@@ -66,6 +69,7 @@ class GAN(pl.LightningModule):
         data_shape: the shape of one real sample, from the data module.
         d_steps: discriminator updates per generator update.
         eval_seed: seed of the fixed noise that samples and evaluations are drawn from.
+        metrics: the `metrics` config (see `litgan.metrics.build_evaluator`); None: no validation.
     """
 
     def __init__(
@@ -78,6 +82,7 @@ class GAN(pl.LightningModule):
         loss: str = "non_saturating",
         d_steps: int = 1,
         eval_seed: int = 1234,
+        metrics: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -89,6 +94,8 @@ class GAN(pl.LightningModule):
         self.g_loss = generator_loss(loss)
         self.nz: int = self.generator.nz
         self.g_steps = 0
+        # A plain attribute, not a submodule: Inception's weights stay out of the checkpoints.
+        self.evaluator: Evaluator | None = None
 
     def sample_z(self, n: int) -> Tensor:
         """Latent noise z ~ N(0, I), shape (n, nz)."""
@@ -113,6 +120,10 @@ class GAN(pl.LightningModule):
             d_metrics = self.discriminator_step(real, opt_d)
         g_metrics = self.generator_step(len(real), opt_g)
         self.g_steps += 1
+        if self.g_steps == self._last_g_step():
+            # Lightning validates when asked to stop: so the final model is always evaluated,
+            # not only when max_steps is a multiple of val_every.
+            self.trainer.should_stop = True
         if self._logging_step():
             metrics = {**d_metrics, **g_metrics}
             self.log("train/value", metrics.pop("train/value"), prog_bar=True)
@@ -124,8 +135,18 @@ class GAN(pl.LightningModule):
         Lightning drops on-step values between those iterations anyway, and each self.log call
         costs about a millisecond: logging every iteration would slow small models down by half.
         """
-        last = self.trainer.max_steps // (self.hparams.d_steps + 1)
-        return self.g_steps % self.trainer.log_every_n_steps == 0 or self.g_steps == last
+        return (
+            self.g_steps % self.trainer.log_every_n_steps == 0
+            or self.g_steps == self._last_g_step()
+        )
+
+    def _last_g_step(self) -> int:
+        """The generator iteration that ends training: from max_steps, else from max_epochs."""
+        trainer = self.trainer
+        if trainer.max_steps > 0:
+            return trainer.max_steps // (self.hparams.d_steps + 1)
+        batches, epochs = trainer.num_training_batches, trainer.max_epochs
+        return int(batches * epochs) if epochs and math.isfinite(batches) else -1
 
     def discriminator_step(self, real: Tensor, opt_d: torch.optim.Optimizer) -> dict[str, Tensor]:
         """One update of D on -V(D, G): push D(x) -> 1 on real data and D(G(z)) -> 0 on fakes."""
@@ -176,6 +197,36 @@ class GAN(pl.LightningModule):
         """D(x) in eval mode, shape (len(x),)."""
         with evaluating(self.discriminator):
             return torch.sigmoid(self.discriminator(x.to(self.device)))
+
+    def on_fit_start(self) -> None:
+        # Here, not in __init__: it needs the data module, and the device the run uses. Real
+        # statistics come from the cache or are computed now, before the first training step.
+        if self.hparams.metrics is not None and self.evaluator is None:
+            self.evaluator = build_evaluator(
+                self.hparams.metrics, self.trainer.datamodule, self.device
+            )
+
+    def val_dataloader(self) -> DataLoader | list:
+        """Validation batches are the fixed latent vectors, the same at every validation."""
+        if self.evaluator is None:
+            return []
+        z = self.fixed_noise(self.evaluator.num_samples).cpu()
+        return DataLoader(z, batch_size=self.evaluator.batch_size)
+
+    def on_validation_epoch_start(self) -> None:
+        if self.evaluator is not None:
+            self.evaluator.reset()
+
+    def validation_step(self, z: Tensor, batch_idx: int) -> None:
+        # Lightning has put G in eval mode (BatchNorm on running statistics) and turned off grad.
+        self.evaluator.update(self.generator(z))
+
+    def on_validation_epoch_end(self) -> None:
+        if self.evaluator is None:
+            return
+        results = self.evaluator.compute()
+        self.log("val/fid", results.pop("val/fid"), prog_bar=True)
+        self.log_dict(results)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["g_steps"] = self.g_steps

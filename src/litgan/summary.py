@@ -7,22 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import ModelCheckpoint
 
+from litgan.callbacks import BestCheckpoint
 from litgan.gan import GAN
 from litgan.plotting import OPTIMUM_VALUE
 
 
 def build_summary(trainer: pl.Trainer, model: GAN, wall_time_s: float) -> dict[str, Any]:
-    """Step counts, wall time, the last value of every logged scalar and the best checkpoint."""
-    best = None
-    for callback in trainer.checkpoint_callbacks:
-        if isinstance(callback, ModelCheckpoint) and callback.best_model_score is not None:
-            best = {
-                "metric": callback.monitor,
-                "value": float(callback.best_model_score),
-                "path": callback.best_model_path,
-            }
+    """Step counts, wall time, the last value of every logged scalar, the best checkpoint and
+    the evaluation settings that its numbers depend on."""
+    best = next((c.best for c in trainer.callbacks if isinstance(c, BestCheckpoint)), None)
     return {
         "g_steps": model.g_steps,
         "d_steps": model.g_steps * model.hparams.d_steps,
@@ -30,6 +24,7 @@ def build_summary(trainer: pl.Trainer, model: GAN, wall_time_s: float) -> dict[s
         "wall_time_s": round(wall_time_s, 3),
         "final": {k: float(v) for k, v in sorted(trainer.callback_metrics.items())},
         "best": best,
+        "evaluation": model.evaluator.settings if model.evaluator is not None else None,
     }
 
 
@@ -54,5 +49,22 @@ def format_summary(summary: dict[str, Any], run_dir: Path) -> str:
             f"  D(x) = {final['train/d_real']:.3f}  D(G(z)) = {final['train/d_fake']:.3f}  "
             "(both ½ at the optimum)"
         )
+    if "val/fid" in final:
+        lines.append(_evaluation_line(summary))
     lines.append(f"  outputs: {run_dir}")
     return "\n".join(lines)
+
+
+def _evaluation_line(summary: dict[str, Any]) -> str:
+    """The last validation, and the best one when it was not the last."""
+    final, best = summary["final"], summary["best"]
+    line = f"  val/fid = {final['val/fid']:.4g}"
+    if "val/modes" in final:
+        num_modes = (summary["evaluation"] or {}).get("num_modes", "?")
+        line += (
+            f"  modes {final['val/modes']:.0f}/{num_modes}"
+            f"  high quality {final['val/high_quality']:.1%}"
+        )
+    if best is not None:
+        line += f"  (best {best['metric']} {best['value']:.4g} at generator step {best['g_step']})"
+    return line

@@ -58,6 +58,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         loss=cfg.loss.name,
         d_steps=cfg.d_steps,
         eval_seed=cfg.eval_seed,
+        metrics=plain.get("metrics") or None,  # metrics=none: no validation
     )
     # metrics.csv at the top of the run directory is part of every run, whatever else logs.
     loggers = [CSVLogger(run_dir, name="", version="")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
@@ -39,6 +40,14 @@ class GANDataModule(pl.LightningDataModule, ABC):
     @abstractmethod
     def real_dataset(self, split: str = "train") -> Dataset:
         """Real samples of `split`, each a tensor of `shape` (images in [-1, 1]), after setup()."""
+
+    def val_dataloader(self) -> Any:
+        """The GAN's own validation batches (its fixed noise, see `GAN.val_dataloader`).
+
+        Validation generates samples rather than reading data, but Lightning takes every loader
+        from the data module once one is attached: this hands the request back to the GAN.
+        """
+        return self.trainer.lightning_module.val_dataloader()
 
 
 class InMemoryDataModule(GANDataModule):

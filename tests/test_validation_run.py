@@ -1,0 +1,95 @@
+"""Validation inside `python train.py`: val/* metrics, best.ckpt, summary, the real-stats cache."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+import torch
+
+from litgan.config import validate_config
+from litgan.errors import ConfigError
+from litgan.fid import compose_config, fid_between
+from tests.conftest import TINY_DCGAN, TINY_MLP
+
+
+def val_rows(run_dir):
+    with open(run_dir / "metrics.csv") as f:
+        return [r for r in csv.DictReader(f) if r.get("val/fid")]
+
+
+def test_ring_validates_every_val_every_and_at_the_end(train_in):
+    run = train_in(*TINY_MLP, "metrics=default", "trainer.max_steps=25", "val_every=10")
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = val_rows(run.run_dir)
+    # metrics.csv's step is 0-based: generator iterations 10, 20 and the last one, 25.
+    assert [int(r["step"]) for r in rows] == [9, 19, 24]
+    for row in rows:
+        assert 0 <= int(float(row["val/modes"])) <= 8 and 0 <= float(row["val/high_quality"]) <= 1
+    summary = run.summary
+    best = summary["best"]
+    assert best["metric"] == "val/fid" and best["mode"] == "min"
+    assert best["value"] == pytest.approx(min(float(r["val/fid"]) for r in rows), rel=1e-6)
+    assert best["g_step"] in (10, 20, 25) and set(best["metrics"]) >= {"val/fid", "val/modes"}
+    ckpt = torch.load(run.run_dir / "checkpoints" / "best.ckpt", weights_only=False)
+    assert ckpt["g_steps"] == best["g_step"]
+    assert summary["evaluation"]["num_samples"] == 2500
+    assert summary["evaluation"]["num_modes"] == 8
+    assert "val/fid" in run.stdout and "modes" in run.stdout
+
+
+def test_metrics_none_means_no_validation(train_in):
+    run = train_in(*TINY_MLP, "metrics=none", "trainer.max_steps=20", "val_every=10")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert val_rows(run.run_dir) == [] and run.summary["best"] is None
+    assert not (run.run_dir / "checkpoints" / "best.ckpt").exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("metrics.fid.num_samples=1", "metrics.fid.num_samples must be an integer of at least 2"),
+        ("metrics.extra=[is]", "metrics.extra has unknown metrics"),
+        ("metrics.fid.feature_layer=100", "metrics.fid.feature_layer must be one of"),
+    ],
+)
+def test_bad_metrics_settings_are_config_errors(override, message):
+    # train() validates before anything is built; ConfigError makes main() exit 2 with one line.
+    with pytest.raises(ConfigError, match=message):
+        validate_config(compose_config([override]))
+
+
+def test_digits_dcgan_logs_val_fid_and_keeps_the_best_checkpoint(
+    train_in, tmp_path, inception_weights, monkeypatch
+):
+    cache = tmp_path / "cache"
+    fid = [
+        f"metrics.fid.weights_path={inception_weights}",
+        "metrics.fid.num_samples=4",
+        "metrics.fid.batch_size=4",
+    ]
+    run = train_in(
+        *TINY_DCGAN,
+        "data=digits",
+        *fid,
+        "trainer.max_steps=20",
+        "val_every=10",
+        env={"LITGAN_CACHE_DIR": str(cache)},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = val_rows(run.run_dir)
+    assert [int(r["step"]) for r in rows] == [9, 19]
+    assert all(float(r["val/fid"]) > 0 for r in rows)
+    best = run.summary["best"]
+    assert best["value"] == pytest.approx(min(float(r["val/fid"]) for r in rows), rel=1e-6)
+    assert (run.run_dir / "checkpoints" / "best.ckpt").is_file()
+    evaluation = run.summary["evaluation"]
+    assert evaluation["feature_layer"] == "2048" and evaluation["resize"] == "tf1_bilinear"
+    assert evaluation["antialias"] is False and evaluation["num_samples"] == 4
+    assert evaluation["real"] == "digits/train" and evaluation["num_real"] == 4
+    assert len(list((cache / "fid").glob("digits-train-stats-*.pt"))) == 1
+
+    # litgan-fid on the best checkpoint: the same samples, features and cached real statistics.
+    monkeypatch.setenv("LITGAN_CACHE_DIR", str(cache))
+    again = fid_between("digits", str(run.run_dir / "checkpoints" / "best.ckpt"), overrides=fid)
+    assert again == pytest.approx(best["value"], rel=1e-4)
