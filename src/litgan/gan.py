@@ -68,7 +68,10 @@ class GAN(pl.LightningModule):
         loss: the generator loss, a key of `litgan.losses.GENERATOR_LOSSES`.
         data_shape: the shape of one real sample, from the data module.
         d_steps: discriminator updates per generator update.
+        seed: seed of the training noise; rank r of a distributed run uses seed + r.
         eval_seed: seed of the fixed noise that samples and evaluations are drawn from.
+        compile: torch.compile G and D (their forward passes; checkpoints keep plain names).
+        channels_last: keep image weights and batches in channels-last memory format.
         metrics: the `metrics` config (see `litgan.metrics.build_evaluator`); None: no validation.
     """
 
@@ -81,8 +84,11 @@ class GAN(pl.LightningModule):
         data_shape: Sequence[int],
         loss: str = "non_saturating",
         d_steps: int = 1,
+        seed: int = 0,
         eval_seed: int = 1234,
         metrics: dict[str, Any] | None = None,
+        compile: bool = False,
+        channels_last: bool = False,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -93,13 +99,27 @@ class GAN(pl.LightningModule):
         )
         self.g_loss = generator_loss(loss)
         self.nz: int = self.generator.nz
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+        if compile:
+            self.generator.compile()
+            self.discriminator.compile()
         self.g_steps = 0
+        self._noise: torch.Generator | None = None
+        self._grad_norms: dict[str, Tensor] = {}
         # A plain attribute, not a submodule: Inception's weights stay out of the checkpoints.
         self.evaluator: Evaluator | None = None
 
     def sample_z(self, n: int) -> Tensor:
-        """Latent noise z ~ N(0, I), shape (n, nz)."""
-        return torch.randn(n, self.nz, device=self.device)
+        """Training noise z ~ N(0, I), shape (n, nz), from this rank's own stream.
+
+        seed_everything gives every rank the same global RNG: drawn from it, the fake half of a
+        distributed batch would repeat on every device. Each rank seeds its own generator.
+        """
+        if self._noise is None or self._noise.device != self.device:
+            self._noise = torch.Generator(device=self.device)
+            self._noise.manual_seed(self.hparams.seed + self.global_rank)
+        return torch.randn(n, self.nz, device=self.device, generator=self._noise)
 
     def fixed_noise(self, n: int) -> Tensor:
         """The same `n` latent vectors at every call; the first k of them are `fixed_noise(k)`.
@@ -115,6 +135,8 @@ class GAN(pl.LightningModule):
 
     def training_step(self, batch: Tensor, batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()
+        if self.hparams.channels_last and batch.dim() == 4:
+            batch = batch.contiguous(memory_format=torch.channels_last)
         # The loader serves d_steps real batches at once: each D update sees fresh data.
         for real in batch.chunk(self.hparams.d_steps):
             d_metrics = self.discriminator_step(real, opt_d)
@@ -156,7 +178,6 @@ class GAN(pl.LightningModule):
         terms = value_terms(real_logits, fake_logits)
         d_loss = discriminator_loss(terms)
         self.manual_backward(d_loss)
-        d_grad_norm = grad_norm(self.discriminator.parameters())
         opt_d.step()
         # Gradients live only inside their player's step: none is left over for the other.
         opt_d.zero_grad(set_to_none=True)
@@ -167,7 +188,7 @@ class GAN(pl.LightningModule):
             "train/d_real": torch.sigmoid(real_logits).mean().detach(),
             "train/d_fake": torch.sigmoid(fake_logits).mean().detach(),
             "train/d_loss": d_loss.detach(),
-            "train/d_grad_norm": d_grad_norm,
+            "train/d_grad_norm": self._grad_norms["d"],
         }
 
     def generator_step(self, batch_size: int, opt_g: torch.optim.Optimizer) -> dict[str, Tensor]:
@@ -176,10 +197,16 @@ class GAN(pl.LightningModule):
             fake_logits = self.discriminator(self.generator(self.sample_z(batch_size)))
             g_loss = self.g_loss(fake_logits)
             self.manual_backward(g_loss)
-        g_grad_norm = grad_norm(self.generator.parameters())
         opt_g.step()
         opt_g.zero_grad(set_to_none=True)
-        return {"train/g_loss": g_loss.detach(), "train/g_grad_norm": g_grad_norm}
+        return {"train/g_loss": g_loss.detach(), "train/g_grad_norm": self._grad_norms["g"]}
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        # Lightning calls this inside opt.step(), after unscaling 16-bit mixed-precision
+        # gradients: the norms are those of the update, whatever the precision.
+        player = "g" if optimizer is self.trainer.optimizers[0] else "d"
+        net = self.generator if player == "g" else self.discriminator
+        self._grad_norms[player] = grad_norm(net.parameters())
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         make_g = instantiate(self.hparams.g_optimizer, _convert_="all")
@@ -211,7 +238,9 @@ class GAN(pl.LightningModule):
         if self.evaluator is None:
             return []
         z = self.fixed_noise(self.evaluator.num_samples).cpu()
-        return DataLoader(z, batch_size=self.evaluator.batch_size)
+        # A private generator: a loader draws its base seed from the global one otherwise, and
+        # each validation would then change the training that follows it.
+        return DataLoader(z, batch_size=self.evaluator.batch_size, generator=torch.Generator())
 
     def on_validation_epoch_start(self) -> None:
         if self.evaluator is not None:

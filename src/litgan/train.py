@@ -6,15 +6,18 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import hydra
 import pytorch_lightning as pl
+import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, read_write
 from pytorch_lightning.loggers import CSVLogger
 
 from litgan.config import lightning_max_steps, validate_config
@@ -39,6 +42,38 @@ def _refuse_to_overwrite(run_dir: Path, ckpt_path: str | None) -> None:
         )
 
 
+@contextmanager
+def _ddp_children_run_this_job() -> Iterator[None]:
+    """Make DDP's extra processes run exactly this job of a multirun, in its directory.
+
+    Lightning starts ranks > 0 by re-running `sys.argv` with `hydra.run.dir` set to Hydra's
+    run.dir. Under `-m` that would start a whole nested sweep in other directories (Lightning
+    issue #11300), so for the job's duration argv holds this job's overrides and run.dir its
+    output directory; afterwards the process is left as the next job needs it.
+    """
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        yield
+        return
+    hydra_cfg = HydraConfig.get()
+    argv, run_dir, environ = sys.argv, hydra_cfg.run.dir, dict(os.environ)
+    sys.argv = [argv[0], *hydra_cfg.overrides.task]
+    with read_write(hydra_cfg):
+        hydra_cfg.run.dir = hydra_cfg.runtime.output_dir
+    try:
+        yield
+    finally:
+        sys.argv = argv
+        with read_write(hydra_cfg):
+            hydra_cfg.run.dir = run_dir
+        # The next job starts its own DDP processes. It must not join this job's process group,
+        # and must not see the LOCAL_RANK this job's launcher exported, which tells Lightning
+        # that processes were already started for it.
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+        os.environ.clear()
+        os.environ.update(environ)
+
+
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Build data, GAN and Trainer from `cfg`, fit, write `summary.json` and return the summary."""
     validate_config(cfg)
@@ -57,8 +92,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         data_shape=datamodule.shape,
         loss=cfg.loss.name,
         d_steps=cfg.d_steps,
+        seed=cfg.seed,
         eval_seed=cfg.eval_seed,
         metrics=plain.get("metrics") or None,  # metrics=none: no validation
+        compile=cfg.compile,
+        channels_last=cfg.channels_last,
     )
     # metrics.csv at the top of the run directory is part of every run, whatever else logs.
     loggers = [CSVLogger(run_dir, name="", version="")]
@@ -76,7 +114,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     failed = True
     try:
         start = time.perf_counter()
-        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+        with _ddp_children_run_this_job():
+            trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
         summary = build_summary(trainer, model, time.perf_counter() - start)
         if trainer.is_global_zero:
             write_summary(summary, run_dir)

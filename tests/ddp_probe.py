@@ -1,0 +1,34 @@
+"""A callback for the DDP tests: all-gathers what each rank holds and saves it on rank 0."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+
+
+class DDPProbe(pl.Callback):
+    """Compares the ranks' training noise and evaluation noise, and their parameters at the end."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.z: torch.Tensor | None = None
+
+    def on_train_start(self, trainer: pl.Trainer, gan: pl.LightningModule) -> None:
+        self.z = gan.sample_z(8)  # the stream each rank's training step draws from
+
+    def on_train_end(self, trainer: pl.Trainer, gan: pl.LightningModule) -> None:
+        params = torch.cat([p.detach().flatten() for p in gan.parameters()])
+        all_params = trainer.strategy.all_gather(params)
+        all_z = trainer.strategy.all_gather(self.z)
+        all_eval = trainer.strategy.all_gather(gan.fixed_noise(8))
+        if trainer.is_global_zero:
+            report = {
+                "world_size": trainer.world_size,
+                "params_equal": all(torch.equal(all_params[0], p) for p in all_params[1:]),
+                "z_equal": any(torch.equal(all_z[0], z) for z in all_z[1:]),
+                "eval_noise_equal": all(torch.equal(all_eval[0], e) for e in all_eval[1:]),
+            }
+            self.path.write_text(json.dumps(report))
