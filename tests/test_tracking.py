@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from PIL import Image
 
 from tests.conftest import TINY_MLP
@@ -103,3 +105,29 @@ def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
     assert statuses == ["ok", "ok", "failed"]
     assert "data.batch_size=5000" in rows[2] and "data.batch_size=32" in rows[0]
     assert_png(sweep / "report.png")
+
+
+def test_optuna_search_minimises_the_best_metric_that_train_returns(train_in, tmp_path):
+    sweep = tmp_path / "sweep"
+    # hparams_search=optuna turns on multirun itself: pin its sweep directory.
+    run = train_in(
+        "hparams_search=optuna",
+        "metrics=default",  # validation gives the best val/fid that Optuna minimises
+        "hydra.sweeper.n_trials=2",
+        *TINY_MLP,
+        "trainer.max_steps=10",
+        f"hydra.sweep.dir={sweep}",
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
+    bests = [json.loads((sweep / job / "summary.json").read_text())["best"] for job in ("0", "1")]
+    assert {b["metric"] for b in bests} == {"val/fid"}
+    for name in ("value.png", "grad_norm.png", "fid.png", "modes.png"):  # 2D data, validated
+        assert_png(sweep / "0" / "plots" / name)
+    assert results["best_value"] == min(b["value"] for b in bests)
+    assert set(results["best_params"]) == {
+        "optim.generator.lr",
+        "optim.discriminator.lr",
+        "optim.generator.betas.0",
+        "optim.discriminator.betas.0",
+    }
