@@ -11,7 +11,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import TQDMProgressBar
 from pytorch_lightning.utilities import rank_zero_only
 
-from litgan.errors import ConfigError
+from litgan.errors import ConfigError, LitganError
 from litgan.gan import GAN
 from litgan.plotting import save_decision_surface, save_image_grid
 from litgan.tracking import log_images
@@ -62,9 +62,16 @@ def save_atomically(trainer: pl.Trainer, path: Path) -> None:
     """Write a checkpoint to a temporary file and rename it over `path`: a crash during the
     write leaves the previous file intact. Every rank calls it; only rank 0 writes."""
     tmp = path.with_name(path.name + ".tmp")
-    trainer.save_checkpoint(tmp, weights_only=False)
-    if trainer.is_global_zero:
-        os.replace(tmp, path)
+    try:
+        trainer.save_checkpoint(tmp, weights_only=False)
+        if trainer.is_global_zero:
+            os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise LitganError(
+            f"could not write {path} ({err.strerror or err}); free space on that disk or "
+            f"choose another hydra.run.dir, then resume with ckpt_path={path}"
+        ) from err
 
 
 class BestCheckpoint(pl.Callback):

@@ -18,6 +18,14 @@ def validate_config(cfg: DictConfig) -> None:
         value = OmegaConf.select(cfg, key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+    for player in ("generator", "discriminator"):
+        lr = OmegaConf.select(cfg, f"optim.{player}.lr")
+        if not isinstance(lr, int | float) or isinstance(lr, bool) or not 0 < lr < float("inf"):
+            raise ConfigError(
+                f"optim.{player}.lr (model.lr by default) must be a positive number, got {lr!r}"
+            )
+    if not isinstance(cfg.get("stop_on_nonfinite"), bool):
+        raise ConfigError(f"stop_on_nonfinite must be true or false, got {cfg.stop_on_nonfinite!r}")
     if cfg.loss.name not in GENERATOR_LOSSES:
         raise ConfigError(
             f"loss.name={cfg.loss.name!r} is not a generator loss; choose loss=minimax or "

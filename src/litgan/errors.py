@@ -11,3 +11,7 @@ class ConfigError(LitganError):
 
 class DataError(LitganError):
     """A data set is absent, cannot be downloaded, or is unreadable on disk."""
+
+
+class DivergenceError(LitganError):
+    """Training produced a NaN or infinite loss or gradient norm."""

@@ -9,16 +9,19 @@ Manual optimization, because the two players take turns with their own optimizer
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
+from litgan.errors import DivergenceError
 from litgan.losses import discriminator_loss, generator_loss, value_terms
 from litgan.metrics import Evaluator, build_evaluator
 
@@ -73,6 +76,8 @@ class GAN(pl.LightningModule):
         compile: torch.compile G and D (their forward passes; checkpoints keep plain names).
         channels_last: keep image weights and batches in channels-last memory format.
         metrics: the `metrics` config (see `litgan.metrics.build_evaluator`); None: no validation.
+        stop_on_nonfinite: stop training with a DivergenceError when a loss or gradient norm is
+            NaN or infinite, before the optimizer applies it.
     """
 
     def __init__(
@@ -89,6 +94,7 @@ class GAN(pl.LightningModule):
         metrics: dict[str, Any] | None = None,
         compile: bool = False,
         channels_last: bool = False,
+        stop_on_nonfinite: bool = True,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -106,6 +112,7 @@ class GAN(pl.LightningModule):
             self.discriminator.compile()
         self.g_steps = 0
         self._noise: torch.Generator | None = None
+        self._noise_state: Tensor | None = None  # from a checkpoint, applied on the next draw
         self._grad_norms: dict[str, Tensor] = {}
         # A plain attribute, not a submodule: Inception's weights stay out of the checkpoints.
         self.evaluator: Evaluator | None = None
@@ -119,6 +126,9 @@ class GAN(pl.LightningModule):
         if self._noise is None or self._noise.device != self.device:
             self._noise = torch.Generator(device=self.device)
             self._noise.manual_seed(self.hparams.seed + self.global_rank)
+        if self._noise_state is not None:
+            self._noise.set_state(self._noise_state)
+            self._noise_state = None
         return torch.randn(n, self.nz, device=self.device, generator=self._noise)
 
     def fixed_noise(self, n: int) -> Tensor:
@@ -177,6 +187,7 @@ class GAN(pl.LightningModule):
         real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
         terms = value_terms(real_logits, fake_logits)
         d_loss = discriminator_loss(terms)
+        self._check_finite("D's loss train/d_loss", d_loss)
         self.manual_backward(d_loss)
         opt_d.step()
         # Gradients live only inside their player's step: none is left over for the other.
@@ -196,6 +207,7 @@ class GAN(pl.LightningModule):
         with frozen(self.discriminator):
             fake_logits = self.discriminator(self.generator(self.sample_z(batch_size)))
             g_loss = self.g_loss(fake_logits)
+            self._check_finite("G's loss train/g_loss", g_loss)
             self.manual_backward(g_loss)
         opt_g.step()
         opt_g.zero_grad(set_to_none=True)
@@ -207,6 +219,16 @@ class GAN(pl.LightningModule):
         player = "g" if optimizer is self.trainer.optimizers[0] else "d"
         net = self.generator if player == "g" else self.discriminator
         self._grad_norms[player] = grad_norm(net.parameters())
+        self._check_finite(f"the gradient norm train/{player}_grad_norm", self._grad_norms[player])
+
+    def _check_finite(self, quantity: str, value: Tensor) -> None:
+        """Stop before a NaN or infinite value reaches the weights (or any checkpoint)."""
+        if self.hparams.stop_on_nonfinite and not torch.isfinite(value).all():
+            raise DivergenceError(
+                f"training diverged at generator iteration {self.g_steps + 1}: {quantity} is "
+                f"{value.item()}; the weights before it are in checkpoints/last.ckpt. Lower the "
+                "learning rates, or set stop_on_nonfinite=false to train on regardless"
+            )
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         make_g = instantiate(self.hparams.g_optimizer, _convert_="all")
@@ -259,6 +281,44 @@ class GAN(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["g_steps"] = self.g_steps
+        checkpoint["rng"] = self._rng_states()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.g_steps = checkpoint.get("g_steps", 0)
+        if "rng" in checkpoint:
+            self._restore_rng_states(checkpoint["rng"])
+
+    def _rng_states(self) -> dict[str, Any]:
+        """Every random stream training draws from, as tensors and plain containers: a
+        checkpoint must load with torch.load(weights_only=True)."""
+        kind, keys, pos, has_gauss, cached = np.random.get_state()
+        return {
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
+            "python": random.getstate(),
+            "noise": self._noise_states(),
+        }
+
+    def _noise_states(self) -> Tensor | None:
+        """Every rank's training-noise state, one row per rank (all ranks call this; rank 0
+        writes the checkpoint)."""
+        state = self._noise.get_state() if self._noise is not None else self._noise_state
+        if state is None:
+            return None
+        if self.trainer.world_size == 1:
+            return state[None]
+        return self.all_gather(state.to(self.device)).cpu()
+
+    def _restore_rng_states(self, states: dict[str, Any]) -> None:
+        """Put back the streams `_rng_states` saved."""
+        torch.set_rng_state(states["torch"])
+        if states["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(states["cuda"])
+        kind, keys, pos, has_gauss, cached = states["numpy"]
+        np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+        random.setstate(states["python"])
+        noise = states["noise"]
+        # A checkpoint from a run with fewer ranks has no stream for this rank: it starts afresh.
+        if noise is not None and self.global_rank < len(noise):
+            self._noise, self._noise_state = None, noise[self.global_rank].clone()

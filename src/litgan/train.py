@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, read_write
 from pytorch_lightning.loggers import CSVLogger
 
+from litgan.checkpoints import check_architecture, read_checkpoint, resolve_ckpt_path
 from litgan.config import lightning_max_steps, validate_config
 from litgan.errors import LitganError
 from litgan.gan import GAN
@@ -32,7 +34,7 @@ CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 log = logging.getLogger("litgan")
 
 
-def _refuse_to_overwrite(run_dir: Path, ckpt_path: str | None) -> None:
+def _refuse_to_overwrite(run_dir: Path, ckpt_path: Path | None) -> None:
     """A finished or checkpointed run in `run_dir` is only ever continued, never replaced."""
     previous = [p for p in ("summary.json", "checkpoints/last.ckpt") if (run_dir / p).exists()]
     if previous and ckpt_path is None:
@@ -78,7 +80,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     """Build data, GAN and Trainer from `cfg`, fit, write `summary.json` and return the summary."""
     validate_config(cfg)
     run_dir = Path(cfg.paths.output_dir)
-    _refuse_to_overwrite(run_dir, cfg.ckpt_path)
+    ckpt_path = resolve_ckpt_path(cfg.ckpt_path, run_dir)
+    _refuse_to_overwrite(run_dir, ckpt_path)
+    checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
     pl.seed_everything(cfg.seed, workers=True)
 
     # Each generator iteration consumes one real batch per discriminator update.
@@ -97,7 +101,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         metrics=plain.get("metrics") or None,  # metrics=none: no validation
         compile=cfg.compile,
         channels_last=cfg.channels_last,
+        stop_on_nonfinite=cfg.stop_on_nonfinite,
     )
+    if checkpoint is not None:
+        check_architecture(checkpoint, model, ckpt_path)
+        del checkpoint  # Lightning loads it again, with the loops' and callbacks' state
     # metrics.csv at the top of the run directory is part of every run, whatever else logs.
     loggers = [CSVLogger(run_dir, name="", version="")]
     loggers += [instantiate(c) for c in (cfg.get("logger") or {}).values()]
@@ -115,7 +123,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     try:
         start = time.perf_counter()
         with _ddp_children_run_this_job():
-            trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
         summary = build_summary(trainer, model, time.perf_counter() - start)
         if trainer.is_global_zero:
             write_summary(summary, run_dir)
@@ -138,13 +146,26 @@ def main(cfg: DictConfig) -> float | None:
         best = train(cfg)["best"]
     except Exception as err:
         user_error = _user_error(err)
+        multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+        if multirun:
+            _record_failure(Path(cfg.paths.output_dir), user_error or err)
         if user_error is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"litgan: error: {user_error}", file=sys.stderr)
-        if HydraConfig.get().mode == RunMode.MULTIRUN:
+        if multirun:
             raise  # Hydra runs the sweep's other jobs, then fails the sweep
         sys.exit(2)
     return best["value"] if best else None
+
+
+def _record_failure(run_dir: Path, err: BaseException) -> None:
+    """Write the job's error to `<run_dir>/error.txt`, where litgan-report finds it."""
+    text = str(err) if isinstance(err, LitganError) else "".join(traceback.format_exception(err))
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "error.txt").write_text(text.rstrip() + "\n")
+    except OSError:
+        pass  # the directory is what failed: stderr still has the error
 
 
 def _user_error(err: BaseException | None) -> LitganError | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 from torch import Tensor
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 
 from litgan.errors import ConfigError
 
@@ -25,6 +26,41 @@ class TensorSamples(Dataset):
 
     def __getitem__(self, index: int | list[int]) -> Tensor:
         return self.samples[index]
+
+
+class EpochShuffle(Sampler[int]):
+    """A permutation of range(n) that depends only on (seed, epoch), so a resumed run can
+    replay an epoch's order and skip what it had already consumed.
+
+    Lightning calls `set_epoch` at every epoch start; `resume_at(epoch, consumed)` makes the
+    first iteration of that epoch start at index `consumed`.
+    """
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n = n
+        self.seed = seed
+        self.epoch = 0
+        self._resume: tuple[int, int] | None = None
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def resume_at(self, epoch: int, consumed: int) -> None:
+        """Skip the first `consumed` indices of `epoch`'s permutation, once."""
+        self._resume = (epoch, consumed)
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        order = torch.randperm(self.n, generator=generator).tolist()
+        start = 0
+        if self._resume is not None and self._resume[0] == self.epoch:
+            start = self._resume[1]
+        self._resume = None
+        return iter(order[start:])
+
+    def __len__(self) -> int:
+        # The full epoch, also when resuming: Lightning counts the epoch's batches itself.
+        return self.n
 
 
 class GANDataModule(pl.LightningDataModule, ABC):
@@ -57,6 +93,9 @@ class InMemoryDataModule(GANDataModule):
         super().__init__()
         self.batch_size = batch_size
         self.samples: Tensor | None = None
+        # The run's seed, which seed_everything has just set: the order is a function of it.
+        self.shuffle_seed = torch.initial_seed()
+        self._resume: tuple[int, int] | None = None
 
     @abstractmethod
     def load(self) -> Tensor:
@@ -74,11 +113,33 @@ class InMemoryDataModule(GANDataModule):
 
     def train_dataloader(self) -> DataLoader:
         assert self.samples is not None, "call setup() first"
+        shuffle = EpochShuffle(len(self.samples), self.shuffle_seed)
+        if self._resume is not None:
+            epoch, batches = self._resume
+            shuffle.resume_at(epoch, batches * self.batch_size)
         # Full batches only: BatchNorm and the per-batch value estimates assume equal sizes.
-        sampler = BatchSampler(
-            RandomSampler(range(len(self.samples))), self.batch_size, drop_last=True
+        sampler = BatchSampler(shuffle, self.batch_size, drop_last=True)
+        # A private generator: the loader would otherwise draw its base seed from the global
+        # one at every epoch start, and a resumed run starts one more iterator than the original.
+        return DataLoader(
+            TensorSamples(self.samples),
+            batch_size=None,
+            sampler=sampler,
+            generator=torch.Generator(),
         )
-        return DataLoader(TensorSamples(self.samples), batch_size=None, sampler=sampler)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where training is in the shuffled order: saved in checkpoints for an exact resume."""
+        loop = self.trainer.fit_loop
+        return {
+            "shuffle_seed": self.shuffle_seed,
+            "epoch": loop.epoch_progress.current.processed,
+            "batches": loop.epoch_loop.batch_progress.current.ready,
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.shuffle_seed = state_dict["shuffle_seed"]
+        self._resume = (state_dict["epoch"], state_dict["batches"])
 
     def real_dataset(self, split: str = "train") -> Dataset:
         if split != "train":

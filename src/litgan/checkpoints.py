@@ -1,0 +1,66 @@
+"""Checking a checkpoint to resume from before any training starts."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from litgan.errors import LitganError
+
+
+def resolve_ckpt_path(ckpt_path: str | None, run_dir: Path) -> Path | None:
+    """The checkpoint `ckpt_path` names: `last` is `<run_dir>/checkpoints/last.ckpt`."""
+    if ckpt_path is None:
+        return None
+    path = run_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
+    if not path.is_file():
+        hint = (
+            f"ckpt_path=last needs {path}: run in the directory of the run to resume "
+            "(hydra.run.dir=<run_dir>)"
+            if ckpt_path == "last"
+            else "give ckpt_path=<run_dir>/checkpoints/last.ckpt of an earlier run"
+        )
+        raise LitganError(f"ckpt_path: {path} does not exist; {hint}")
+    return path
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    """Load a checkpoint the way litgan always does (weights_only=True), or explain why not."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
+        raise LitganError(
+            f"ckpt_path: {path} is truncated or not a litgan checkpoint ({_first_line(err)}); "
+            "resume from another checkpoint, e.g. checkpoints/best.ckpt"
+        ) from err
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise LitganError(f"ckpt_path: {path} is not a litgan checkpoint (it has no state_dict)")
+    return checkpoint
+
+
+def check_architecture(checkpoint: dict[str, Any], model: nn.Module, path: Path) -> None:
+    """The checkpoint's weights must fit the model this config builds, name for name."""
+    saved = {k: tuple(v.shape) for k, v in checkpoint["state_dict"].items()}
+    built = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    if saved == built:
+        return
+    names = sorted(set(saved) ^ set(built))
+    if names:
+        diff = f"{names[0]} is only in one of them"
+    else:
+        name = next(k for k in built if saved[k] != built[k])
+        diff = f"{name} is {saved[name]} there but {built[name]} here"
+    raise LitganError(
+        f"ckpt_path: {path} holds a different architecture ({diff}); resume with the model "
+        "and data overrides of the run that wrote it"
+    )
+
+
+def _first_line(err: BaseException) -> str:
+    """An exception's message, first line only: torch's messages run to paragraphs."""
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
