@@ -19,7 +19,7 @@ import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
 from torch import Tensor, nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 
 from litgan.errors import DivergenceError
 from litgan.losses import discriminator_loss, generator_loss, value_terms
@@ -256,13 +256,22 @@ class GAN(pl.LightningModule):
             )
 
     def val_dataloader(self) -> DataLoader | list:
-        """Validation batches are the fixed latent vectors, the same at every validation."""
+        """Validation batches are the fixed latent vectors, the same at every validation.
+
+        Under DDP each rank takes every world_size-th vector (a sampler set here, which
+        Lightning keeps); `_gather_features` puts the ranks' features back in order.
+        """
         if self.evaluator is None:
             return []
         z = self.fixed_noise(self.evaluator.num_samples).cpu()
+        shards = DistributedSampler(
+            z, num_replicas=self.trainer.world_size, rank=self.global_rank, shuffle=False
+        )
         # A private generator: a loader draws its base seed from the global one otherwise, and
         # each validation would then change the training that follows it.
-        return DataLoader(z, batch_size=self.evaluator.batch_size, generator=torch.Generator())
+        return DataLoader(
+            z, batch_size=self.evaluator.batch_size, sampler=shards, generator=torch.Generator()
+        )
 
     def on_validation_epoch_start(self) -> None:
         if self.evaluator is not None:
@@ -275,9 +284,22 @@ class GAN(pl.LightningModule):
     def on_validation_epoch_end(self) -> None:
         if self.evaluator is None:
             return
-        results = self.evaluator.compute()
+        results = self.evaluator.compute(gather=self._gather_features)
         self.log("val/fid", results.pop("val/fid"), prog_bar=True)
         self.log_dict(results)
+
+    def _gather_features(self, local: Tensor) -> Tensor:
+        """Every rank's features, in fixed-noise order, without the sampler's padding.
+
+        Rank r held vectors r, r + W, r + 2W, ... (W = world size), the last ones repeated
+        from the start to even out the shards: rows of the gathered (W, n, D) tensor interleave
+        back into order, and everything past num_samples is padding.
+        """
+        if self.trainer.world_size == 1:
+            return local
+        gathered = self.all_gather(local.to(self.device))
+        ordered = gathered.transpose(0, 1).reshape(-1, *local.shape[1:])
+        return ordered[: self.evaluator.num_samples].cpu()
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["g_steps"] = self.g_steps

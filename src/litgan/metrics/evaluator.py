@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,8 +67,13 @@ def fingerprint(dataset: Dataset, indices: Tensor, count: int = 4) -> str:
 
 
 def dataset_batches(dataset: Dataset, indices: Tensor, batch_size: int) -> DataLoader:
-    """The samples of `dataset` at `indices`, in batches."""
-    return DataLoader(Subset(dataset, indices.tolist()), batch_size=batch_size, shuffle=False)
+    """The samples of `dataset` at `indices`, in batches.
+
+    The loader gets a generator of its own: it would otherwise draw its seed from the global
+    one and shift the training run that computes real statistics before its first step.
+    """
+    subset = Subset(dataset, indices.tolist())
+    return DataLoader(subset, batch_size=batch_size, generator=torch.Generator())
 
 
 def real_reference(
@@ -193,10 +198,15 @@ class Evaluator:
         """Add a batch of generated samples (in data space: images in [-1, 1] or 2D points)."""
         self._features.append(self.space(fake))
 
-    def compute(self) -> dict[str, float]:
-        """The metrics of everything added since the last reset, then reset."""
+    def compute(self, gather: Callable[[Tensor], Tensor] | None = None) -> dict[str, float]:
+        """The metrics of everything added since the last reset, then reset.
+
+        `gather` turns this process's features into everyone's (in distributed validation).
+        """
         try:
             fake = torch.cat(self._features)
+            if gather is not None:
+                fake = gather(fake)
             results = {"val/fid": stats_distance(feature_statistics(fake), self.reference.stats)}
             if self.modes is not None and self.mode_std is not None:
                 coverage = mode_coverage(fake, self.modes, self.mode_std, self.num_stds)

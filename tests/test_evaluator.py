@@ -1,0 +1,59 @@
+"""The evaluator on 2D data: FID on coordinates, mode coverage, KID/PRC, and a reset per compute."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from litgan.data import GaussianMixtureDataModule
+from litgan.metrics import build_evaluator, fid_floor
+from litgan.metrics.features import PointFeatures
+
+METRICS = {
+    "split": "train",
+    "cache_dir": None,
+    "points": {"num_samples": 2000, "high_quality_stds": 3},
+    "extra": [],
+}
+
+
+@pytest.fixture(scope="module")
+def ring():
+    data = GaussianMixtureDataModule(num_samples=20_000, batch_size=64)
+    data.setup()
+    return data
+
+
+def test_real_data_scores_like_real_data_and_state_resets(ring):
+    evaluator = build_evaluator(METRICS, ring)
+    fake = ring.real_batch(2000, seed=1)
+    evaluator.update(fake[:1500])
+    evaluator.update(fake[1500:])
+    first = evaluator.compute()
+    assert first["val/modes"] == 8 and first["val/high_quality"] > 0.98
+    assert first["val/fid"] < 1e-3
+    # A collapsed generator right after: nothing of the previous validation is left over.
+    evaluator.update(ring.modes[2].expand(2000, 2) + 0.001 * torch.randn(2000, 2))
+    collapsed = evaluator.compute()
+    assert collapsed["val/modes"] == 1 and collapsed["val/fid"] > 0.5
+
+
+def test_kid_and_precision_recall_on_the_same_features(ring):
+    # 500 samples: below KID's subset size of 1,000, one subset (the whole set) is the estimate.
+    points = {"num_samples": 500, "high_quality_stds": 3}
+    evaluator = build_evaluator(METRICS | {"extra": ["kid", "prc"], "points": points}, ring)
+    evaluator.update(ring.real_batch(500, seed=1))
+    same = evaluator.compute()
+    evaluator.update(ring.modes[0].expand(500, 2) + 0.01 * torch.randn(500, 2))
+    collapsed = evaluator.compute()
+    assert collapsed["val/kid"] > 100 * abs(same["val/kid"])
+    assert same["val/precision"] > 0.9 and same["val/recall"] > 0.9
+    # A collapsed G: its samples look real (precision), but most real data is far from them.
+    assert collapsed["val/precision"] > 0.9 and collapsed["val/recall"] < 0.2
+
+
+def test_fid_floor_of_two_halves_of_the_data(ring):
+    floor, n = fid_floor(ring.real_dataset(), PointFeatures(), 5000, 1000)
+    assert n == 5000 and 0 < floor < 1e-3
+    _, n = fid_floor(ring.real_dataset(), PointFeatures(), 50_000, 1000)
+    assert n == 10_000  # at most half the data each, so the halves never share a sample
