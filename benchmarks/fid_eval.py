@@ -1,0 +1,89 @@
+"""Time one FID evaluation on the digits, with and without cached real statistics.
+
+    python benchmarks/fid_eval.py [--num-samples 500] [--batch-size 50] [--weights PATH]
+
+Phases: loading Inception (and hashing its weights for the cache key); the real statistics,
+computed (cache miss) or read (cache hit); one validation: generating the samples with an
+untrained DCGAN (as fast as a trained one), their Inception features and the Fréchet distance.
+Results go in benchmarks/RESULTS.md with the machine, the date and the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from litgan.data import DigitsDataModule
+from litgan.gan import GAN
+from litgan.metrics.evaluator import Evaluator, real_reference
+from litgan.metrics.features import InceptionFeatures
+from litgan.metrics.inception import fid_helper_model_path, resolve_weights
+
+ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 2e-4}
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def validate(evaluator: Evaluator, gan: GAN) -> dict[str, float]:
+    """What GAN's validation loop does: generate from the fixed noise, embed, score."""
+    for z in gan.fixed_noise(evaluator.num_samples).split(evaluator.batch_size):
+        evaluator.update(gan.generate(z))
+    return evaluator.compute()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--num-samples", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--weights", help="Inception weights (default: hub cache or conversion)")
+    args = parser.parse_args()
+
+    data = DigitsDataModule(image_size=32, channels=1, batch_size=64)
+    data.setup()
+    gan = GAN(
+        generator={"_target_": "litgan.networks.DCGANGenerator", "nz": 100, "ngf": 64},
+        discriminator={"_target_": "litgan.networks.DCGANDiscriminator", "ndf": 64},
+        g_optimizer=ADAM,
+        d_optimizer=ADAM,
+        data_shape=data.shape,
+    )
+    weights = resolve_weights(args.weights, fid_helper=fid_helper_model_path())
+    space, t_load = timed(InceptionFeatures, weights)
+    n, batch = args.num_samples, args.batch_size
+
+    with tempfile.TemporaryDirectory() as cache:
+        kwargs = {"cache_dir": Path(cache), "keep_features": False}
+        dataset = data.real_dataset()
+        reference, t_miss = timed(
+            real_reference, dataset, "digits", "train", space, n, batch, **kwargs
+        )
+        _, t_hit = timed(real_reference, dataset, "digits", "train", space, n, batch, **kwargs)
+    evaluator = Evaluator(space, reference, n, batch)
+    results, t_val = timed(validate, evaluator, gan)
+
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    )
+    print(f"samples: {n} generated, {reference.settings['num_real']} real; batch {batch}")
+    print(f"load Inception + hash weights   {t_load:8.1f} s")
+    print(f"real statistics, computed       {t_miss:8.1f} s")
+    print(f"real statistics, from cache     {t_hit:8.2f} s")
+    print(f"one validation (generate+embed) {t_val:8.1f} s   val/fid {results['val/fid']:.1f}")
+    print(f"evaluation without cache        {t_load + t_miss + t_val:8.1f} s")
+    print(f"evaluation with cache           {t_load + t_hit + t_val:8.1f} s")
+    print(f"Inception throughput            {n / t_val:8.1f} images/s")
+
+
+if __name__ == "__main__":
+    main()
