@@ -58,6 +58,11 @@ def _validate_metrics(metrics: DictConfig) -> None:
             f"metrics.fid.feature_layer must be one of {', '.join(FEATURE_LAYERS)}, "
             f"got {metrics.fid.feature_layer!r}"
         )
+    if metrics.fid.resize != "tf1_bilinear" or metrics.fid.antialias is not False:
+        raise ConfigError(
+            "litgan computes torch-fidelity's FID: metrics.fid.resize must be tf1_bilinear and "
+            f"metrics.fid.antialias false, got {metrics.fid.resize!r} and {metrics.fid.antialias!r}"
+        )
     unknown = set(metrics.extra or []) - set(EXTRA_METRICS)
     if unknown:
         raise ConfigError(
