@@ -74,22 +74,27 @@ def test_dcgan_trains_on_an_image_folder_and_skips_its_damaged_file(train_in, tm
     assert "has skipped 1 file(s)" in output
 
 
-def run_main(monkeypatch, capsys, tmp_path, *overrides: str) -> tuple[int, str]:
-    """`main()` with these overrides, in this process: the same code as `python train.py`
-    without an interpreter start per case. Returns the exit status and stderr."""
+def run_main(
+    monkeypatch, capsys, tmp_path, *overrides: str, base: tuple[str, ...] = tuple(TINY_DCGAN)
+) -> tuple[int, str]:
+    """`main()` with `base` and these overrides, in this process: the same code as
+    `python train.py` without an interpreter start per case. Returns the exit status and
+    stderr. An override of hydra.run.dir replaces the default `<tmp_path>/run`."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
     # seed_everything sets these: setenv makes monkeypatch restore their state afterwards.
     for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
+    run_dir = f"hydra.run.dir={tmp_path / 'run'}"
     argv = [
         "train.py",
-        *TINY_DCGAN,
+        *base,
         f"paths.data_dir={tmp_path / 'datasets'}",
         *overrides,
-        f"hydra.run.dir={tmp_path / 'run'}",
-        "metrics=none",  # as run_train does: no Inception set-up in a run meant to fail early
+        *([] if any(o.startswith("hydra.run.dir=") for o in overrides) else [run_dir]),
+        # As run_train does: no Inception set-up in a run meant to fail early.
+        *([] if any(o.startswith("metrics") for o in overrides) else ["metrics=none"]),
         "hydra/job_logging=none",  # leave the test process's logging alone
         "hydra/hydra_logging=none",
     ]

@@ -226,8 +226,8 @@ class GAN(pl.LightningModule):
         if self.hparams.stop_on_nonfinite and not torch.isfinite(value).all():
             raise DivergenceError(
                 f"training diverged at generator iteration {self.g_steps + 1}: {quantity} is "
-                f"{value.item()}; the weights before it are in checkpoints/last.ckpt. Lower the "
-                "learning rates, or set stop_on_nonfinite=false to train on regardless"
+                f"{value.item()}; no checkpoint holds weights from after it. Lower the learning "
+                "rates, or set stop_on_nonfinite=false to train on regardless"
             )
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:

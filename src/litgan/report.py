@@ -53,7 +53,7 @@ def job_rows(jobs: list[Path]) -> list[dict[str, str]]:
         row = {
             "job": job.name,
             "overrides": " ".join(read_overrides(job)) or "(defaults)",
-            "status": "ok" if summary else "failed",
+            "status": "ok" if summary else _failure(job),
         }
         for header, path, fmt in COLUMNS:
             value = _lookup(summary, path)
@@ -62,6 +62,13 @@ def job_rows(jobs: list[Path]) -> list[dict[str, str]]:
             row["best"] = f"{_lookup(summary, ('best', 'metric'))} {row['best']}"
         rows.append(row)
     return rows
+
+
+def _failure(job: Path) -> str:
+    """`failed`, with the first line of the job's error.txt when it wrote one."""
+    error = job / "error.txt"
+    lines = error.read_text().splitlines() if error.is_file() else []
+    return f"failed: {lines[0]}" if lines else "failed"
 
 
 def markdown_table(rows: list[dict[str, str]]) -> str:

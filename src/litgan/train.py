@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import hydra
 import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, read_write
@@ -42,6 +44,34 @@ def _refuse_to_overwrite(run_dir: Path, ckpt_path: Path | None) -> None:
             f"{run_dir} already holds a run ({', '.join(previous)}); choose a new "
             "hydra.run.dir, or resume it with ckpt_path=<run_dir>/checkpoints/last.ckpt"
         )
+
+
+class WritableOutputDir(Callback):
+    """Check that the run (or sweep) directory can be written before Hydra creates it.
+
+    Hydra would fail with a traceback of its own; litgan stops with one line and status 2.
+    """
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _check_writable(Path(config.hydra.run.dir), "hydra.run.dir")
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _check_writable(Path(config.hydra.sweep.dir), "hydra.sweep.dir")
+
+
+def _check_writable(path: Path, key: str) -> None:
+    """Create `path` and a file in it, or exit with a message naming `key`."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        print(
+            f"litgan: error: cannot write the output directory {path} "
+            f"({err.strerror or err}); choose a writable one with {key}=<dir>",
+            file=sys.stderr,
+        )
+        sys.exit(2)
 
 
 @contextmanager

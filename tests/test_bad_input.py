@@ -1,0 +1,118 @@
+"""Every row of the README's troubleshooting table: a bad input exits non-zero within seconds
+with a short message naming the key or file and the fix, no traceback, nothing overwritten."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+import torch
+
+from tests.conftest import TINY_MLP
+from tests.test_image_train import RESULTS, run_main
+
+RING = ("trainer.max_steps=4",)
+
+
+def write_checkpoint(path, state_dict: dict) -> str:
+    torch.save({"state_dict": state_dict}, path)
+    return str(path)
+
+
+def truncated_checkpoint(tmp_path) -> str:
+    """A real checkpoint of another architecture, cut in half."""
+    full = write_checkpoint(tmp_path / "full.ckpt", {"w": torch.zeros(1000)})
+    data = (tmp_path / "full.ckpt").read_bytes()
+    (tmp_path / "half.ckpt").write_bytes(data[: len(data) // 2])
+    return full.replace("full", "half")
+
+
+# name: (prepare(tmp_path) -> value for {}, overrides, exit status, words the message must hold)
+BAD_INPUT = {
+    "unknown group option": (None, ["data=rings"], 1, ["data/rings", "Available options"]),
+    "misspelt key": (None, ["d_step=2"], 1, ["Key 'd_step' is not in struct"]),
+    "zero learning rate": (None, ["model.lr=0"], 2, ["optim.generator.lr", "positive number"]),
+    "negative learning rate": (
+        None,
+        ["optim.discriminator.lr=-1e-4"],
+        2,
+        ["optim.discriminator.lr", "positive number, got -0.0001"],
+    ),
+    "learning rate not a number": (None, ["model.lr=fast"], 2, ["got 'fast'"]),
+    "batch size 0": (None, ["data.batch_size=0"], 2, ["data.batch_size must be a positive"]),
+    "d_steps 0": (None, ["d_steps=0"], 2, ["d_steps must be a positive integer, got 0"]),
+    "d_steps not a number": (None, ["d_steps=two"], 2, ["d_steps must be a positive", "'two'"]),
+    "max_steps negative": (None, ["trainer.max_steps=-5"], 2, ["trainer.max_steps", "-5"]),
+    "architecture/data mismatch": (None, ["model=dcgan"], 2, ["model=dcgan needs image data"]),
+    "ckpt_path missing": (None, ["ckpt_path=nowhere.ckpt"], 2, ["nowhere.ckpt does not exist"]),
+    "ckpt_path=last without one": (None, ["ckpt_path=last"], 2, ["ckpt_path=last needs"]),
+    "ckpt_path truncated": (
+        truncated_checkpoint,
+        ["ckpt_path={}"],
+        2,
+        ["half.ckpt is truncated or not a litgan checkpoint"],
+    ),
+    "ckpt_path not a checkpoint": (
+        lambda tmp: (tmp / "notes.txt").write_text("hello") and str(tmp / "notes.txt"),
+        ["ckpt_path={}"],
+        2,
+        ["notes.txt is truncated or not a litgan checkpoint"],
+    ),
+    "ckpt_path of another architecture": (
+        lambda tmp: write_checkpoint(tmp / "other.ckpt", {"generator.net.0.weight": torch.ones(3)}),
+        ["ckpt_path={}"],
+        2,
+        ["other.ckpt holds a different architecture", "model and data overrides"],
+    ),
+    "output directory not writable": (
+        lambda tmp: (tmp / "afile").write_text("") or str(tmp / "afile" / "run"),
+        ["hydra.run.dir={}"],
+        2,
+        ["cannot write the output directory", "afile/run", "hydra.run.dir=<dir>"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUT)
+def test_bad_input_fails_cleanly(case, monkeypatch, capsys, tmp_path):
+    prepare, overrides, status, messages = BAD_INPUT[case]
+    value = prepare(tmp_path) if prepare else None
+    files_before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    overrides = [o.format(value) for o in overrides]
+    got, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=RING)
+    assert got == status, stderr
+    for message in messages:
+        assert message in stderr
+    # Hydra's own errors list the options a group has: a few lines more than litgan's.
+    assert "Traceback" not in stderr and len(stderr.splitlines()) <= 20, stderr
+    if status == 2:  # litgan's own errors: exactly one line
+        assert stderr.startswith("litgan: error: ") and stderr.count("\n") == 1, stderr
+    assert not any((tmp_path / "run" / name).exists() for name in RESULTS)
+    assert all(p.read_bytes() == data for p, data in files_before.items())
+
+
+def test_a_failing_checkpoint_write_stops_cleanly_and_keeps_the_previous_one(
+    monkeypatch, capsys, tmp_path
+):
+    """A full disk, simulated by a write that fails after the first checkpoint."""
+    import lightning_fabric.plugins.io.torch_io as torch_io
+
+    real_save, calls = torch_io._atomic_save, []
+
+    def fills_the_disk(checkpoint, path):
+        calls.append(path)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(checkpoint, path)
+
+    monkeypatch.setattr(torch_io, "_atomic_save", fills_the_disk)
+    status, stderr = run_main(
+        monkeypatch, capsys, tmp_path, *TINY_MLP, "checkpoint_every=1", base=RING
+    )
+    assert status == 2
+    assert stderr.startswith("litgan: error: could not write ") and stderr.count("\n") == 1
+    assert "last.ckpt (No space left on device)" in stderr and "free space" in stderr
+    checkpoints = tmp_path / "run" / "checkpoints"
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["last.ckpt"]  # no .tmp left
+    assert torch.load(checkpoints / "last.ckpt", weights_only=True)["g_steps"] == 1
+    assert not (tmp_path / "run" / "summary.json").exists()
