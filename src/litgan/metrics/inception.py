@@ -248,7 +248,10 @@ def convert_fid_helper_weights(model_path: Path, target: Path) -> float:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
-        torch.save(fid_helper_state_dict(model_path), tmp)
+        # Through a file object, the archive inside gets a fixed name rather than this
+        # process's temporary one: every conversion writes the same bytes, the same SHA-256.
+        with open(tmp, "wb") as f:
+            torch.save(fid_helper_state_dict(model_path), f)
         diff = max_feature_difference(tmp, model_path, conversion_check_images())
         if not diff <= CONVERSION_TOLERANCE:
             raise InceptionWeightsError(
