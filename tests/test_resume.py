@@ -10,11 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import torch
 
-from litgan.callbacks import save_atomically
+import litgan.gan as gan_module
 from tests.conftest import REPO, TINY_MLP
+from tests.test_image_train import run_main
 
 # A few short epochs (2048 samples / batch 64 = 32 batches), checkpoints every 10 iterations:
 # the kill lands mid-epoch, and the resumed run crosses epoch boundaries.
@@ -80,3 +80,76 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_run(train_in, tmp_pat
     diff = max_abs_diff(final_weights(reference.run_dir), final_weights(killed_dir))
     print(f"resumed from generator iteration {resumed_from}: max abs diff {diff:.3g}")
     assert diff <= 1e-6
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_good_checkpoints(monkeypatch, capsys, tmp_path):
+    real_loss, calls = gan_module.discriminator_loss, []
+
+    def nan_from_the_sixth_step(terms):
+        calls.append(1)
+        loss = real_loss(terms)
+        return loss * float("nan") if len(calls) >= 6 else loss
+
+    monkeypatch.setattr(gan_module, "discriminator_loss", nan_from_the_sixth_step)
+    status, stderr = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        "trainer.max_steps=20",
+        "checkpoint_every=2",
+        "val_every=2",
+        "metrics=default",  # 2D coordinates: cheap, and best.ckpt is written at every improvement
+        "metrics.points.num_samples=256",
+        base=tuple(TINY_MLP),
+    )
+    assert status == 2
+    assert stderr == (
+        "litgan: error: training diverged at generator iteration 6: D's loss train/d_loss is "
+        "nan; no checkpoint holds weights from after it. Lower the learning rates, or set "
+        "stop_on_nonfinite=false to train on regardless\n"
+    )
+    checkpoints = tmp_path / "run" / "checkpoints"
+    for name in ("last.ckpt", "best.ckpt"):
+        ckpt = torch.load(checkpoints / name, weights_only=True)
+        assert ckpt["g_steps"] <= 4
+        assert all(torch.isfinite(w).all() for w in ckpt["state_dict"].values())
+    assert not (tmp_path / "run" / "summary.json").exists()
+
+
+class SlowWriter:
+    """A trainer stand-in whose checkpoint write stops half-way, to be killed there."""
+
+    is_global_zero = True
+
+    def save_checkpoint(self, path: Path, weights_only: bool = False) -> None:
+        with open(path, "wb") as half:
+            half.write(b"PK\x03\x04 half a checkpoint")
+            half.flush()
+            time.sleep(600)
+
+
+def test_a_kill_during_the_checkpoint_write_leaves_the_previous_one_loadable(tmp_path):
+    last = tmp_path / "last.ckpt"
+    torch.save({"state_dict": {"w": torch.arange(3.0)}, "g_steps": 10}, last)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from litgan.callbacks import save_atomically; "
+            "from tests.test_resume import SlowWriter; "
+            "save_atomically(SlowWriter(), Path(sys.argv[1]))",
+            str(last),
+        ],
+        cwd=REPO,
+    )
+    tmp = tmp_path / "last.ckpt.tmp"
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp.exists() and tmp.stat().st_size > 0):
+            assert writer.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        writer.send_signal(signal.SIGKILL)
+    finally:
+        writer.wait()
+    ckpt = torch.load(last, weights_only=True)
+    assert ckpt["g_steps"] == 10 and torch.equal(ckpt["state_dict"]["w"], torch.arange(3.0))

@@ -102,7 +102,11 @@ def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert len(rows) == 3
     statuses = [line.split("|")[3].strip() for line in rows]
-    assert statuses == ["ok", "ok", "failed"]
+    # The failed job keeps its error in its own directory; the others finished with results.
+    assert statuses[:2] == ["ok", "ok"]
+    assert statuses[2].startswith("failed: a training batch needs 5000 samples")
+    assert (sweep / "2" / "error.txt").read_text().startswith("a training batch needs 5000")
+    assert all((sweep / job / "summary.json").is_file() for job in ("0", "1"))
     assert "data.batch_size=5000" in rows[2] and "data.batch_size=32" in rows[0]
     assert_png(sweep / "report.png")
 

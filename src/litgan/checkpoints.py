@@ -31,8 +31,7 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     """Load a checkpoint the way litgan always does (weights_only=True), or explain why not."""
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    # Any file can be given: what fails in reading it varies (pickle, zip, memo KeyError, ...).
-    except Exception as err:
+    except Exception as err:  # any file can be given: pickle, zip, EOF, key errors, ...
         raise LitganError(
             f"ckpt_path: {path} is truncated or not a litgan checkpoint ({_first_line(err)}); "
             "resume from another checkpoint, e.g. checkpoints/best.ckpt"

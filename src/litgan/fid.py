@@ -88,8 +88,8 @@ class CheckpointSource(Source):
 
     def __init__(self, path: Path) -> None:
         try:
-            self.gan = GAN.load_from_checkpoint(path, map_location="cpu")
-        except (KeyError, RuntimeError, OSError, TypeError) as err:
+            self.gan = GAN.load_from_checkpoint(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # any file can be given: pickle, zip, EOF, key errors, ...
             raise LitganError(f"{path} is not a litgan checkpoint ({err})") from err
         self.shape = tuple(self.gan.hparams.data_shape)
         self.label = path.name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytorch_lightning as pl
@@ -32,28 +32,27 @@ class EpochShuffle(Sampler[int]):
     """A permutation of range(n) that depends only on (seed, epoch), so a resumed run can
     replay an epoch's order and skip what it had already consumed.
 
-    Lightning calls `set_epoch` at every epoch start; `resume_at(epoch, consumed)` makes the
-    first iteration of that epoch start at index `consumed`.
+    `epoch()` is asked at every iteration: under DDP Lightning wraps this sampler and calls
+    `set_epoch` only on its wrapper. `resume_at(epoch, consumed)` makes the first iteration
+    of that epoch start at index `consumed`.
     """
 
-    def __init__(self, n: int, seed: int) -> None:
+    def __init__(self, n: int, seed: int, epoch: Callable[[], int]) -> None:
         self.n = n
         self.seed = seed
-        self.epoch = 0
-        self._resume: tuple[int, int] | None = None
-
-    def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
+        self._resume: tuple[int, int] | None = None
 
     def resume_at(self, epoch: int, consumed: int) -> None:
         """Skip the first `consumed` indices of `epoch`'s permutation, once."""
         self._resume = (epoch, consumed)
 
     def __iter__(self) -> Iterator[int]:
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        epoch = self.epoch()
+        generator = torch.Generator().manual_seed(self.seed + epoch)
         order = torch.randperm(self.n, generator=generator).tolist()
         start = 0
-        if self._resume is not None and self._resume[0] == self.epoch:
+        if self._resume is not None and self._resume[0] == epoch:
             start = self._resume[1]
         self._resume = None
         return iter(order[start:])
@@ -113,8 +112,12 @@ class InMemoryDataModule(GANDataModule):
 
     def train_dataloader(self) -> DataLoader:
         assert self.samples is not None, "call setup() first"
-        shuffle = EpochShuffle(len(self.samples), self.shuffle_seed)
-        if self._resume is not None:
+        shuffle = EpochShuffle(
+            len(self.samples), self.shuffle_seed, lambda: self.trainer.current_epoch
+        )
+        # Under DDP Lightning shards these batches after a shuffle of its own: skipping here
+        # would shorten the list it indexes. A resumed DDP run replays the epoch from its start.
+        if self._resume is not None and self.trainer.world_size == 1:
             epoch, batches = self._resume
             shuffle.resume_at(epoch, batches * self.batch_size)
         # Full batches only: BatchNorm and the per-batch value estimates assume equal sizes.
@@ -133,7 +136,7 @@ class InMemoryDataModule(GANDataModule):
         loop = self.trainer.fit_loop
         return {
             "shuffle_seed": self.shuffle_seed,
-            "epoch": loop.epoch_progress.current.processed,
+            "epoch": self.trainer.current_epoch,
             "batches": loop.epoch_loop.batch_progress.current.ready,
         }
 
