@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 import litgan.gan as gan_module
+from litgan.data.base import EpochShuffle
 from tests.conftest import REPO, TINY_MLP
 from tests.test_image_train import run_main
 
@@ -80,6 +81,21 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_run(train_in, tmp_pat
     diff = max_abs_diff(final_weights(reference.run_dir), final_weights(killed_dir))
     print(f"resumed from generator iteration {resumed_from}: max abs diff {diff:.3g}")
     assert diff <= 1e-6
+
+
+def test_the_data_order_is_a_function_of_seed_and_epoch_and_resumes_mid_epoch():
+    epoch = [0]
+    order = EpochShuffle(100, seed=3, epoch=lambda: epoch[0])
+    first, again = list(order), list(order)
+    assert first == again and sorted(first) == list(range(100))
+    epoch[0] = 1
+    second = list(order)
+    assert second != first
+    order.resume_at(1, 40)
+    assert list(order) == second[40:]
+    assert list(order) == second  # the skip applies once
+    order.resume_at(0, 40)
+    assert list(order) == second  # and only in the epoch it was saved in
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_good_checkpoints(monkeypatch, capsys, tmp_path):
