@@ -114,6 +114,7 @@ class GAN(pl.LightningModule):
         self._noise: torch.Generator | None = None
         self._noise_state: Tensor | None = None  # from a checkpoint, applied on the next draw
         self._grad_norms: dict[str, Tensor] = {}
+        self._losses: dict[str, Tensor] = {}
         # A plain attribute, not a submodule: Inception's weights stay out of the checkpoints.
         self.evaluator: Evaluator | None = None
 
@@ -187,7 +188,7 @@ class GAN(pl.LightningModule):
         real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
         terms = value_terms(real_logits, fake_logits)
         d_loss = discriminator_loss(terms)
-        self._check_finite("D's loss train/d_loss", d_loss)
+        self._losses["d"] = d_loss.detach()
         self.manual_backward(d_loss)
         opt_d.step()
         # Gradients live only inside their player's step: none is left over for the other.
@@ -207,7 +208,7 @@ class GAN(pl.LightningModule):
         with frozen(self.discriminator):
             fake_logits = self.discriminator(self.generator(self.sample_z(batch_size)))
             g_loss = self.g_loss(fake_logits)
-            self._check_finite("G's loss train/g_loss", g_loss)
+            self._losses["g"] = g_loss.detach()
             self.manual_backward(g_loss)
         opt_g.step()
         opt_g.zero_grad(set_to_none=True)
@@ -219,16 +220,25 @@ class GAN(pl.LightningModule):
         player = "g" if optimizer is self.trainer.optimizers[0] else "d"
         net = self.generator if player == "g" else self.discriminator
         self._grad_norms[player] = grad_norm(net.parameters())
-        self._check_finite(f"the gradient norm train/{player}_grad_norm", self._grad_norms[player])
+        if self.hparams.stop_on_nonfinite:
+            self._check_finite(player)
 
-    def _check_finite(self, quantity: str, value: Tensor) -> None:
-        """Stop before a NaN or infinite value reaches the weights (or any checkpoint)."""
-        if self.hparams.stop_on_nonfinite and not torch.isfinite(value).all():
-            raise DivergenceError(
-                f"training diverged at generator iteration {self.g_steps + 1}: {quantity} is "
-                f"{value.item()}; no checkpoint holds weights from after it. Lower the learning "
-                "rates, or set stop_on_nonfinite=false to train on regardless"
-            )
+    def _check_finite(self, player: str) -> None:
+        """Stop before a NaN or infinite loss or gradient norm reaches the weights (or any
+        checkpoint): one device sync per optimizer step."""
+        name = "G" if player == "g" else "D"
+        values = {f"{name}'s loss train/{player}_loss": self._losses[player]}
+        # A GradScaler (16-mixed) meets infinite gradients by design: it skips those steps.
+        if getattr(self.trainer.precision_plugin, "scaler", None) is None:
+            values[f"{name}'s gradient norm train/{player}_grad_norm"] = self._grad_norms[player]
+        if torch.isfinite(torch.stack([v.float() for v in values.values()])).all():
+            return
+        quantity, value = next((k, v) for k, v in values.items() if not torch.isfinite(v))
+        raise DivergenceError(
+            f"training diverged at generator iteration {self.g_steps + 1}: {quantity} is "
+            f"{value.item()}; no checkpoint holds weights from after it. Lower the learning "
+            "rates, or set stop_on_nonfinite=false to train on regardless"
+        )
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         make_g = instantiate(self.hparams.g_optimizer, _convert_="all")
