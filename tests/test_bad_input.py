@@ -27,6 +27,13 @@ def truncated_checkpoint(tmp_path) -> str:
     return full.replace("full", "half")
 
 
+def earlier_run(tmp_path) -> None:
+    """What a finished run leaves that a refused start could overwrite."""
+    (tmp_path / "run" / ".hydra").mkdir(parents=True)
+    (tmp_path / "run" / ".hydra" / "overrides.yaml").write_text("- seed=7\n")
+    (tmp_path / "run" / "summary.json").write_text("{}\n")
+
+
 # name: (prepare(tmp_path) -> value for {}, overrides, exit status, words the message must hold)
 BAD_INPUT = {
     "unknown group option": (None, ["data=rings"], 1, ["data/rings", "Available options"]),
@@ -64,6 +71,12 @@ BAD_INPUT = {
         2,
         ["other.ckpt holds a different architecture", "model and data overrides"],
     ),
+    "output directory holds an earlier run": (
+        earlier_run,
+        [],
+        2,
+        ["already holds a run (summary.json)", "ckpt_path=<run_dir>/checkpoints/last.ckpt"],
+    ),
     "output directory not writable": (
         lambda tmp: (tmp / "afile").write_text("") or str(tmp / "afile" / "run"),
         ["hydra.run.dir={}"],
@@ -77,7 +90,8 @@ BAD_INPUT = {
 def test_bad_input_fails_cleanly(case, monkeypatch, capsys, tmp_path):
     prepare, overrides, status, messages = BAD_INPUT[case]
     value = prepare(tmp_path) if prepare else None
-    files_before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    paths_before = set(tmp_path.rglob("*"))
+    files_before = {p: p.read_bytes() for p in paths_before if p.is_file()}
     overrides = [o.format(value) for o in overrides]
     got, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=RING)
     assert got == status, stderr
@@ -87,7 +101,8 @@ def test_bad_input_fails_cleanly(case, monkeypatch, capsys, tmp_path):
     assert "Traceback" not in stderr and len(stderr.splitlines()) <= 20, stderr
     if status == 2:  # litgan's own errors: exactly one line
         assert stderr.startswith("litgan: error: ") and stderr.count("\n") == 1, stderr
-    assert not any((tmp_path / "run" / name).exists() for name in RESULTS)
+    created = {p.relative_to(tmp_path).parts for p in set(tmp_path.rglob("*")) - paths_before}
+    assert not created & {("run", name) for name in RESULTS}, created
     assert all(p.read_bytes() == data for p, data in files_before.items())
 
 

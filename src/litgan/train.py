@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,42 +36,54 @@ CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 log = logging.getLogger("litgan")
 
 
-def _refuse_to_overwrite(run_dir: Path, ckpt_path: Path | None) -> None:
+def _refuse_to_overwrite(run_dir: Path, resuming: bool) -> None:
     """A finished or checkpointed run in `run_dir` is only ever continued, never replaced."""
     previous = [p for p in ("summary.json", "checkpoints/last.ckpt") if (run_dir / p).exists()]
-    if previous and ckpt_path is None:
+    if previous and not resuming:
         raise LitganError(
             f"{run_dir} already holds a run ({', '.join(previous)}); choose a new "
             "hydra.run.dir, or resume it with ckpt_path=<run_dir>/checkpoints/last.ckpt"
         )
 
 
-class WritableOutputDir(Callback):
-    """Check that the run (or sweep) directory can be written before Hydra creates it.
+class OutputDirCheck(Callback):
+    """Check the run (or sweep) directory before Hydra writes its config into it.
 
-    Hydra would fail with a traceback of its own; litgan stops with one line and status 2.
+    Hydra would fail on an unwritable directory with a traceback of its own, and would
+    overwrite an earlier run's .hydra/ before `train` refused to replace that run.
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _check_writable(Path(config.hydra.run.dir), "hydra.run.dir")
+        run_dir = Path(config.hydra.run.dir)
+        _stop_on_error(_refuse_to_overwrite, run_dir, config.get("ckpt_path") is not None)
+        _stop_on_error(_check_writable, run_dir, "hydra.run.dir")
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _check_writable(Path(config.hydra.sweep.dir), "hydra.sweep.dir")
+        _stop_on_error(_check_writable, Path(config.hydra.sweep.dir), "hydra.sweep.dir")
+
+
+def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
+    """Run `check`; a LitganError becomes one line on stderr and exit status 2, as in `main`."""
+    try:
+        check(*args)
+    except LitganError as err:
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        print(f"litgan: error: {err}", file=sys.stderr)
+        sys.exit(2)
 
 
 def _check_writable(path: Path, key: str) -> None:
-    """Create `path` and a file in it, or exit with a message naming `key`."""
+    """Create `path` and a file in it, or raise a LitganError naming `key`."""
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as err:
-        print(
-            f"litgan: error: cannot write the output directory {path} "
-            f"({err.strerror or err}); choose a writable one with {key}=<dir>",
-            file=sys.stderr,
-        )
-        sys.exit(2)
+        raise LitganError(
+            f"cannot write the output directory {path} ({err.strerror or err}); "
+            f"choose a writable one with {key}=<dir>"
+        ) from err
 
 
 @contextmanager
@@ -111,7 +123,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     validate_config(cfg)
     run_dir = Path(cfg.paths.output_dir)
     ckpt_path = resolve_ckpt_path(cfg.ckpt_path, run_dir)
-    _refuse_to_overwrite(run_dir, ckpt_path)
+    _refuse_to_overwrite(run_dir, ckpt_path is not None)
     checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
     pl.seed_everything(cfg.seed, workers=True)
 
