@@ -326,7 +326,8 @@ class GAN(pl.LightningModule):
         kind, keys, pos, has_gauss, cached = np.random.get_state()
         return {
             "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            # This rank's device only: reading every GPU's state would start a context on each.
+            "cuda": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
             "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
             "python": random.getstate(),
             "noise": self._noise_states(),
@@ -345,8 +346,8 @@ class GAN(pl.LightningModule):
     def _restore_rng_states(self, states: dict[str, Any]) -> None:
         """Put back the streams `_rng_states` saved."""
         torch.set_rng_state(states["torch"])
-        if states["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(states["cuda"])
+        if states["cuda"] is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state(states["cuda"], self.device)
         kind, keys, pos, has_gauss, cached = states["numpy"]
         np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
         random.setstate(states["python"])

@@ -112,9 +112,7 @@ class InMemoryDataModule(GANDataModule):
 
     def train_dataloader(self) -> DataLoader:
         assert self.samples is not None, "call setup() first"
-        shuffle = EpochShuffle(
-            len(self.samples), self.shuffle_seed, lambda: self.trainer.current_epoch
-        )
+        shuffle = EpochShuffle(len(self.samples), self.shuffle_seed, self._current_epoch)
         # Under DDP Lightning shards these batches after a shuffle of its own: skipping here
         # would shorten the list it indexes. A resumed DDP run replays the epoch from its start.
         if self._resume is not None and self.trainer.world_size == 1:
@@ -130,6 +128,10 @@ class InMemoryDataModule(GANDataModule):
             sampler=sampler,
             generator=torch.Generator(),
         )
+
+    def _current_epoch(self) -> int:
+        """The trainer's epoch; 0 for a loader used outside a Trainer."""
+        return self.trainer.current_epoch if self.trainer is not None else 0
 
     def state_dict(self) -> dict[str, Any]:
         """Where training is in the shuffled order: saved in checkpoints for an exact resume."""
