@@ -1,10 +1,11 @@
 # make train: set up .venv and run the default experiment.  make test: set up with dev tools, run lint and tests.
+# make bench: the benchmarks of benchmarks/.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: setup setup-dev train test lint clean
+.PHONY: setup setup-dev train test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,12 @@ lint: setup-dev
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Measured numbers go to benchmarks/RESULTS.md (by hand, with machine, date and command).
+bench: setup-dev
+	$(BIN)/python benchmarks/train_throughput.py --switches
+	$(BIN)/python benchmarks/fid_eval.py
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

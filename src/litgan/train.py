@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,25 @@ def _ddp_children_run_this_job() -> Iterator[None]:
         os.environ.update(environ)
 
 
+def build_gan(cfg: dict[str, Any], data_shape: Sequence[int]) -> GAN:
+    """The GAN a resolved config (a plain dict) describes, for samples of `data_shape`."""
+    return GAN(
+        generator=cfg["model"]["generator"],
+        discriminator=cfg["model"]["discriminator"],
+        g_optimizer=cfg["optim"]["generator"],
+        d_optimizer=cfg["optim"]["discriminator"],
+        data_shape=data_shape,
+        loss=cfg["loss"]["name"],
+        d_steps=cfg["d_steps"],
+        seed=cfg["seed"],
+        eval_seed=cfg["eval_seed"],
+        metrics=cfg.get("metrics") or None,  # metrics=none: no validation
+        compile=cfg["compile"],
+        channels_last=cfg["channels_last"],
+        stop_on_nonfinite=cfg["stop_on_nonfinite"],
+    )
+
+
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Build data, GAN and Trainer from `cfg`, fit, write `summary.json` and return the summary."""
     validate_config(cfg)
@@ -130,21 +149,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     # Each generator iteration consumes one real batch per discriminator update.
     datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
     plain = OmegaConf.to_container(cfg, resolve=True)
-    model = GAN(
-        generator=plain["model"]["generator"],
-        discriminator=plain["model"]["discriminator"],
-        g_optimizer=plain["optim"]["generator"],
-        d_optimizer=plain["optim"]["discriminator"],
-        data_shape=datamodule.shape,
-        loss=cfg.loss.name,
-        d_steps=cfg.d_steps,
-        seed=cfg.seed,
-        eval_seed=cfg.eval_seed,
-        metrics=plain.get("metrics") or None,  # metrics=none: no validation
-        compile=cfg.compile,
-        channels_last=cfg.channels_last,
-        stop_on_nonfinite=cfg.stop_on_nonfinite,
-    )
+    model = build_gan(plain, datamodule.shape)
     if checkpoint is not None:
         check_architecture(checkpoint, model, ckpt_path)
         del checkpoint  # Lightning loads it again, with the loops' and callbacks' state

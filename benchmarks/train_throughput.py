@@ -1,0 +1,201 @@
+"""Generator iterations per second: a hand-written PyTorch loop against litgan's Trainer run.
+
+    python benchmarks/train_throughput.py [--iterations 30] [--warmup 5] [--repeats 5]
+        [--configs dcgan32x1,dcgan64x3,mlp_ring] [--switches] [--out FILE.json]
+
+Both sides train the same networks on the same in-memory data (DCGAN on the digits upsampled to
+the size and repeated to the channels; the default MLP on the ring), with the same batch, Adam
+settings and math: a D step on a real batch and
+G(z).detach(), then a G step through a frozen D, computing every quantity litgan logs (both
+value terms, V, D(x), D(G(z)), both losses, both gradient norms). (a) is a plain loop; (b) is
+litgan's GAN through the Trainer with train.py's default settings (CSV logger, progress bar,
+last-checkpoint and sample callbacks). The rate is measured between the end of warm-up and the
+last iteration, so checkpoint and sample writes at the end of training are not counted.
+With --switches, (b) also runs with bf16-mixed, compile=true and channels_last=true.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+from pytorch_lightning.loggers import CSVLogger
+
+from litgan.config import lightning_max_steps
+from litgan.gan import frozen, grad_norm
+from litgan.losses import discriminator_loss, non_saturating_generator_loss, value_terms
+from litgan.train import CONFIG_DIR, build_gan
+
+# name: (overrides that make `python train.py` run it, batch size)
+CONFIGS = {
+    "dcgan32x1": (["model=dcgan", "data=digits", "data.image_size=32", "data.channels=1"], 64),
+    "dcgan64x3": (["model=dcgan", "data=digits", "data.image_size=64", "data.channels=3"], 64),
+    "mlp_ring": (["model=mlp", "data=ring"], 256),
+}
+
+
+def compose_run(name: str, out: str, extra: list[str]):
+    """The config `python train.py` composes for this benchmark case."""
+    overrides, batch = CONFIGS[name]
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return compose(
+            "train",
+            overrides=[
+                *overrides,
+                f"data.batch_size={batch}",
+                "trainer.accelerator=cpu",
+                "metrics=none",
+                f"paths.root_dir={out}",
+                f"paths.output_dir={out}",
+                *extra,
+            ],
+        )
+
+
+def plain_loop(name: str, iterations: int, warmup: int) -> float:
+    """(a): the loop one would write by hand; returns generator iterations per second."""
+    with tempfile.TemporaryDirectory() as out:
+        cfg = compose_run(name, out, [])
+    torch.manual_seed(0)
+    data = instantiate(cfg.data)
+    data.setup()
+    real_data, shape, batch = data.samples, data.shape, cfg.data.batch_size
+    g = instantiate(cfg.model.generator, data_shape=shape, _convert_="all")
+    d = instantiate(cfg.model.discriminator, data_shape=shape, _convert_="all")
+    opt_g = instantiate(cfg.optim.generator, _convert_="all")(g.parameters())
+    opt_d = instantiate(cfg.optim.discriminator, _convert_="all")(d.parameters())
+    order = torch.randperm(len(real_data))
+    logged: list[dict[str, torch.Tensor]] = []
+    start = 0.0
+    for it in range(iterations):
+        if it == warmup:
+            start = time.perf_counter()
+        index = order[(it * batch) % (len(order) - batch) :][:batch]
+        real = real_data[index]
+        with torch.no_grad():
+            fake = g(torch.randn(batch, g.nz))
+        real_logits, fake_logits = d(real), d(fake)
+        terms = value_terms(real_logits, fake_logits)
+        d_loss = discriminator_loss(terms)
+        d_loss.backward()
+        d_norm = grad_norm(d.parameters())
+        opt_d.step()
+        opt_d.zero_grad(set_to_none=True)
+        with frozen(d):
+            g_loss = non_saturating_generator_loss(d(g(torch.randn(batch, g.nz))))
+            g_loss.backward()
+        g_norm = grad_norm(g.parameters())
+        opt_g.step()
+        opt_g.zero_grad(set_to_none=True)
+        logged.append(
+            {
+                "value_real": terms.real.detach(),
+                "value_fake": terms.fake.detach(),
+                "value": terms.value.detach(),
+                "d_real": torch.sigmoid(real_logits).mean().detach(),
+                "d_fake": torch.sigmoid(fake_logits).mean().detach(),
+                "d_loss": d_loss.detach(),
+                "g_loss": g_loss.detach(),
+                "d_grad_norm": d_norm,
+                "g_grad_norm": g_norm,
+            }
+        )
+    float(logged[-1]["value"])  # wait for the last step, as a logger would
+    return (iterations - warmup) / (time.perf_counter() - start)
+
+
+class _IterationClock(pl.Callback):
+    """Time stamps at the end of every generator iteration."""
+
+    def __init__(self) -> None:
+        self.stamps: list[float] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.stamps.append(time.perf_counter())
+
+
+def litgan_run(name: str, iterations: int, warmup: int, overrides: list[str]) -> float:
+    """(b): litgan's GAN through the Trainer, configured as `python train.py` would."""
+    with tempfile.TemporaryDirectory() as out:
+        cfg = compose_run(name, out, [f"trainer.max_steps={iterations}", *overrides])
+        pl.seed_everything(0, workers=True)
+        data = instantiate(cfg.data)
+        gan = build_gan(OmegaConf.to_container(cfg, resolve=True), data.shape)
+        clock = _IterationClock()
+        callbacks = [instantiate(c) for c in cfg.callbacks.values()] + [clock]
+        trainer = instantiate(
+            cfg.trainer,
+            max_steps=lightning_max_steps(iterations, 1),
+            logger=[CSVLogger(out, name="", version="")],
+            callbacks=callbacks,
+            enable_model_summary=False,
+        )
+        trainer.fit(gan, datamodule=data)
+    measured = clock.stamps[warmup - 1 :]
+    return (len(measured) - 1) / (measured[-1] - measured[0])
+
+
+def median_rate(fn, repeats: int, *args) -> dict[str, float]:
+    rates = [fn(*args) for _ in range(repeats)]
+    return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--configs", default="dcgan32x1,dcgan64x3,mlp_ring")
+    parser.add_argument("--switches", action="store_true", help="also bf16, compile, channels_last")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/train_throughput.json"))
+    args = parser.parse_args()
+
+    variants = {"litgan": []}
+    if args.switches:
+        variants |= {
+            "litgan bf16-mixed": ["trainer.precision=bf16-mixed"],
+            "litgan compile": ["compile=true"],
+            "litgan channels_last": ["channels_last=true"],
+        }
+    results = {
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+            "torch": torch.__version__,
+            "lightning": pl.__version__,
+        },
+        "settings": vars(args) | {"out": str(args.out)},
+        "runs": {},
+    }
+    print(f"{'config':<11} {'run':<22} {'it/s (median)':>14} {'min':>8} {'max':>8} {'b/a':>6}")
+    for name in args.configs.split(","):
+        plain = median_rate(plain_loop, args.repeats, name, args.iterations, args.warmup)
+        rows = {"plain loop": plain}
+        for label, overrides in variants.items():
+            rows[label] = median_rate(
+                litgan_run, args.repeats, name, args.iterations, args.warmup, overrides
+            )
+        for label, rate in rows.items():
+            rate["ratio_to_plain"] = rate["median"] / plain["median"]
+            print(
+                f"{name:<11} {label:<22} {rate['median']:>14.3f} {rate['min']:>8.3f} "
+                f"{rate['max']:>8.3f} {rate['ratio_to_plain']:>6.3f}"
+            )
+        results["runs"][name] = rows
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
