@@ -47,8 +47,14 @@ def test_multirun_with_ddp_makes_one_directory_per_job(train_in, tmp_path):
 
 def test_sweep_through_submitit_local_runs_each_job_as_its_own_process(train_in, tmp_path):
     sweep = tmp_path / "sweep"
-    run = train_in("-m", "hydra/launcher=submitit_local", *TINY_MLP, "trainer.max_steps=5",
-                   "loss=minimax,non_saturating", run_dir=sweep)
+    run = train_in(
+        "-m",
+        "hydra/launcher=submitit_local",
+        *TINY_MLP,
+        "trainer.max_steps=5",
+        "loss=minimax,non_saturating",
+        run_dir=sweep,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     for job in ("0", "1"):
         summary = json.loads((sweep / job / "summary.json").read_text())
