@@ -62,6 +62,15 @@ class EpochShuffle(Sampler[int]):
         return self.n
 
 
+def check_batch_fits(batch_size: int, available: int, name: str) -> None:
+    """A ConfigError when one training batch needs more samples than the data set has."""
+    if batch_size > available:
+        raise ConfigError(
+            f"a training batch needs {batch_size} samples (data.batch_size × d_steps) but "
+            f"{name} has only {available}; lower data.batch_size or d_steps"
+        )
+
+
 class GANDataModule(pl.LightningDataModule, ABC):
     """What the GAN and its evaluation need from any data set.
 
@@ -103,12 +112,7 @@ class InMemoryDataModule(GANDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.samples is None:
             self.samples = self.load()
-        if self.batch_size > len(self.samples):
-            raise ConfigError(
-                f"a training batch needs {self.batch_size} samples (data.batch_size × d_steps) "
-                f"but {type(self).__name__} has only {len(self.samples)}; "
-                "lower data.batch_size or d_steps"
-            )
+        check_batch_fits(self.batch_size, len(self.samples), type(self).__name__)
 
     def train_dataloader(self) -> DataLoader:
         assert self.samples is not None, "call setup() first"

@@ -8,7 +8,7 @@ import torch
 from lightning_fabric.utilities.data import suggested_max_num_workers
 from torch.utils.data import DataLoader, Dataset
 
-from litgan.data.base import GANDataModule
+from litgan.data.base import GANDataModule, check_batch_fits
 from litgan.data.datasets import Transform
 from litgan.data.transforms import image_transform
 from litgan.errors import ConfigError
@@ -102,12 +102,7 @@ class ImageDataModule(GANDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_images is None:
             self.train_images = self.load("train", self.flip)
-        if self.batch_size > len(self.train_images):
-            raise ConfigError(
-                f"a training batch needs {self.batch_size} images (data.batch_size × d_steps) "
-                f"but {self.name} has only {len(self.train_images)}; lower data.batch_size or "
-                "d_steps"
-            )
+        check_batch_fits(self.batch_size, len(self.train_images), self.name)
 
     def train_dataloader(self) -> DataLoader:
         assert self.train_images is not None, "call setup() first"
