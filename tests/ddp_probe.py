@@ -24,11 +24,13 @@ class DDPProbe(pl.Callback):
         all_params = trainer.strategy.all_gather(params)
         all_z = trainer.strategy.all_gather(self.z)
         all_eval = trainer.strategy.all_gather(gan.fixed_noise(8))
+        all_value = trainer.strategy.all_gather(trainer.callback_metrics["train/value"])
         if trainer.is_global_zero:
             report = {
                 "world_size": trainer.world_size,
                 "params_equal": all(torch.equal(all_params[0], p) for p in all_params[1:]),
                 "z_equal": any(torch.equal(all_z[0], z) for z in all_z[1:]),
                 "eval_noise_equal": all(torch.equal(all_eval[0], e) for e in all_eval[1:]),
+                "logged_value_equal": all(torch.equal(all_value[0], v) for v in all_value[1:]),
             }
             self.path.write_text(json.dumps(report))

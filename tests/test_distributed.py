@@ -27,6 +27,7 @@ def test_ddp_ranks_draw_different_noise_and_end_with_identical_weights(train_in,
     assert seen["params_equal"]  # gradients were averaged: both ranks took the same steps
     assert not seen["z_equal"]  # each rank's fake half of the global batch is its own
     assert seen["eval_noise_equal"]  # samples and FID use the same fixed noise everywhere
+    assert seen["logged_value_equal"]  # train/* scalars are averaged over the ranks
     # Rank 1 wrote no run files of its own: one metrics.csv, one summary, one checkpoint.
     assert sorted(p.name for p in run.run_dir.glob("**/last.ckpt")) == ["last.ckpt"]
 

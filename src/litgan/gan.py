@@ -159,8 +159,9 @@ class GAN(pl.LightningModule):
             self.trainer.should_stop = True
         if self._logging_step():
             metrics = {**d_metrics, **g_metrics}
-            self.log("train/value", metrics.pop("train/value"), prog_bar=True)
-            self.log_dict(metrics)
+            # Averaged over ranks under DDP: each rank's batch and noise are its own.
+            self.log("train/value", metrics.pop("train/value"), prog_bar=True, sync_dist=True)
+            self.log_dict(metrics, sync_dist=True)
 
     def _logging_step(self) -> bool:
         """Whether loggers write this iteration (every trainer.log_every_n_steps, and the last).
