@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 from torchvision.utils import save_image
@@ -79,6 +80,15 @@ def _curves(
     ax.legend(fontsize=7)
 
 
+def _panel(series: Series, keys: dict[str, str], title: str) -> tuple[Figure, Axes]:
+    """One figure with one axis of curves and no reference line."""
+    fig = Figure(figsize=(7, 3.5))
+    ax = fig.subplots()
+    _curves(ax, series, keys, None, "")
+    ax.set_title(title)
+    return fig, ax
+
+
 def save_run_plots(series: Series, plots_dir: Path) -> list[Path]:
     """Write value.png, grad_norm.png and, when logged, fid.png and modes.png; return the paths."""
     plots_dir.mkdir(parents=True, exist_ok=True)
@@ -106,25 +116,18 @@ def save_run_plots(series: Series, plots_dir: Path) -> list[Path]:
         save(fig, "value.png")
 
     if "train/g_grad_norm" in series:
-        fig = Figure(figsize=(7, 3.5))
-        ax = fig.subplots()
         norms = {"train/g_grad_norm": "G gradient norm", "train/d_grad_norm": "D gradient norm"}
-        _curves(ax, series, norms, None, "")
+        fig, ax = _panel(series, norms, "gradient norms (the saturating loss starves G early on)")
         ax.set_yscale("log")
-        ax.set_title("gradient norms (the saturating loss starves G early on)")
         save(fig, "grad_norm.png")
 
     if "val/fid" in series:
-        fig = Figure(figsize=(7, 3.5))
-        ax = fig.subplots()
-        _curves(ax, series, {"val/fid": "FID"}, None, "")
-        ax.set_title("Fréchet distance to the real data (lower is better)")
+        title = "Fréchet distance to the real data (lower is better)"
+        fig, _ = _panel(series, {"val/fid": "FID"}, title)
         save(fig, "fid.png")
 
     if "val/modes" in series:
-        fig = Figure(figsize=(7, 3.5))
-        ax = fig.subplots()
-        _curves(ax, series, {"val/modes": "modes captured"}, None, "")
+        fig, ax = _panel(series, {"val/modes": "modes captured"}, "mode coverage")
         if "val/high_quality" in series:
             quality = ax.twinx()
             quality.plot(
@@ -135,6 +138,5 @@ def save_run_plots(series: Series, plots_dir: Path) -> list[Path]:
             )
             quality.set_ylim(0, 1)
             quality.legend(fontsize=7, loc="lower right")
-        ax.set_title("mode coverage")
         save(fig, "modes.png")
     return written
