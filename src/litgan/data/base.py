@@ -62,11 +62,11 @@ class EpochShuffle(Sampler[int]):
         return self.n
 
 
-def check_batch_fits(batch_size: int, available: int, name: str) -> None:
+def check_batch_fits(batch_size: int, available: int, name: str, unit: str = "samples") -> None:
     """A ConfigError when one training batch needs more samples than the data set has."""
     if batch_size > available:
         raise ConfigError(
-            f"a training batch needs {batch_size} samples (data.batch_size × d_steps) but "
+            f"a training batch needs {batch_size} {unit} (data.batch_size × d_steps) but "
             f"{name} has only {available}; lower data.batch_size or d_steps"
         )
 

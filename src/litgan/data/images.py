@@ -102,7 +102,7 @@ class ImageDataModule(GANDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_images is None:
             self.train_images = self.load("train", self.flip)
-        check_batch_fits(self.batch_size, len(self.train_images), self.name)
+        check_batch_fits(self.batch_size, len(self.train_images), self.name, "images")
 
     def train_dataloader(self) -> DataLoader:
         assert self.train_images is not None, "call setup() first"
