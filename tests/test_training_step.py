@@ -13,7 +13,8 @@ from litgan.gan import GAN, frozen
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
 
 
-def make_gan(loss: str = "non_saturating", d_steps: int = 1) -> GAN:
+def make_gan(loss: str = "non_saturating", d_steps: int = 1, metrics: dict | None = None) -> GAN:
+    """A tiny MLP GAN on 2D points, for tests that train it for real."""
     return GAN(
         generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
         discriminator={"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
@@ -22,6 +23,7 @@ def make_gan(loss: str = "non_saturating", d_steps: int = 1) -> GAN:
         data_shape=(2,),
         loss=loss,
         d_steps=d_steps,
+        metrics=metrics,
     )
 
 

@@ -8,8 +8,8 @@ import torch
 from litgan.config import lightning_max_steps
 from litgan.data import GaussianMixtureDataModule
 from litgan.gan import GAN
+from tests.test_training_step import make_gan
 
-ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
 METRICS = {
     "split": "train",
     "cache_dir": None,
@@ -20,14 +20,7 @@ METRICS = {
 
 def train(metrics: dict | None, g_steps: int = 12) -> tuple[GAN, pl.Trainer]:
     pl.seed_everything(0)
-    gan = GAN(
-        generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
-        discriminator={"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
-        g_optimizer=ADAM,
-        d_optimizer=ADAM,
-        data_shape=(2,),
-        metrics=metrics,
-    )
+    gan = make_gan(metrics=metrics)
     trainer = pl.Trainer(
         accelerator="cpu",
         max_steps=lightning_max_steps(g_steps, 1),
