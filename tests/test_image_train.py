@@ -78,8 +78,9 @@ def run_main(
     monkeypatch, capsys, tmp_path, *overrides: str, base: tuple[str, ...] = tuple(TINY_DCGAN)
 ) -> tuple[int, str]:
     """`main()` with `base` and these overrides, in this process: the same code as
-    `python train.py` without an interpreter start per case. Returns the exit status and
-    stderr. An override of hydra.run.dir replaces the default `<tmp_path>/run`."""
+    `python train.py` without an interpreter start per case. Returns the exit status (0 when
+    main returns) and stderr. An override of hydra.run.dir replaces the default
+    `<tmp_path>/run`."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
     # seed_everything sets these: setenv makes monkeypatch restore their state afterwards.
@@ -99,9 +100,16 @@ def run_main(
         "hydra/hydra_logging=none",
     ]
     monkeypatch.setattr(sys, "argv", argv)
-    with pytest.raises(SystemExit) as exit_:
+    # One thread, as run_train's OMP_NUM_THREADS=1: on shared cores, more make tiny models slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
         main()
-    return exit_.value.code, capsys.readouterr().err
+    except SystemExit as exit_:
+        return exit_.code, capsys.readouterr().err
+    finally:
+        torch.set_num_threads(threads)
+    return 0, capsys.readouterr().err
 
 
 def check_clean_failure(status: int, stderr: str, tmp_path, *messages: str) -> None:
