@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 import litgan.gan as gan_module
-from litgan.data.base import EpochShuffle
+from litgan.data.order import EpochShuffle
 from tests.conftest import REPO, TINY_MLP
 from tests.test_image_train import run_main
 

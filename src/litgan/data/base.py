@@ -1,17 +1,20 @@
-"""A data module for data sets small enough to hold as one tensor."""
+"""The base of every data module, and the one for data sets small enough to hold as one tensor."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 from torch import Tensor
-from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset
 
+from litgan.data.order import DeviceBatches, EpochShuffle
 from litgan.errors import ConfigError
+
+ON_DEVICE_MAX_MB = 1024  # data.on_device's default cap: CIFAR-10 at 32x32 takes 147 MB
 
 
 class TensorSamples(Dataset):
@@ -28,40 +31,6 @@ class TensorSamples(Dataset):
         return self.samples[index]
 
 
-class EpochShuffle(Sampler[int]):
-    """A permutation of range(n) that depends only on (seed, epoch), so a resumed run can
-    replay an epoch's order and skip what it had already consumed.
-
-    `epoch()` is asked at every iteration: under DDP Lightning wraps this sampler and calls
-    `set_epoch` only on its wrapper. `resume_at(epoch, consumed)` makes the first iteration
-    of that epoch start at index `consumed`.
-    """
-
-    def __init__(self, n: int, seed: int, epoch: Callable[[], int]) -> None:
-        self.n = n
-        self.seed = seed
-        self.epoch = epoch
-        self._resume: tuple[int, int] | None = None
-
-    def resume_at(self, epoch: int, consumed: int) -> None:
-        """Skip the first `consumed` indices of `epoch`'s permutation, once."""
-        self._resume = (epoch, consumed)
-
-    def __iter__(self) -> Iterator[int]:
-        epoch = self.epoch()
-        generator = torch.Generator().manual_seed(self.seed + epoch)
-        order = torch.randperm(self.n, generator=generator).tolist()
-        start = 0
-        if self._resume is not None and self._resume[0] == epoch:
-            start = self._resume[1]
-        self._resume = None
-        return iter(order[start:])
-
-    def __len__(self) -> int:
-        # The full epoch, also when resuming: Lightning counts the epoch's batches itself.
-        return self.n
-
-
 def check_batch_fits(batch_size: int, available: int, name: str, unit: str = "samples") -> None:
     """A ConfigError when one training batch needs more samples than the data set has."""
     if batch_size > available:
@@ -72,14 +41,41 @@ def check_batch_fits(batch_size: int, available: int, name: str, unit: str = "sa
 
 
 class GANDataModule(pl.LightningDataModule, ABC):
-    """What the GAN and its evaluation need from any data set.
+    """What the GAN and its evaluation need from any data set, and the order it is trained in.
 
     `shape` (one sample, e.g. (2,) or (C, H, W)) must be known before `setup()`, so the
     networks can be built for it; `name` identifies the data set in caches and reports.
+    The training order is a function of (`shuffle_seed`, epoch) (`litgan.data.order`), and
+    checkpoints record where training is in it, for an exact resume. With `on_device`, the
+    whole training set is held on the training device (up to `on_device_max_mb` megabytes) and
+    batches are drawn there.
     """
 
     name: str
     shape: tuple[int, ...]
+
+    def __init__(
+        self,
+        batch_size: int,
+        on_device: bool = False,
+        on_device_max_mb: float = ON_DEVICE_MAX_MB,
+    ) -> None:
+        super().__init__()
+        if not isinstance(on_device, bool):
+            raise ConfigError(f"data.on_device must be true or false, got {on_device!r}")
+        if isinstance(on_device_max_mb, bool) or not (
+            isinstance(on_device_max_mb, int | float) and on_device_max_mb > 0
+        ):
+            raise ConfigError(
+                f"data.on_device_max_mb must be a positive number, got {on_device_max_mb!r}"
+            )
+        self.batch_size = batch_size
+        self.on_device = on_device
+        self.on_device_max_mb = on_device_max_mb
+        # The run's seed, which seed_everything has just set: the order is a function of it.
+        self.shuffle_seed = torch.initial_seed()
+        self._resume: tuple[int, int] | None = None
+        self._device_samples: Tensor | None = None
 
     @abstractmethod
     def real_dataset(self, split: str = "train") -> Dataset:
@@ -93,49 +89,58 @@ class GANDataModule(pl.LightningDataModule, ABC):
         """
         return self.trainer.lightning_module.val_dataloader()
 
-
-class InMemoryDataModule(GANDataModule):
-    """Builds its samples once in `setup()` and serves shuffled, full batches of them."""
-
-    def __init__(self, batch_size: int) -> None:
-        super().__init__()
-        self.batch_size = batch_size
-        self.samples: Tensor | None = None
-        # The run's seed, which seed_everything has just set: the order is a function of it.
-        self.shuffle_seed = torch.initial_seed()
-        self._resume: tuple[int, int] | None = None
-
-    @abstractmethod
-    def load(self) -> Tensor:
-        """All training samples, shape (N, *self.shape)."""
-
-    def setup(self, stage: str | None = None) -> None:
-        if self.samples is None:
-            self.samples = self.load()
-        check_batch_fits(self.batch_size, len(self.samples), type(self).__name__)
-
-    def train_dataloader(self) -> DataLoader:
-        assert self.samples is not None, "call setup() first"
-        shuffle = EpochShuffle(len(self.samples), self.shuffle_seed, self._current_epoch)
-        # Under DDP Lightning shards these batches after a shuffle of its own: skipping here
-        # would shorten the list it indexes. A resumed DDP run replays the epoch from its start.
-        if self._resume is not None and self.trainer.world_size == 1:
+    def epoch_sampler(self, n: int) -> EpochShuffle:
+        """The training order over `n` samples for a DataLoader, resumed where a checkpoint
+        left off."""
+        shuffle = EpochShuffle(n, self.shuffle_seed, self._current_epoch)
+        # Under DDP Lightning shards the loader's indices after a shuffle of its own: skipping
+        # here would shorten the list it indexes. A resumed DDP run replays the epoch from its
+        # start (with data.on_device it resumes exactly).
+        if self._resume is not None and self._world_size() == 1:
             epoch, batches = self._resume
             shuffle.resume_at(epoch, batches * self.batch_size)
-        # Full batches only: BatchNorm and the per-batch value estimates assume equal sizes.
-        sampler = BatchSampler(shuffle, self.batch_size, drop_last=True)
-        # A private generator: the loader would otherwise draw its base seed from the global
-        # one at every epoch start, and a resumed run starts one more iterator than the original.
-        return DataLoader(
-            TensorSamples(self.samples),
-            batch_size=None,
-            sampler=sampler,
-            generator=torch.Generator(),
+        return shuffle
+
+    def check_fits_on_device(self, nbytes: int, count: int, unit: str) -> None:
+        """A ConfigError when the training set is larger than data.on_device_max_mb."""
+        if nbytes > self.on_device_max_mb * 2**20:
+            raise ConfigError(
+                f"data.on_device=true would hold {self.name}'s {count} {unit} on the training "
+                f"device: {nbytes / 2**20:.1f} MB, more than data.on_device_max_mb="
+                f"{self.on_device_max_mb}; raise data.on_device_max_mb or set data.on_device=false"
+            )
+
+    def device_batches(
+        self,
+        samples: Tensor,
+        flip: bool = False,
+        to_float: Callable[[Tensor], Tensor] | None = None,
+    ) -> DeviceBatches:
+        """Training batches drawn on the trainer's device from `samples`, copied there once."""
+        trainer = self.trainer
+        device = trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+        if self._device_samples is None or self._device_samples.device != device:
+            self._device_samples = samples.to(device)
+        batches = DeviceBatches(
+            self._device_samples,
+            self.batch_size,
+            self.shuffle_seed,
+            self._current_epoch,
+            rank=trainer.global_rank if trainer is not None else 0,
+            world_size=self._world_size(),
+            flip=flip,
+            to_float=to_float,
         )
+        if self._resume is not None:
+            batches.resume_at(*self._resume)
+        return batches
 
     def _current_epoch(self) -> int:
         """The trainer's epoch; 0 for a loader used outside a Trainer."""
         return self.trainer.current_epoch if self.trainer is not None else 0
+
+    def _world_size(self) -> int:
+        return self.trainer.world_size if self.trainer is not None else 1
 
     def state_dict(self) -> dict[str, Any]:
         """Where training is in the shuffled order: saved in checkpoints for an exact resume."""
@@ -149,6 +154,45 @@ class InMemoryDataModule(GANDataModule):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.shuffle_seed = state_dict["shuffle_seed"]
         self._resume = (state_dict["epoch"], state_dict["batches"])
+
+
+class InMemoryDataModule(GANDataModule):
+    """Builds its samples once in `setup()` and serves shuffled, full batches of them."""
+
+    def __init__(
+        self,
+        batch_size: int,
+        on_device: bool = False,
+        on_device_max_mb: float = ON_DEVICE_MAX_MB,
+    ) -> None:
+        super().__init__(batch_size, on_device, on_device_max_mb)
+        self.samples: Tensor | None = None
+
+    @abstractmethod
+    def load(self) -> Tensor:
+        """All training samples, shape (N, *self.shape)."""
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.samples is None:
+            self.samples = self.load()
+        check_batch_fits(self.batch_size, len(self.samples), type(self).__name__)
+        if self.on_device:
+            self.check_fits_on_device(self.samples.nbytes, len(self.samples), "samples")
+
+    def train_dataloader(self) -> DataLoader | DeviceBatches:
+        assert self.samples is not None, "call setup() first"
+        if self.on_device:
+            return self.device_batches(self.samples)
+        # Full batches only: BatchNorm and the per-batch value estimates assume equal sizes.
+        sampler = BatchSampler(self.epoch_sampler(len(self.samples)), self.batch_size, True)
+        # A private generator: the loader would otherwise draw its base seed from the global
+        # one at every epoch start, and a resumed run starts one more iterator than the original.
+        return DataLoader(
+            TensorSamples(self.samples),
+            batch_size=None,
+            sampler=sampler,
+            generator=torch.Generator(),
+        )
 
     def real_dataset(self, split: str = "train") -> Dataset:
         if split != "train":

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from torch import Tensor
 
-from litgan.data.base import InMemoryDataModule
+from litgan.data.base import ON_DEVICE_MAX_MB, InMemoryDataModule
 from litgan.errors import ConfigError
 
 
@@ -16,8 +16,15 @@ class DigitsDataModule(InMemoryDataModule):
 
     name = "digits"
 
-    def __init__(self, image_size: int = 32, channels: int = 1, batch_size: int = 64) -> None:
-        super().__init__(batch_size)
+    def __init__(
+        self,
+        image_size: int = 32,
+        channels: int = 1,
+        batch_size: int = 64,
+        on_device: bool = False,
+        on_device_max_mb: float = ON_DEVICE_MAX_MB,
+    ) -> None:
+        super().__init__(batch_size, on_device, on_device_max_mb)
         if channels not in (1, 3):
             raise ConfigError(f"data.channels must be 1 or 3 for digits, got {channels}")
         self.image_size = image_size

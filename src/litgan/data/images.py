@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 
 import torch
 from lightning_fabric.utilities.data import suggested_max_num_workers
+from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from litgan.data.base import GANDataModule, check_batch_fits
+from litgan.data.base import ON_DEVICE_MAX_MB, GANDataModule, check_batch_fits
 from litgan.data.datasets import Transform
-from litgan.data.transforms import image_transform
+from litgan.data.order import DeviceBatches
+from litgan.data.transforms import image_transform, to_unit_range
 from litgan.errors import ConfigError
 
 MAX_DEFAULT_WORKERS = 8  # more rarely helps a GAN's small images and costs memory per worker
@@ -33,7 +36,8 @@ class ImageDataModule(GANDataModule):
 
     Subclasses name their `splits` and implement `images`. The training loader mirrors images
     at random when `flip` is set; `real_dataset` never does, so statistics of the real data
-    are the same at every call.
+    are the same at every call. With `on_device`, every training image is decoded once, in
+    `setup`, and held as uint8 on the training device (see `GANDataModule`).
 
     Args:
         image_size: side of the square images the model sees.
@@ -42,6 +46,7 @@ class ImageDataModule(GANDataModule):
         num_workers: loader processes; None picks one per CPU core but one, at most 8.
         pin_memory: page-locked batches for faster copies to a GPU; None: when CUDA is there.
         persistent_workers: keep the workers alive between epochs (with num_workers > 0).
+        on_device, on_device_max_mb: hold the training set on the device, up to this size.
     """
 
     splits: tuple[str, ...] = ("train",)
@@ -56,8 +61,10 @@ class ImageDataModule(GANDataModule):
         num_workers: int | None = None,
         pin_memory: bool | None = None,
         persistent_workers: bool = True,
+        on_device: bool = False,
+        on_device_max_mb: float = ON_DEVICE_MAX_MB,
     ) -> None:
-        super().__init__()
+        super().__init__(batch_size, on_device, on_device_max_mb)
         _positive_int("data.image_size", image_size)
         _positive_int("data.crop_size", crop_size, allow_none=True)
         if channels not in (1, 3):
@@ -66,7 +73,6 @@ class ImageDataModule(GANDataModule):
             raise ConfigError(f"data.num_workers must be 0 or more (or null), got {num_workers!r}")
         self.image_size = image_size
         self.channels = channels
-        self.batch_size = batch_size
         self.crop_size = crop_size
         self.flip = flip
         self.num_workers = default_num_workers() if num_workers is None else num_workers
@@ -74,15 +80,17 @@ class ImageDataModule(GANDataModule):
         self.persistent_workers = persistent_workers
         self.shape = (channels, image_size, image_size)
         self.train_images: Dataset | None = None
+        self.device_images: Tensor | None = None  # uint8, (N, *shape), with on_device
         self._real: dict[str, Dataset] = {}
 
     @abstractmethod
     def images(self, split: str, transform: Transform) -> Dataset:
         """The images of `split` through `transform`; DataError when absent or unreadable."""
 
-    def transform(self, flip: bool) -> Transform:
-        """This data set's crop and resize to `shape`, mirroring at random if `flip`."""
-        return image_transform(self.image_size, self.crop_size, flip)
+    def transform(self, flip: bool, to_float: bool = True) -> Transform:
+        """This data set's crop and resize to `shape`, mirroring at random if `flip`; uint8
+        images without `to_float`."""
+        return image_transform(self.image_size, self.crop_size, flip, to_float)
 
     def check_split(self, split: str) -> None:
         """ConfigError unless `split` is one of `splits`."""
@@ -91,26 +99,42 @@ class ImageDataModule(GANDataModule):
                 f"{self.name} has the split(s) {', '.join(self.splits)}, not {split!r}"
             )
 
-    def load(self, split: str, flip: bool) -> Dataset:
+    def load(self, split: str, flip: bool, to_float: bool = True) -> Dataset:
         """`images(split)`, with one image decoded now: where none is readable, the DataError
         comes here rather than from a loader worker during training."""
-        dataset = self.images(split, self.transform(flip))
+        dataset = self.images(split, self.transform(flip, to_float))
         if len(dataset):
             dataset[0]
         return dataset
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_images is None:
-            self.train_images = self.load("train", self.flip)
-        check_batch_fits(self.batch_size, len(self.train_images), self.name, "images")
+            # On the device, images stay uint8 until their batch is drawn, and are mirrored there.
+            on_device = self.on_device
+            self.train_images = self.load("train", self.flip and not on_device, not on_device)
+        count = len(self.train_images)
+        check_batch_fits(self.batch_size, count, self.name, "images")
+        if self.on_device and self.device_images is None:
+            self.check_fits_on_device(count * math.prod(self.shape), count, "images")
+            # Decoded once, in order, by the loader workers where there are any. A private
+            # generator: the loader would otherwise draw its base seed from the global one.
+            decode = DataLoader(
+                self.train_images,
+                batch_size=256,
+                num_workers=self.num_workers,
+                generator=torch.Generator(),
+            )
+            self.device_images = torch.cat(list(decode))
 
-    def train_dataloader(self) -> DataLoader:
+    def train_dataloader(self) -> DataLoader | DeviceBatches:
         assert self.train_images is not None, "call setup() first"
+        if self.device_images is not None:
+            return self.device_batches(self.device_images, self.flip, to_unit_range)
         # Full batches only: BatchNorm and the per-batch value estimates assume equal sizes.
         return DataLoader(
             self.train_images,
             batch_size=self.batch_size,
-            shuffle=True,
+            sampler=self.epoch_sampler(len(self.train_images)),
             drop_last=True,
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from litgan.data.base import InMemoryDataModule
+from litgan.data.base import ON_DEVICE_MAX_MB, InMemoryDataModule
 from litgan.errors import ConfigError
 
 LAYOUTS = ("ring", "grid")
@@ -45,8 +45,10 @@ class GaussianMixtureDataModule(InMemoryDataModule):
         num_samples: int = 100_000,
         batch_size: int = 256,
         seed: int = 0,
+        on_device: bool = False,
+        on_device_max_mb: float = ON_DEVICE_MAX_MB,
     ) -> None:
-        super().__init__(batch_size)
+        super().__init__(batch_size, on_device, on_device_max_mb)
         self.name = layout
         self.modes = mixture_modes(layout, num_modes, scale)
         self.std = std
