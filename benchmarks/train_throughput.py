@@ -36,7 +36,8 @@ from pytorch_lightning.loggers import CSVLogger
 from litgan.config import lightning_max_steps
 from litgan.gan import frozen, grad_norm
 from litgan.losses import discriminator_loss, non_saturating_generator_loss, value_terms
-from litgan.train import CONFIG_DIR, build_gan
+from litgan.train import CONFIG_DIR
+from litgan.training import build_gan
 
 # name: (overrides that make `python train.py` run it, batch size)
 CONFIGS = {

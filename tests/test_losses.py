@@ -5,7 +5,9 @@ import math
 import pytest
 import torch
 
+from litgan.config import GENERATOR_LOSS_NAMES
 from litgan.losses import (
+    GENERATOR_LOSSES,
     discriminator_loss,
     generator_loss,
     minimax_generator_loss,
@@ -74,3 +76,7 @@ def test_generator_loss_lookup():
     assert generator_loss("non_saturating") is non_saturating_generator_loss
     with pytest.raises(ValueError, match="minimax, non_saturating"):
         generator_loss("wasserstein")
+
+
+def test_the_config_checks_know_every_generator_loss():
+    assert set(GENERATOR_LOSS_NAMES) == set(GENERATOR_LOSSES)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
 
-from tests.conftest import TINY_DCGAN, TINY_MLP
+from tests.conftest import REPO, TINY_DCGAN, TINY_MLP
 from tests.test_image_train import run_main
 
 LOGGED_KEYS = {
@@ -109,3 +111,23 @@ def test_bad_config_fails_with_a_clear_message(overrides, message, monkeypatch, 
     assert status == 2
     assert message in stderr and "Traceback" not in stderr
     assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def test_help_and_config_errors_do_not_import_torch(tmp_path):
+    # Hydra has composed the config by then: torch and Lightning load only for training.
+    script = (
+        "import sys\n"
+        "from litgan.train import main\n"
+        f"for argv in (['--help'], ['trainer.max_steps=0', 'hydra.run.dir={tmp_path}']):\n"
+        "    sys.argv = ['train.py', *argv]\n"
+        "    try:\n"
+        "        main()\n"
+        "    except SystemExit as exit_:\n"
+        "        print('exit', exit_.code)\n"
+        "print('loaded', sorted(m for m in ('torch', 'pytorch_lightning') if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert proc.stdout.splitlines()[-3:] == ["exit 0", "exit 2", "loaded []"], proc.stderr
+    assert "trainer.max_steps counts generator updates" in proc.stderr

@@ -1,13 +1,18 @@
-"""Checks on the composed config that fail early, with a message that says what to change."""
+"""Checks on the composed config that fail early, with a message that says what to change.
+
+Nothing heavier than OmegaConf is imported: the checks run before torch loads. The names a
+config may choose are therefore kept here, and the modules that implement them use these.
+"""
 
 from __future__ import annotations
 
 from omegaconf import DictConfig, OmegaConf
 
 from litgan.errors import ConfigError
-from litgan.losses import GENERATOR_LOSSES
-from litgan.metrics.evaluator import EXTRA_METRICS
-from litgan.metrics.features import FEATURE_LAYERS
+
+GENERATOR_LOSS_NAMES = ("minimax", "non_saturating")  # the keys of losses.GENERATOR_LOSSES
+EXTRA_METRICS = ("kid", "prc")  # torch-fidelity metrics besides FID (metrics.extra)
+FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 
 POSITIVE_INTS = ("d_steps", "sample_every", "val_every", "checkpoint_every", "data.batch_size")
 
@@ -26,7 +31,7 @@ def validate_config(cfg: DictConfig) -> None:
             )
     if not isinstance(cfg.get("stop_on_nonfinite"), bool):
         raise ConfigError(f"stop_on_nonfinite must be true or false, got {cfg.stop_on_nonfinite!r}")
-    if cfg.loss.name not in GENERATOR_LOSSES:
+    if cfg.loss.name not in GENERATOR_LOSS_NAMES:
         raise ConfigError(
             f"loss.name={cfg.loss.name!r} is not a generator loss; choose loss=minimax or "
             "loss=non_saturating"

@@ -21,7 +21,6 @@ from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
 from litgan.metrics.inception import fid_helper_model_path, resolve_weights
 from litgan.metrics.modes import mode_coverage
 
-EXTRA_METRICS = ("kid", "prc")
 SUBSET_SEED = 0  # which real samples a reference uses; part of the cache key
 KID_SUBSET_SIZE = 1000  # torch-fidelity's default, lowered to the sample count when that is less
 
@@ -150,7 +149,7 @@ class Evaluator:
         space: the feature space (Inception for images, coordinates for 2D data).
         reference: the real data's statistics.
         num_samples, batch_size: how many samples to generate, and how many at a time.
-        extra: any of `EXTRA_METRICS`, from torch-fidelity on the same features.
+        extra: any of `litgan.config.EXTRA_METRICS`, from torch-fidelity on the same features.
         modes, mode_std, num_stds: 2D mixtures only: mode coverage (`val/modes`,
             `val/high_quality`).
     """

@@ -8,9 +8,8 @@ from typing import Any, ClassVar, Protocol
 import torch
 from torch import Tensor
 
+from litgan.config import FEATURE_LAYERS
 from litgan.metrics.inception import file_sha256, load_feature_extractor
-
-FEATURE_LAYERS = ("64", "192", "768", "2048")
 
 
 class FeatureSpace(Protocol):
