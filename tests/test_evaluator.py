@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from litgan.data import GaussianMixtureDataModule
+from litgan.fid import main
 from litgan.metrics import build_evaluator, fid_floor
 from litgan.metrics.features import PointFeatures
 
@@ -57,3 +58,19 @@ def test_fid_floor_of_two_halves_of_the_data(ring):
     assert n == 5000 and 0 < floor < 1e-3
     _, n = fid_floor(ring.real_dataset(), PointFeatures(), 50_000, 1000)
     assert n == 10_000  # at most half the data each, so the halves never share a sample
+
+
+def test_litgan_fid_floor_is_the_floor_of_the_configured_data(ring, capsys):
+    main(["--floor", "ring", "--num-samples", "3000", "data.num_samples=20000", "seed=0"])
+    # The ring config at seed 0 draws the fixture's data set.
+    expected, n = fid_floor(ring.real_dataset(), PointFeatures(), 3000, 3000)
+    line = capsys.readouterr().out.strip()
+    assert n == 3000
+    assert line == f"FID floor: {expected:.6f} (two disjoint halves of {n} samples)"
+
+
+@pytest.mark.parametrize("argv", [["ring"], ["grid", "--floor", "ring"]])
+def test_litgan_fid_needs_two_sources_or_one_with_floor(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and "--floor" in capsys.readouterr().err

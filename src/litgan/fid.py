@@ -27,7 +27,13 @@ from torch.utils.data import DataLoader, Dataset
 
 from litgan.errors import LitganError
 from litgan.gan import GAN
-from litgan.metrics.evaluator import extract, feature_space, real_reference, subset_indices
+from litgan.metrics.evaluator import (
+    extract,
+    feature_space,
+    fid_floor,
+    real_reference,
+    subset_indices,
+)
 from litgan.metrics.features import FeatureSpace
 from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
 from litgan.train import CONFIG_DIR
@@ -183,14 +189,45 @@ def fid_between(
     return stats_distance(*stats)
 
 
+def floor_of(
+    data: str,
+    num_samples: int | None = None,
+    batch_size: int | None = None,
+    overrides: Sequence[str] = (),
+) -> tuple[float, int]:
+    """FID between two disjoint halves of data set `data`, and the sample count of each half.
+
+    What a generator indistinguishable from the data scores at that count: generated FIDs are
+    read against it, since FID is biased upwards at small sample counts.
+    """
+    cfg = compose_config(overrides, data=data)
+    metrics = OmegaConf.to_container(cfg.metrics, resolve=True)
+    source = open_source(data, overrides)
+    if not isinstance(source, DatasetSource):
+        raise LitganError(f"--floor needs a data set name from conf/data, not {data!r}")
+    defaults = metrics["points"] if len(source.shape) == 1 else metrics["fid"]
+    num_samples = num_samples or defaults["num_samples"]
+    batch_size = batch_size or defaults.get("batch_size", num_samples)
+    space = feature_space(source.shape, metrics)
+    dataset = source.datamodule.real_dataset(metrics["split"])
+    return fid_floor(dataset, space, num_samples, batch_size)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: prints `FID: <value>`; a LitganError is one line on stderr, exit 2."""
     parser = argparse.ArgumentParser(
         prog="litgan-fid",
         description="FID between two image folders, data sets (conf/data) or checkpoints.",
     )
-    parser.add_argument("a", help="image folder, data set name (e.g. digits) or checkpoint")
-    parser.add_argument("b", help="image folder, data set name or checkpoint")
+    parser.add_argument(
+        "a", nargs="?", help="image folder, data set name (e.g. digits) or checkpoint"
+    )
+    parser.add_argument("b", nargs="?", help="image folder, data set name or checkpoint")
+    parser.add_argument(
+        "--floor",
+        metavar="DATA",
+        help="instead of A B: the FID between two disjoint halves of data set DATA",
+    )
     parser.add_argument(
         "overrides", nargs="*", help="train config overrides, e.g. metrics.fid.weights_path=..."
     )
@@ -201,7 +238,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--batch-size", type=int, help="samples per forward pass (default: metrics.fid.batch_size)"
     )
     args = parser.parse_intermixed_args(argv)
+    if args.floor:
+        # Positionals fill A and B first: with --floor, every one of them is an override.
+        args.overrides = [x for x in (args.a, args.b) if x is not None] + args.overrides
+        if any("=" not in x for x in args.overrides):
+            parser.error("--floor DATA takes no sources A B, only key=value overrides")
+    elif args.b is None:
+        parser.error("give two sources A B, or one data set with --floor DATA")
     try:
+        if args.floor:
+            value, n = floor_of(args.floor, args.num_samples, args.batch_size, args.overrides)
+            print(f"FID floor: {value:.6f} (two disjoint halves of {n} samples)")
+            return
         value = fid_between(args.a, args.b, args.num_samples, args.batch_size, args.overrides)
     except LitganError as err:
         print(f"litgan-fid: error: {err}", file=sys.stderr)
