@@ -26,6 +26,16 @@ COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
     ("wall time (s)", ("wall_time_s",), "{:.1f}"),
 ]
 CURVES = ("train/value", "train/g_grad_norm", "val/fid", "val/modes")
+# Columns of the over-seeds table: (header, where in summary.json, format of one value).
+GROUP_COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
+    ("final val/fid", ("final", "val/fid"), "{:.3f}"),
+    ("val/modes", ("final", "val/modes"), "{:.1f}"),
+    ("val/high_quality", ("final", "val/high_quality"), "{:.3f}"),
+    ("V", ("final", "train/value"), "{:+.3f}"),
+    ("wall time (s)", ("wall_time_s",), "{:.0f}"),
+]
+# The saturating loss shows itself at the start, while D still rejects every fake easily.
+EARLY_STEPS = 200
 
 
 def find_jobs(sweep_dir: Path) -> list[Path]:
@@ -79,6 +89,42 @@ def markdown_table(rows: list[dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def spread(values: list[float], fmt: str) -> str:
+    """`mean ± std (min–max)` of `values` in `fmt`; the value alone when there is one."""
+    if len(values) == 1:
+        return fmt.format(values[0])
+    low, high = fmt.format(min(values)), fmt.format(max(values))
+    return (
+        f"{fmt.format(statistics.fmean(values))} ± "
+        f"{fmt.format(statistics.pstdev(values)).lstrip('+')} ({low}–{high})"
+    )
+
+
+def early_grad_norm(job: Path) -> float | None:
+    """Mean `train/g_grad_norm` over the first EARLY_STEPS generator iterations of a job."""
+    steps, values = read_series(job / "metrics.csv").get("train/g_grad_norm", ([], []))
+    early = [v for step, v in zip(steps, values, strict=True) if step <= EARLY_STEPS]
+    return statistics.fmean(early) if early else None
+
+
+def group_rows(jobs: list[Path]) -> list[dict[str, str]]:
+    """One row per group of jobs that differ only in their seed: mean ± std over the seeds."""
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for job in jobs:
+        groups[_group_name(read_overrides(job))].append(job)
+    rows = []
+    for name, members in groups.items():
+        summaries = [s for s in map(read_summary, members) if s is not None]
+        row = {"group": name, "seeds ok": f"{len(summaries)}/{len(members)}"}
+        for header, path, fmt in GROUP_COLUMNS:
+            values = [v for v in (_lookup(s, path) for s in summaries) if v is not None]
+            row[header] = spread(values, fmt) if values else ""
+        early = [v for v in map(early_grad_norm, members) if v is not None]
+        row[f"G grad norm, steps ≤ {EARLY_STEPS}"] = spread(early, "{:.2e}") if early else ""
+        rows.append(row)
+    return rows
+
+
 def _group_name(overrides: list[str]) -> str:
     """Overrides without the seed: the jobs that differ only in seed form one group."""
     kept = [o for o in overrides if not o.startswith("seed=")]
@@ -130,11 +176,13 @@ def write_report(sweep_dir: Path) -> str:
             f"litgan-report: no Hydra jobs (*/.hydra/overrides.yaml) under {sweep_dir}"
         )
     table = markdown_table(job_rows(jobs))
+    groups = markdown_table(group_rows(jobs))
     (sweep_dir / "report.md").write_text(
-        f"# Sweep report: {sweep_dir}\n\n{table}\n\n![curves](report.png)\n"
+        f"# Sweep report: {sweep_dir}\n\n{table}\n\n## Over seeds\n\n{groups}\n\n"
+        "![curves](report.png)\n"
     )
     save_report_plot(jobs, sweep_dir / "report.png")
-    return table
+    return f"{table}\n\n{groups}"
 
 
 def main(argv: list[str] | None = None) -> None:

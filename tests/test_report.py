@@ -1,0 +1,58 @@
+"""litgan-report's over-seeds table, on job directories in the layout train.py writes."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from litgan.report import EARLY_STEPS, group_rows, spread, write_report
+
+
+def write_job(job, overrides, final=None, grad_norms=()):
+    """A Hydra job directory: overrides, metrics.csv rows, and summary.json when it finished."""
+    (job / ".hydra").mkdir(parents=True)
+    (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    rows = ["epoch,step,train/g_grad_norm"] + [f"0,{s},{v}" for s, v in grad_norms]
+    (job / "metrics.csv").write_text("\n".join(rows) + "\n")
+    if final is not None:
+        summary = {"final": final, "wall_time_s": 10.0, "g_steps": 300}
+        (job / "summary.json").write_text(json.dumps(summary))
+
+
+def test_spread_is_mean_std_and_range():
+    assert spread([6.0, 8.0], "{:.1f}") == "7.0 ± 1.0 (6.0–8.0)"
+    assert spread([-1.0, -3.0], "{:+.1f}") == "-2.0 ± 1.0 (-3.0–-1.0)"
+    assert spread([5.0], "{:.1f}") == "5.0"
+
+
+def test_jobs_that_differ_only_in_seed_form_one_row(tmp_path):
+    early, late = EARLY_STEPS, EARLY_STEPS + 10
+    write_job(
+        tmp_path / "0",
+        ["loss=minimax", "seed=0"],
+        {"val/modes": 2, "val/high_quality": 0.5},
+        [(10, 1e-4), (early, 3e-4), (late, 5.0)],
+    )
+    write_job(
+        tmp_path / "1",
+        ["loss=minimax", "seed=1"],
+        {"val/modes": 4, "val/high_quality": 0.7},
+        [(10, 4e-4), (late, 7.0)],
+    )
+    write_job(tmp_path / "2", ["loss=non_saturating", "seed=0"], {"val/modes": 8}, [(10, 1.0)])
+    write_job(tmp_path / "3", ["loss=non_saturating", "seed=1"])  # failed: no summary.json
+
+    rows = {row["group"]: row for row in group_rows(sorted(tmp_path.iterdir()))}
+    assert set(rows) == {"loss=minimax", "loss=non_saturating"}
+    minimax, ns = rows["loss=minimax"], rows["loss=non_saturating"]
+    assert minimax["seeds ok"] == "2/2" and ns["seeds ok"] == "1/2"
+    assert minimax["val/modes"] == "3.0 ± 1.0 (2.0–4.0)"
+    assert minimax["val/high_quality"] == "0.600 ± 0.100 (0.500–0.700)"
+    # Early means: (1e-4 + 3e-4) / 2 and 4e-4; rows after EARLY_STEPS do not count.
+    assert minimax[f"G grad norm, steps ≤ {early}"] == "3.00e-04 ± 1.00e-04 (2.00e-04–4.00e-04)"
+    assert ns["val/modes"] == "8.0" and ns["val/high_quality"] == ""
+
+    table = write_report(tmp_path)
+    assert "| loss=minimax | 2/2 |" in table
+    assert "## Over seeds" in (tmp_path / "report.md").read_text()
