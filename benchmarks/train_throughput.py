@@ -6,8 +6,9 @@
 Both sides train the same networks on the same in-memory data (DCGAN on the digits upsampled to
 the size and repeated to the channels; the default MLP on the ring), with the same batch, Adam
 settings and math: a D step on a real batch and
-G(z).detach(), then a G step through a frozen D, computing every quantity litgan logs (both
-value terms, V, D(x), D(G(z)), both losses, both gradient norms). (a) is a plain loop; (b) is
+G(z).detach(), then a G step through a frozen D, both gradient norms at every step, and every
+quantity litgan logs (both value terms, V, D(x), D(G(z)), both losses) on the iterations it
+logs them (every trainer.log_every_n_steps). (a) is a plain loop; (b) is
 litgan's GAN through the Trainer with train.py's default settings (CSV logger, progress bar,
 last-checkpoint and sample callbacks). The rate is measured between the end of warm-up and the
 last iteration, so checkpoint and sample writes at the end of training are not counted.
@@ -78,6 +79,7 @@ def plain_loop(name: str, iterations: int, warmup: int) -> float:
     opt_g = instantiate(cfg.optim.generator, _convert_="all")(g.parameters())
     opt_d = instantiate(cfg.optim.discriminator, _convert_="all")(d.parameters())
     order = torch.randperm(len(real_data))
+    log_every = cfg.trainer.log_every_n_steps
     logged: list[dict[str, torch.Tensor]] = []
     start = 0.0
     for it in range(iterations):
@@ -100,19 +102,20 @@ def plain_loop(name: str, iterations: int, warmup: int) -> float:
         g_norm = grad_norm(g.parameters())
         opt_g.step()
         opt_g.zero_grad(set_to_none=True)
-        logged.append(
-            {
-                "value_real": terms.real.detach(),
-                "value_fake": terms.fake.detach(),
-                "value": terms.value.detach(),
-                "d_real": torch.sigmoid(real_logits).mean().detach(),
-                "d_fake": torch.sigmoid(fake_logits).mean().detach(),
-                "d_loss": d_loss.detach(),
-                "g_loss": g_loss.detach(),
-                "d_grad_norm": d_norm,
-                "g_grad_norm": g_norm,
-            }
-        )
+        if (it + 1) % log_every == 0 or it == iterations - 1:
+            logged.append(
+                {
+                    "value_real": terms.real.detach(),
+                    "value_fake": terms.fake.detach(),
+                    "value": terms.value.detach(),
+                    "d_real": torch.sigmoid(real_logits).mean().detach(),
+                    "d_fake": torch.sigmoid(fake_logits).mean().detach(),
+                    "d_loss": d_loss.detach(),
+                    "g_loss": g_loss.detach(),
+                    "d_grad_norm": d_norm,
+                    "g_grad_norm": g_norm,
+                }
+            )
     float(logged[-1]["value"])  # wait for the last step, as a logger would
     return (iterations - warmup) / (time.perf_counter() - start)
 

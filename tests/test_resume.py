@@ -132,6 +132,25 @@ def test_a_nan_loss_stops_training_and_keeps_the_good_checkpoints(monkeypatch, c
     assert not (tmp_path / "run" / "summary.json").exists()
 
 
+def test_an_infinite_gradient_norm_stops_training_before_the_step(monkeypatch, capsys, tmp_path):
+    real_norm, calls = gan_module.grad_norm, []
+
+    def infinite_for_gs_third_step(parameters):
+        calls.append(1)  # D and G take turns: G's third norm is the sixth
+        norm = real_norm(parameters)
+        return norm * float("inf") if len(calls) == 6 else norm
+
+    monkeypatch.setattr(gan_module, "grad_norm", infinite_for_gs_third_step)
+    status, stderr = run_main(
+        monkeypatch, capsys, tmp_path, "trainer.max_steps=10", base=tuple(TINY_MLP)
+    )
+    assert status == 2
+    assert stderr.startswith(
+        "litgan: error: training diverged at generator iteration 3: G's gradient norm "
+        "train/g_grad_norm is inf; no checkpoint holds weights from after it."
+    )
+
+
 class SlowWriter:
     """A trainer stand-in whose checkpoint write stops half-way, to be killed there."""
 

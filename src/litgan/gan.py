@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -58,8 +58,11 @@ def evaluating(module: nn.Module) -> Iterator[None]:
 
 def grad_norm(parameters: Iterable[nn.Parameter]) -> Tensor:
     """Global L2 norm of the gradients the parameters hold now (0 when none has one)."""
-    norms = [torch.linalg.vector_norm(p.grad.detach()) for p in parameters if p.grad is not None]
-    return torch.linalg.vector_norm(torch.stack(norms)) if norms else torch.zeros(())
+    grads = [p.grad.detach() for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    # All per-tensor norms in one call: on small networks a Python loop costs more than the math.
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
 
 
 class GAN(pl.LightningModule):
@@ -158,7 +161,7 @@ class GAN(pl.LightningModule):
             # not only when max_steps is a multiple of val_every.
             self.trainer.should_stop = True
         if self._logging_step():
-            metrics = {**d_metrics, **g_metrics}
+            metrics = {**d_metrics(), **g_metrics}
             # Averaged over ranks under DDP: each rank's batch and noise are its own.
             self.log("train/value", metrics.pop("train/value"), prog_bar=True, sync_dist=True)
             self.log_dict(metrics, sync_dist=True)
@@ -182,8 +185,14 @@ class GAN(pl.LightningModule):
         batches, epochs = trainer.num_training_batches, trainer.max_epochs
         return int(batches * epochs) if epochs and math.isfinite(batches) else -1
 
-    def discriminator_step(self, real: Tensor, opt_d: torch.optim.Optimizer) -> dict[str, Tensor]:
-        """One update of D on -V(D, G): push D(x) -> 1 on real data and D(G(z)) -> 0 on fakes."""
+    def discriminator_step(
+        self, real: Tensor, opt_d: torch.optim.Optimizer
+    ) -> Callable[[], dict[str, Tensor]]:
+        """One update of D on -V(D, G): push D(x) -> 1 on real data and D(G(z)) -> 0 on fakes.
+
+        Returns the step's logged quantities as a function: D(x) and D(G(z)) are computed only
+        on the iterations that log them.
+        """
         with torch.no_grad():
             fake = self.generator(self.sample_z(len(real)))
         real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
@@ -194,15 +203,21 @@ class GAN(pl.LightningModule):
         opt_d.step()
         # Gradients live only inside their player's step: none is left over for the other.
         opt_d.zero_grad(set_to_none=True)
-        return {
-            "train/value_real": terms.real.detach(),
-            "train/value_fake": terms.fake.detach(),
-            "train/value": terms.value.detach(),
-            "train/d_real": torch.sigmoid(real_logits).mean().detach(),
-            "train/d_fake": torch.sigmoid(fake_logits).mean().detach(),
-            "train/d_loss": d_loss.detach(),
-            "train/d_grad_norm": self._grad_norms["d"],
-        }
+        real_logits, fake_logits = real_logits.detach(), fake_logits.detach()
+        norm = self._grad_norms["d"]  # now: the next D step replaces it
+
+        def metrics() -> dict[str, Tensor]:
+            return {
+                "train/value_real": terms.real.detach(),
+                "train/value_fake": terms.fake.detach(),
+                "train/value": terms.value.detach(),
+                "train/d_real": torch.sigmoid(real_logits).mean(),
+                "train/d_fake": torch.sigmoid(fake_logits).mean(),
+                "train/d_loss": d_loss.detach(),
+                "train/d_grad_norm": norm,
+            }
+
+        return metrics
 
     def generator_step(self, batch_size: int, opt_g: torch.optim.Optimizer) -> dict[str, Tensor]:
         """One update of G through a frozen D; G only moves the term E_z[log(1 - D(G(z)))]."""
@@ -219,22 +234,30 @@ class GAN(pl.LightningModule):
         # Lightning calls this inside opt.step(), after unscaling 16-bit mixed-precision
         # gradients: the norms are those of the update, whatever the precision.
         player = "g" if optimizer is self.trainer.optimizers[0] else "d"
-        net = self.generator if player == "g" else self.discriminator
-        self._grad_norms[player] = grad_norm(net.parameters())
+        # The parameters this step updates, from the optimizer: no walk through the modules.
+        params = (p for group in optimizer.param_groups for p in group["params"])
+        self._grad_norms[player] = grad_norm(params)
         if self.hparams.stop_on_nonfinite:
             self._check_finite(player)
 
     def _check_finite(self, player: str) -> None:
         """Stop before a NaN or infinite loss or gradient norm reaches the weights (or any
-        checkpoint): one device sync per optimizer step."""
-        name = "G" if player == "g" else "D"
-        values = {f"{name}'s loss train/{player}_loss": self._losses[player]}
+        checkpoint): one check and one device sync per optimizer step."""
+        loss = self._losses[player]
         # A GradScaler (16-mixed) meets infinite gradients by design: it skips those steps.
+        norm = None
         if getattr(self.trainer.precision_plugin, "scaler", None) is None:
-            values[f"{name}'s gradient norm train/{player}_grad_norm"] = self._grad_norms[player]
-        if torch.isfinite(torch.stack([v.float() for v in values.values()])).all():
+            norm = self._grad_norms[player]
+        # A sum is finite when both terms are; NaN and inf propagate through it.
+        if torch.isfinite(loss if norm is None else loss + norm):
             return
-        quantity, value = next((k, v) for k, v in values.items() if not torch.isfinite(v))
+        name = "G" if player == "g" else "D"
+        if not torch.isfinite(loss):
+            quantity, value = f"{name}'s loss train/{player}_loss", loss
+        elif norm is not None and not torch.isfinite(norm):
+            quantity, value = f"{name}'s gradient norm train/{player}_grad_norm", norm
+        else:
+            return  # two finite values whose sum overflowed
         raise DivergenceError(
             f"training diverged at generator iteration {self.g_steps + 1}: {quantity} is "
             f"{value.item()}; no checkpoint holds weights from after it. Lower the learning "
