@@ -64,3 +64,19 @@ def test_mlp_on_points_is_unbounded_and_on_images_ends_in_tanh():
 def test_mlp_rejects_unknown_activation():
     with pytest.raises(ConfigError, match="activation"):
         MLPGenerator((2,), activation="swishy")
+
+
+def test_mlp_generator_batch_norm_normalises_every_hidden_layer():
+    torch.manual_seed(0)
+    gen = MLPGenerator((2,), nz=4, hidden=[16, 8], batch_norm=True)
+    norms = [m for m in gen.modules() if isinstance(m, nn.BatchNorm1d)]
+    assert [m.num_features for m in norms] == [16, 8]
+    # In train mode each hidden unit leaves BatchNorm with zero mean over the batch.
+    captured = []
+    norms[0].register_forward_hook(lambda module, args, out: captured.append(out))
+    gen(torch.randn(64, 4) * 5 + 3)
+    assert torch.allclose(captured[0].mean(0), torch.zeros(16), atol=1e-5)
+    # In eval mode it uses running statistics: samples do not depend on the rest of the batch.
+    gen.eval()
+    z = torch.randn(8, 4)
+    assert torch.allclose(gen(z)[:2], gen(z[:2]), atol=1e-6)

@@ -26,11 +26,13 @@ def _activation(name: str) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
-def _mlp(sizes: Sequence[int], activation: str) -> nn.Sequential:
+def _mlp(sizes: Sequence[int], activation: str, batch_norm: bool = False) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(pairwise(sizes)):
         layers.append(nn.Linear(n_in, n_out))
         if i < len(sizes) - 2:
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(n_out))
             layers.append(_activation(activation))
     return nn.Sequential(*layers)
 
@@ -41,6 +43,7 @@ class MLPGenerator(nn.Module):
     Args:
         tanh_output: squash to [-1, 1]. None picks it from the data: images (C, H, W) live in
             [-1, 1], 2D points do not.
+        batch_norm: BatchNorm after every hidden layer (running statistics in eval mode).
     """
 
     def __init__(
@@ -50,11 +53,12 @@ class MLPGenerator(nn.Module):
         hidden: Sequence[int] = (128, 128, 128),
         activation: str = "relu",
         tanh_output: bool | None = None,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         self.nz = nz
         self.data_shape = tuple(data_shape)
-        self.net = _mlp([nz, *hidden, math.prod(self.data_shape)], activation)
+        self.net = _mlp([nz, *hidden, math.prod(self.data_shape)], activation, batch_norm)
         use_tanh = len(self.data_shape) == 3 if tanh_output is None else tanh_output
         self.out = nn.Tanh() if use_tanh else nn.Identity()
 
