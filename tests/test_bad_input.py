@@ -46,6 +46,7 @@ BAD_INPUT = {
         ["optim.discriminator.lr", "positive number, got -0.0001"],
     ),
     "learning rate not a number": (None, ["model.lr=fast"], 2, ["got 'fast'"]),
+    "lr decay past the whole run": (None, ["model.lr_decay=1.5"], 2, ["optim.lr_decay", "got 1.5"]),
     "batch size 0": (None, ["data.batch_size=0"], 2, ["data.batch_size must be a positive"]),
     "d_steps 0": (None, ["d_steps=0"], 2, ["d_steps must be a positive integer, got 0"]),
     "d_steps not a number": (None, ["d_steps=two"], 2, ["d_steps must be a positive", "'two'"]),

@@ -13,7 +13,9 @@ from litgan.gan import GAN, frozen
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
 
 
-def make_gan(loss: str = "non_saturating", d_steps: int = 1, metrics: dict | None = None) -> GAN:
+def make_gan(
+    loss: str = "non_saturating", d_steps: int = 1, metrics: dict | None = None, **kwargs
+) -> GAN:
     """A tiny MLP GAN on 2D points, for tests that train it for real."""
     return GAN(
         generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
@@ -24,6 +26,7 @@ def make_gan(loss: str = "non_saturating", d_steps: int = 1, metrics: dict | Non
         loss=loss,
         d_steps=d_steps,
         metrics=metrics,
+        **kwargs,
     )
 
 
@@ -132,3 +135,36 @@ def test_fixed_noise_is_the_same_at_every_call_and_nested():
     gan = make_gan()
     assert torch.equal(gan.fixed_noise(10), gan.fixed_noise(10))
     assert torch.equal(gan.fixed_noise(100)[:10], gan.fixed_noise(10))
+
+
+class LearningRates(pl.Callback):
+    """Each player's learning rate at every one of its optimizer steps."""
+
+    def __init__(self) -> None:
+        self.rates: dict[str, list[float]] = {"g": [], "d": []}
+
+    def on_before_optimizer_step(self, trainer, gan, optimizer):
+        who = "g" if optimizer is trainer.optimizers[0] else "d"
+        self.rates[who].append(optimizer.param_groups[0]["lr"])
+
+
+def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction():
+    rates = LearningRates()
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        max_steps=lightning_max_steps(20, 2),
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[rates],
+    )
+    trainer.fit(
+        make_gan(d_steps=2, lr_decay=0.25),
+        datamodule=GaussianMixtureDataModule(num_samples=512, batch_size=64),
+    )
+    # 20 generator iterations: constant for 15, then 1e-3 × (20 - t) / 5 at iteration t + 1.
+    expected = [1e-3] * 16 + [1e-3 * (20 - t) / 5 for t in range(16, 20)]
+    assert rates.rates["g"] == pytest.approx(expected)
+    # D's two updates of an iteration share its rate: both rates move once per G iteration.
+    assert rates.rates["d"] == pytest.approx([r for r in expected for _ in range(2)])

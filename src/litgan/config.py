@@ -29,6 +29,12 @@ def validate_config(cfg: DictConfig) -> None:
             raise ConfigError(
                 f"optim.{player}.lr (model.lr by default) must be a positive number, got {lr!r}"
             )
+    decay = OmegaConf.select(cfg, "optim.lr_decay", default=0.0)
+    if not isinstance(decay, int | float) or isinstance(decay, bool) or not 0 <= decay <= 1:
+        raise ConfigError(
+            f"optim.lr_decay (model.lr_decay by default) is the fraction of training over which "
+            f"the learning rates fall to 0, from 0 to 1; got {decay!r}"
+        )
     if not isinstance(cfg.get("stop_on_nonfinite"), bool):
         raise ConfigError(f"stop_on_nonfinite must be true or false, got {cfg.stop_on_nonfinite!r}")
     if cfg.loss.name not in GENERATOR_LOSS_NAMES:

@@ -19,9 +19,10 @@ import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
 from torch import Tensor, nn
+from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader, DistributedSampler
 
-from litgan.errors import DivergenceError
+from litgan.errors import ConfigError, DivergenceError
 from litgan.losses import discriminator_loss, generator_loss, value_terms
 from litgan.metrics import Evaluator, build_evaluator
 
@@ -81,6 +82,8 @@ class GAN(pl.LightningModule):
         metrics: the `metrics` config (see `litgan.metrics.build_evaluator`); None: no validation.
         stop_on_nonfinite: stop training with a DivergenceError when a loss or gradient norm is
             NaN or infinite, before the optimizer applies it.
+        lr_decay: both learning rates fall linearly to 0 over this last fraction of the
+            generator iterations (0: constant rates).
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class GAN(pl.LightningModule):
         compile: bool = False,
         channels_last: bool = False,
         stop_on_nonfinite: bool = True,
+        lr_decay: float = 0.0,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -156,6 +160,8 @@ class GAN(pl.LightningModule):
             d_metrics = self.discriminator_step(real, opt_d)
         g_metrics = self.generator_step(len(real), opt_g)
         self.g_steps += 1
+        for scheduler in self.lr_schedulers() or []:
+            scheduler.step()
         if self.g_steps == self._last_g_step():
             # Lightning validates when asked to stop: so the final model is always evaluated,
             # not only when max_steps is a multiple of val_every.
@@ -264,10 +270,26 @@ class GAN(pl.LightningModule):
             "rates, or set stop_on_nonfinite=false to train on regardless"
         )
 
-    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+    def configure_optimizers(self) -> Any:
         make_g = instantiate(self.hparams.g_optimizer, _convert_="all")
         make_d = instantiate(self.hparams.d_optimizer, _convert_="all")
-        return [make_g(self.generator.parameters()), make_d(self.discriminator.parameters())]
+        optimizers = [make_g(self.generator.parameters()), make_d(self.discriminator.parameters())]
+        if not self.hparams.lr_decay:
+            return optimizers
+        if self._last_g_step() < 1:
+            raise ConfigError(
+                "optim.lr_decay needs to know where training ends: set trainer.max_steps, or "
+                "model.lr_decay=0"
+            )
+        # Returned to Lightning so that checkpoints keep their state; stepped once per
+        # generator iteration in training_step (manual optimization steps nothing itself).
+        return optimizers, [LambdaLR(opt, self._lr_factor) for opt in optimizers]
+
+    def _lr_factor(self, g_step: int) -> float:
+        """The learning-rate multiplier at generator iteration `g_step`: 1, then down to 0."""
+        last = self._last_g_step()
+        start = last * (1 - self.hparams.lr_decay)
+        return 1.0 if g_step <= start else max(0.0, (last - g_step) / (last - start))
 
     @torch.no_grad()
     def generate(self, z: Tensor) -> Tensor:
