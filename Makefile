@@ -36,6 +36,7 @@ bench: setup-dev
 	$(BIN)/python benchmarks/train_throughput.py --switches
 	$(BIN)/python benchmarks/fid_eval.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/profile_loop.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -20,6 +20,7 @@ With --switches, (b) also runs with bf16-mixed, compile=true and channels_last=t
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import platform
 import statistics
@@ -66,8 +67,12 @@ def compose_run(name: str, out: str, extra: list[str]):
         )
 
 
-def plain_loop(name: str, iterations: int, warmup: int) -> float:
-    """(a): the loop one would write by hand; returns generator iterations per second."""
+def plain_loop(
+    name: str, iterations: int, warmup: int, profiler: cProfile.Profile | None = None
+) -> float:
+    """(a): the loop one would write by hand; returns generator iterations per second.
+
+    A `profiler` records the measured iterations (benchmarks/profile_loop.py)."""
     with tempfile.TemporaryDirectory() as out:
         cfg = compose_run(name, out, [])
     torch.manual_seed(0)
@@ -85,6 +90,8 @@ def plain_loop(name: str, iterations: int, warmup: int) -> float:
     for it in range(iterations):
         if it == warmup:
             start = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
         index = order[(it * batch) % (len(order) - batch) :][:batch]
         real = real_data[index]
         with torch.no_grad():
@@ -117,27 +124,44 @@ def plain_loop(name: str, iterations: int, warmup: int) -> float:
                 }
             )
     float(logged[-1]["value"])  # wait for the last step, as a logger would
-    return (iterations - warmup) / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    if profiler is not None:
+        profiler.disable()
+    return (iterations - warmup) / elapsed
 
 
 class _IterationClock(pl.Callback):
-    """Time stamps at the end of every generator iteration."""
+    """Time stamps at the end of every generator iteration; a `profiler` records the
+    iterations after the first `warmup` up to the last, as the rate does."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, warmup: int, iterations: int, profiler: cProfile.Profile | None = None
+    ) -> None:
         self.stamps: list[float] = []
+        self.warmup, self.iterations, self.profiler = warmup, iterations, profiler
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         self.stamps.append(time.perf_counter())
+        if self.profiler is not None and len(self.stamps) == self.warmup:
+            self.profiler.enable()
+        elif self.profiler is not None and len(self.stamps) == self.iterations:
+            self.profiler.disable()
 
 
-def litgan_run(name: str, iterations: int, warmup: int, overrides: list[str]) -> float:
+def litgan_run(
+    name: str,
+    iterations: int,
+    warmup: int,
+    overrides: list[str],
+    profiler: cProfile.Profile | None = None,
+) -> float:
     """(b): litgan's GAN through the Trainer, configured as `python train.py` would."""
     with tempfile.TemporaryDirectory() as out:
         cfg = compose_run(name, out, [f"trainer.max_steps={iterations}", *overrides])
         pl.seed_everything(0, workers=True)
         data = instantiate(cfg.data)
         gan = build_gan(OmegaConf.to_container(cfg, resolve=True), data.shape)
-        clock = _IterationClock()
+        clock = _IterationClock(warmup, iterations, profiler)
         callbacks = [instantiate(c) for c in cfg.callbacks.values()] + [clock]
         trainer = instantiate(
             cfg.trainer,
