@@ -88,6 +88,8 @@ def test_each_rank_draws_its_own_shard_of_every_epoch():
     assert sorted(shards[0] + shards[1]) == sorted(single)  # together: the one-device epoch
     ranks[1].resume_at(0, 2)  # each rank skips the batches it had consumed itself
     assert torch.cat(list(ranks[1])).flatten().tolist() == shards[1][16:]
+    with pytest.raises(ConfigError, match="fewer batches than ranks"):
+        DeviceBatches(samples, 8, 3, lambda: 0, rank=0, world_size=13)
 
 
 def test_flip_mirrors_about_half_the_images_as_a_function_of_seed_and_epoch():

@@ -9,6 +9,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import Sampler
 
+from litgan.errors import ConfigError
+
 
 def epoch_permutation(n: int, seed: int, epoch: int) -> tuple[Tensor, torch.Generator]:
     """Epoch `epoch`'s order of range(n), and the generator it came from (for draws after it)."""
@@ -80,6 +82,12 @@ class DeviceBatches:
         self.flip = flip
         self.to_float = to_float
         self._resume: tuple[int, int] | None = None
+        if len(self) == 0:
+            raise ConfigError(
+                f"data.on_device=true gives each of the {world_size} ranks whole batches of "
+                f"{batch_size}, but the {len(samples)} samples make fewer batches than ranks; "
+                "lower data.batch_size or set data.on_device=false"
+            )
 
     def resume_at(self, epoch: int, batches: int) -> None:
         """Skip this rank's first `batches` batches of `epoch`, once."""
