@@ -34,6 +34,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from pytorch_lightning.loggers import CSVLogger
+from torch.optim.lr_scheduler import LambdaLR
 
 from litgan.config import lightning_max_steps
 from litgan.gan import frozen, grad_norm
@@ -83,6 +84,13 @@ def plain_loop(
     d = instantiate(cfg.model.discriminator, data_shape=shape, _convert_="all")
     opt_g = instantiate(cfg.optim.generator, _convert_="all")(g.parameters())
     opt_d = instantiate(cfg.optim.discriminator, _convert_="all")(d.parameters())
+    # litgan's schedule (optim.lr_decay): constant, then linearly to 0 over the last fraction.
+    decay_from = iterations * (1 - cfg.optim.get("lr_decay", 0.0))
+    schedulers = [
+        LambdaLR(opt, lambda t: min(1.0, (iterations - t) / max(iterations - decay_from, 1e-9)))
+        for opt in (opt_g, opt_d)
+        if cfg.optim.get("lr_decay")
+    ]
     order = torch.randperm(len(real_data))
     log_every = cfg.trainer.log_every_n_steps
     logged: list[dict[str, torch.Tensor]] = []
@@ -109,6 +117,8 @@ def plain_loop(
         g_norm = grad_norm(g.parameters())
         opt_g.step()
         opt_g.zero_grad(set_to_none=True)
+        for scheduler in schedulers:
+            scheduler.step()
         if (it + 1) % log_every == 0 or it == iterations - 1:
             logged.append(
                 {

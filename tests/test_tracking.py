@@ -100,7 +100,9 @@ def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
     )
     table = (sweep / "report.md").read_text()
     assert report.stdout.startswith(table.split("\n\n")[1].splitlines()[0])
-    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    jobs_table = table.split("## Over seeds")[0]
+    rows = [line for line in jobs_table.splitlines() if line.startswith("| ") and "---" not in line]
+    rows = rows[1:]
     assert len(rows) == 3
     statuses = [line.split("|")[3].strip() for line in rows]
     # The failed job keeps its error in its own directory; the others finished with results.
@@ -109,6 +111,11 @@ def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
     assert (sweep / "2" / "error.txt").read_text().startswith("a training batch needs 5000")
     assert all((sweep / job / "summary.json").is_file() for job in ("0", "1"))
     assert "data.batch_size=5000" in rows[2] and "data.batch_size=32" in rows[0]
+    # The over-seeds table: the jobs differ in batch size, so each is a group of one seed.
+    groups = [
+        line for line in table.split("## Over seeds")[1].splitlines() if "batch_size=" in line
+    ]
+    assert [line.split("|")[2].strip() for line in groups] == ["1/1", "1/1", "0/1"]
     assert_png(sweep / "report.png")
 
 

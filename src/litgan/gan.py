@@ -330,8 +330,22 @@ class GAN(pl.LightningModule):
         )
 
     def on_validation_epoch_start(self) -> None:
+        self._average_buffers_over_ranks()
         if self.evaluator is not None:
             self.evaluator.reset()
+
+    def _average_buffers_over_ranks(self) -> None:
+        """Give every rank the mean of the ranks' BatchNorm running statistics.
+
+        Under DDP each rank normalises with its own batches' statistics, so in eval mode each
+        rank's G would differ from rank 0's, whose weights the checkpoints keep. CPU runs cannot
+        use sync_batchnorm (SyncBatchNorm needs a GPU); with it this changes nothing.
+        """
+        if self.trainer.world_size == 1:
+            return
+        for buffer in self.buffers():
+            if buffer.is_floating_point():
+                buffer.copy_(self.trainer.strategy.reduce(buffer, reduce_op="mean"))
 
     def validation_step(self, z: Tensor, batch_idx: int) -> None:
         # Lightning has put G in eval mode (BatchNorm on running statistics) and turned off grad.
