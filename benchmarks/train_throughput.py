@@ -37,7 +37,7 @@ from pytorch_lightning.loggers import CSVLogger
 from torch.optim.lr_scheduler import LambdaLR
 
 from litgan.config import lightning_max_steps
-from litgan.gan import frozen, grad_norm
+from litgan.gan import frozen, grad_norm, lr_factor
 from litgan.losses import discriminator_loss, non_saturating_generator_loss, value_terms
 from litgan.train import CONFIG_DIR
 from litgan.training import build_gan
@@ -85,11 +85,9 @@ def plain_loop(
     opt_g = instantiate(cfg.optim.generator, _convert_="all")(g.parameters())
     opt_d = instantiate(cfg.optim.discriminator, _convert_="all")(d.parameters())
     # litgan's schedule (optim.lr_decay): constant, then linearly to 0 over the last fraction.
-    decay_from = iterations * (1 - cfg.optim.get("lr_decay", 0.0))
+    decay = cfg.optim.get("lr_decay", 0.0)
     schedulers = [
-        LambdaLR(opt, lambda t: min(1.0, (iterations - t) / max(iterations - decay_from, 1e-9)))
-        for opt in (opt_g, opt_d)
-        if cfg.optim.get("lr_decay")
+        LambdaLR(opt, lambda t: lr_factor(t, iterations, decay)) for opt in (opt_g, opt_d) if decay
     ]
     order = torch.randperm(len(real_data))
     log_every = cfg.trainer.log_every_n_steps

@@ -66,6 +66,13 @@ def grad_norm(parameters: Iterable[nn.Parameter]) -> Tensor:
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
 
 
+def lr_factor(g_step: int, last_g_step: int, decay: float) -> float:
+    """The learning-rate multiplier at generator iteration `g_step` of `last_g_step`: 1, then
+    linearly down to 0 over the last `decay` fraction of training (optim.lr_decay)."""
+    start = last_g_step * (1 - decay)
+    return 1.0 if g_step <= start else max(0.0, (last_g_step - g_step) / (last_g_step - start))
+
+
 class GAN(pl.LightningModule):
     """Generator and discriminator trained on the value function V(D, G).
 
@@ -286,10 +293,7 @@ class GAN(pl.LightningModule):
         return optimizers, [LambdaLR(opt, self._lr_factor) for opt in optimizers]
 
     def _lr_factor(self, g_step: int) -> float:
-        """The learning-rate multiplier at generator iteration `g_step`: 1, then down to 0."""
-        last = self._last_g_step()
-        start = last * (1 - self.hparams.lr_decay)
-        return 1.0 if g_step <= start else max(0.0, (last - g_step) / (last - start))
+        return lr_factor(g_step, self._last_g_step(), self.hparams.lr_decay)
 
     @torch.no_grad()
     def generate(self, z: Tensor) -> Tensor:

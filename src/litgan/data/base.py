@@ -159,14 +159,7 @@ class GANDataModule(pl.LightningDataModule, ABC):
 class InMemoryDataModule(GANDataModule):
     """Builds its samples once in `setup()` and serves shuffled, full batches of them."""
 
-    def __init__(
-        self,
-        batch_size: int,
-        on_device: bool = False,
-        on_device_max_mb: float = ON_DEVICE_MAX_MB,
-    ) -> None:
-        super().__init__(batch_size, on_device, on_device_max_mb)
-        self.samples: Tensor | None = None
+    samples: Tensor | None = None  # all training samples, after setup()
 
     @abstractmethod
     def load(self) -> Tensor:
