@@ -156,13 +156,30 @@ def open_source(spec: str, overrides: Sequence[str]) -> Source:
         return FolderSource(path)
     if path.is_file():
         return CheckpointSource(path)
-    if (Path(CONFIG_DIR) / "data" / f"{spec}.yaml").is_file():
+    if spec in data_names():
         return DatasetSource(spec, compose_config(overrides, data=spec).data)
-    choices = sorted(p.stem for p in (Path(CONFIG_DIR) / "data").glob("*.yaml"))
     raise LitganError(
         f"{spec!r} is neither an image folder, a checkpoint, nor a data set "
-        f"(one of: {', '.join(choices)})"
+        f"(one of: {', '.join(data_names())})"
     )
+
+
+def data_names() -> list[str]:
+    """The data sets a source may name: the options of conf/data."""
+    return sorted(p.stem for p in (Path(CONFIG_DIR) / "data").glob("*.yaml"))
+
+
+def sample_counts(
+    metrics: dict[str, Any],
+    shape: Sequence[int],
+    num_samples: int | None,
+    batch_size: int | None,
+) -> tuple[int, int]:
+    """Samples per side and per forward pass: as given, else the metrics config's for the
+    kind of sample (2D points: all in one batch)."""
+    defaults = metrics["points"] if len(shape) == 1 else metrics["fid"]
+    num_samples = num_samples or defaults["num_samples"]
+    return num_samples, batch_size or defaults.get("batch_size", num_samples)
 
 
 def fid_between(
@@ -181,9 +198,7 @@ def fid_between(
             f"cannot compare {a} (samples of shape {sources[0].shape}) with "
             f"{b} (samples of shape {sources[1].shape}): one is 2D points, the other images"
         )
-    defaults = metrics["points"] if points[0] else metrics["fid"]
-    num_samples = num_samples or defaults["num_samples"]
-    batch_size = batch_size or defaults.get("batch_size", num_samples)
+    num_samples, batch_size = sample_counts(metrics, sources[0].shape, num_samples, batch_size)
     space = feature_space(sources[0].shape, metrics)
     stats = [s.statistics(space, num_samples, batch_size, metrics) for s in sources]
     return stats_distance(*stats)
@@ -200,14 +215,15 @@ def floor_of(
     What a generator indistinguishable from the data scores at that count: generated FIDs are
     read against it, since FID is biased upwards at small sample counts.
     """
+    if data not in data_names():
+        raise LitganError(
+            f"--floor needs a data set from conf/data (one of: {', '.join(data_names())}), "
+            f"not {data!r}"
+        )
     cfg = compose_config(overrides, data=data)
     metrics = OmegaConf.to_container(cfg.metrics, resolve=True)
-    source = open_source(data, overrides)
-    if not isinstance(source, DatasetSource):
-        raise LitganError(f"--floor needs a data set name from conf/data, not {data!r}")
-    defaults = metrics["points"] if len(source.shape) == 1 else metrics["fid"]
-    num_samples = num_samples or defaults["num_samples"]
-    batch_size = batch_size or defaults.get("batch_size", num_samples)
+    source = DatasetSource(data, cfg.data)
+    num_samples, batch_size = sample_counts(metrics, source.shape, num_samples, batch_size)
     space = feature_space(source.shape, metrics)
     dataset = source.datamodule.real_dataset(metrics["split"])
     return fid_floor(dataset, space, num_samples, batch_size)
