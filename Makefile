@@ -32,8 +32,18 @@ test: lint
 	$(BIN)/python -m pytest
 
 # Measured numbers go to benchmarks/RESULTS.md (by hand, with machine, date and command).
+# Iteration counts suit a CPU (a DCGAN-64 iteration takes seconds there, bf16 ~20x longer);
+# on a GPU raise them.
+TT := $(BIN)/python benchmarks/train_throughput.py
 bench: setup-dev
-	$(BIN)/python benchmarks/train_throughput.py --switches
+	$(TT) --configs mlp_ring --iterations 200 --warmup 20 --switches \
+		--out benchmarks/train_throughput_mlp_ring.json
+	$(TT) --configs dcgan32x1,dcgan64x3 --iterations 12 --warmup 3 \
+		--out benchmarks/train_throughput_dcgan.json
+	$(TT) --configs dcgan32x1,dcgan64x3 --iterations 12 --warmup 3 \
+		--only "litgan compile,litgan channels_last" --out benchmarks/train_throughput_dcgan_switches.json
+	$(TT) --configs dcgan32x1 --iterations 4 --warmup 1 --repeats 3 \
+		--only "litgan bf16-mixed" --out benchmarks/train_throughput_dcgan_bf16.json
 	$(BIN)/python benchmarks/fid_eval.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/profile_loop.py
