@@ -52,6 +52,13 @@ BAD_INPUT = {
     "d_steps not a number": (None, ["d_steps=two"], 2, ["d_steps must be a positive", "'two'"]),
     "max_steps negative": (None, ["trainer.max_steps=-5"], 2, ["trainer.max_steps", "-5"]),
     "architecture/data mismatch": (None, ["model=dcgan"], 2, ["model=dcgan needs image data"]),
+    "pack 0": (None, ["model.discriminator.pack=0"], 2, ["model.discriminator.pack", "got 0"]),
+    "batch not a multiple of pack": (
+        None,
+        ["model.discriminator.pack=3"],
+        2,
+        ["data.batch_size=256 does not split into packs of model.discriminator.pack=3"],
+    ),
     "ckpt_path missing": (None, ["ckpt_path=nowhere.ckpt"], 2, ["nowhere.ckpt does not exist"]),
     "ckpt_path=last without one": (None, ["ckpt_path=last"], 2, ["ckpt_path=last needs"]),
     "ckpt_path truncated": (

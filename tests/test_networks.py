@@ -80,3 +80,38 @@ def test_mlp_generator_batch_norm_normalises_every_hidden_layer():
     gen.eval()
     z = torch.randn(8, 4)
     assert torch.allclose(gen(z)[:2], gen(z[:2]), atol=1e-6)
+
+
+def mlp_d(shape, pack):
+    return MLPDiscriminator(shape, hidden=[16], pack=pack)
+
+
+def dcgan_d(shape, pack):
+    return DCGANDiscriminator(shape, ndf=8, pack=pack)
+
+
+@pytest.mark.parametrize("make, shape", [(mlp_d, (2,)), (dcgan_d, (3, 32, 32))])
+def test_a_packing_discriminator_judges_consecutive_samples_together(make, shape):
+    torch.manual_seed(0)
+    d = make(shape, 3).eval()
+    x = torch.randn(12, *shape)
+    out = d(x)
+    assert out.shape == (4,)
+    # One pack is the 3 samples side by side along the features: D without packing, built on
+    # 3x the features and given the same weights, scores the concatenation the same.
+    wide = make((3 * shape[0], *shape[1:]), 1).eval()
+    wide.load_state_dict(d.state_dict())
+    side_by_side = torch.cat([x[0::3], x[1::3], x[2::3]], dim=1)
+    torch.testing.assert_close(wide(side_by_side), out)
+    # Changing one sample changes its own pack's score only.
+    changed = x.clone()
+    changed[4] += 1
+    moved = d(changed) != out
+    assert moved.tolist() == [False, True, False, False]
+
+
+def test_a_packing_discriminator_refuses_a_batch_that_does_not_split():
+    with pytest.raises(ValueError, match="packs of 4"):
+        MLPDiscriminator((2,), hidden=[8], pack=4)(torch.randn(6, 2))
+    with pytest.raises(ConfigError, match="model.discriminator.pack"):
+        MLPDiscriminator((2,), pack=0)

@@ -62,6 +62,35 @@ def test_ring_mlp_run_leaves_the_documented_files(train_in):
     assert ckpt["hyper_parameters"]["loss"] == "non_saturating"
 
 
+def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path):
+    """PacGAN's packing through the entry point: training, validation and the picture of D."""
+    status, stderr = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        "model.discriminator.pack=4",
+        "trainer.max_steps=20",
+        "val_every=20",
+        "sample_every=20",
+        "metrics=default",
+        base=tuple(TINY_MLP),
+    )
+    assert status == 0, stderr
+    run_dir = tmp_path / "run"
+    rows = [r for r in read_metrics(run_dir) if r["train/value"]]
+    assert len(rows) == 2
+    for row in rows:
+        value = float(row["train/value_real"]) + float(row["train/value_fake"])
+        assert float(row["train/value"]) == pytest.approx(value, abs=1e-5)
+        assert 0 < float(row["train/d_real"]) < 1 and 0 < float(row["train/d_fake"]) < 1
+    # D's decision surface is drawn from packs of copies of each grid point.
+    assert (run_dir / "samples" / "g_step_000020.png").is_file()
+    ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
+    assert ckpt["hyper_parameters"]["discriminator"]["pack"] == 4
+    # 4 packed 2D points in, one logit out.
+    assert ckpt["state_dict"]["discriminator.net.0.weight"].shape == (32, 8)
+
+
 def test_digits_dcgan_minimax_run(train_in):
     run = train_in(*TINY_DCGAN, "data=digits", "loss=minimax", "trainer.max_steps=20")
     summary = check_run_directory(run, g_steps=20)

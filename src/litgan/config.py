@@ -51,8 +51,23 @@ def validate_config(cfg: DictConfig) -> None:
         )
     if max_steps == -1 and (max_epochs is None or max_epochs < 1):
         raise ConfigError("set trainer.max_steps (generator updates) or trainer.max_epochs")
+    pack = check_pack(OmegaConf.select(cfg, "model.discriminator.pack", default=1))
+    if cfg.data.batch_size % pack:
+        raise ConfigError(
+            f"data.batch_size={cfg.data.batch_size} does not split into packs of "
+            f"model.discriminator.pack={pack}: choose a batch size that is a multiple of it"
+        )
     if cfg.get("metrics"):
         _validate_metrics(cfg.metrics)
+
+
+def check_pack(pack: object) -> int:
+    """`pack` (PacGAN's samples per discriminator input) if it is a positive integer."""
+    if not isinstance(pack, int) or isinstance(pack, bool) or pack < 1:
+        raise ConfigError(
+            f"model.discriminator.pack must be a positive integer (1: no packing), got {pack!r}"
+        )
+    return pack
 
 
 def _validate_metrics(metrics: DictConfig) -> None:

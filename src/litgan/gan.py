@@ -303,9 +303,10 @@ class GAN(pl.LightningModule):
 
     @torch.no_grad()
     def d_prob(self, x: Tensor) -> Tensor:
-        """D(x) in eval mode, shape (len(x),)."""
+        """D(x) in eval mode, shape (len(x),); a packing D (PacGAN) judges `pack` copies of x."""
+        x = x.to(self.device).repeat_interleave(getattr(self.discriminator, "pack", 1), 0)
         with evaluating(self.discriminator):
-            return torch.sigmoid(self.discriminator(x.to(self.device)))
+            return torch.sigmoid(self.discriminator(x))
 
     def on_fit_start(self) -> None:
         # Here, not in __init__: it needs the data module, and the device the run uses. Real

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from litgan.errors import ConfigError
+from litgan.networks.packing import check_pack, pack_samples
 
 SUPPORTED_SIZES = (16, 32, 64, 128, 256)
 
@@ -72,11 +73,14 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """Images (B, C, S, S) -> one logit per image, shape (B,)."""
+    """Images (B, C, S, S) -> one logit per pack of `pack` images (stacked along the
+    channels), shape (B / pack,)."""
 
-    def __init__(self, data_shape: Sequence[int], ndf: int = 64) -> None:
+    def __init__(self, data_shape: Sequence[int], ndf: int = 64, pack: int = 1) -> None:
         super().__init__()
+        self.pack = check_pack(pack)
         channels, size = _image_shape(data_shape)
+        channels *= pack
         n_down = int(math.log2(size)) - 2  # size -> 4x4, halving each layer
         layers: list[nn.Module] = [
             nn.Conv2d(channels, ndf, 4, 2, 1, bias=False),
@@ -95,4 +99,4 @@ class DCGANDiscriminator(nn.Module):
         self.apply(init_dcgan_weights)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x).view(-1)
+        return self.net(pack_samples(x, self.pack)).view(-1)

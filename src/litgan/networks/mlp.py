@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from litgan.errors import ConfigError
+from litgan.networks.packing import check_pack, pack_samples
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -67,16 +68,18 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """Sample of `data_shape` -> one logit per sample, shape (B,)."""
+    """Samples of `data_shape` -> one logit per pack of `pack` samples, shape (B / pack,)."""
 
     def __init__(
         self,
         data_shape: Sequence[int],
         hidden: Sequence[int] = (128, 128, 128),
         activation: str = "leaky_relu",
+        pack: int = 1,
     ) -> None:
         super().__init__()
-        self.net = _mlp([math.prod(data_shape), *hidden, 1], activation)
+        self.pack = check_pack(pack)
+        self.net = _mlp([math.prod(data_shape) * pack, *hidden, 1], activation)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(torch.flatten(x, 1)).squeeze(1)
+        return self.net(pack_samples(torch.flatten(x, 1), self.pack)).squeeze(1)

@@ -1,0 +1,23 @@
+"""PacGAN's packing (Lin et al. 2018): D judges `pack` samples at once, as one input.
+
+A generator that drops modes makes packs that look alike, which D can see in a pack and not in
+one sample; the PacGAN paper's 2D grid goes from 17.3 to 24.8 of 25 modes with packs of 4.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from litgan.config import check_pack
+
+__all__ = ["check_pack", "pack_samples"]
+
+
+def pack_samples(x: Tensor, pack: int) -> Tensor:
+    """(B, F, ...) -> (B / pack, pack * F, ...): each run of `pack` consecutive samples side by
+    side along the first feature axis (PacGAN's concatenation)."""
+    if pack == 1:
+        return x
+    if len(x) % pack:
+        raise ValueError(f"a batch of {len(x)} samples does not split into packs of {pack}")
+    return x.reshape(len(x) // pack, pack * x.shape[1], *x.shape[2:])
