@@ -15,8 +15,8 @@ last iteration, so checkpoint and sample writes at the end of training are not c
 (b) runs once more with data.on_device=true: the whole data set on the training device and
 batches drawn there, against (b)'s DataLoader (the `vs loader` column).
 With --switches, (b) also runs with bf16-mixed, compile=true and channels_last=true.
---only keeps some of (b)'s rows (the plain loop always runs): bf16 on a CPU is ~20x slower, so
-it gets its own, shorter invocation.
+--only runs just the named rows of (b), switches included (the plain loop always runs): bf16 on
+a CPU is ~20x slower, so it gets its own, shorter invocation.
 """
 
 from __future__ import annotations
@@ -203,17 +203,19 @@ def main() -> None:
 
     # ++: the key is in every in-memory data config, and this also runs where it is not yet.
     variants = {"litgan": [], "litgan on_device": ["++data.on_device=true"]}
-    if args.switches:
-        variants |= {
-            "litgan bf16-mixed": ["trainer.precision=bf16-mixed"],
-            "litgan compile": ["compile=true"],
-            "litgan channels_last": ["channels_last=true"],
-        }
+    switches = {
+        "litgan bf16-mixed": ["trainer.precision=bf16-mixed"],
+        "litgan compile": ["compile=true"],
+        "litgan channels_last": ["channels_last=true"],
+    }
     if args.only:
+        every = variants | switches
         keep = args.only.split(",")
-        if unknown := set(keep) - set(variants):
-            parser.error(f"--only: unknown rows {sorted(unknown)}; choose from {sorted(variants)}")
-        variants = {label: variants[label] for label in keep}
+        if unknown := set(keep) - set(every):
+            parser.error(f"--only: unknown rows {sorted(unknown)}; choose from {sorted(every)}")
+        variants = {label: every[label] for label in keep}
+    elif args.switches:
+        variants |= switches
     results = {
         "machine": {
             "cpu": platform.processor() or platform.machine(),
