@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from litgan.config import check_pack
 from litgan.errors import ConfigError
-from litgan.networks.packing import check_pack, pack_samples
+from litgan.networks.packing import pack_samples
 
 SUPPORTED_SIZES = (16, 32, 64, 128, 256)
 

@@ -9,8 +9,9 @@ from itertools import pairwise
 import torch
 from torch import Tensor, nn
 
+from litgan.config import check_pack
 from litgan.errors import ConfigError
-from litgan.networks.packing import check_pack, pack_samples
+from litgan.networks.packing import pack_samples
 
 ACTIVATIONS = {
     "relu": nn.ReLU,

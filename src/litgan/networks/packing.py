@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from litgan.config import check_pack
-
-__all__ = ["check_pack", "pack_samples"]
-
 
 def pack_samples(x: Tensor, pack: int) -> Tensor:
     """(B, F, ...) -> (B / pack, pack * F, ...): each run of `pack` consecutive samples side by
