@@ -31,17 +31,23 @@ def read_metrics(run_dir):
         return list(csv.DictReader(f))
 
 
+def check_value_terms(rows):
+    """Every logged row: V is the sum of its two terms, D's outputs are probabilities, and D's
+    loss is -V."""
+    for row in rows:
+        value = float(row["train/value_real"]) + float(row["train/value_fake"])
+        assert float(row["train/value"]) == pytest.approx(value, abs=1e-5)
+        assert 0 < float(row["train/d_real"]) < 1 and 0 < float(row["train/d_fake"]) < 1
+        assert float(row["train/d_loss"]) == pytest.approx(-float(row["train/value"]), abs=1e-5)
+
+
 def check_run_directory(run, g_steps):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = read_metrics(run.run_dir)
     assert set(rows[0]) >= LOGGED_KEYS
     # The x-axis is the generator iteration: rows every log_every_n_steps (10), 0-based.
     assert [int(r["step"]) for r in rows] == list(range(9, g_steps, 10))
-    for row in rows:
-        value = float(row["train/value_real"]) + float(row["train/value_fake"])
-        assert float(row["train/value"]) == pytest.approx(value, abs=1e-5)
-        assert 0 < float(row["train/d_real"]) < 1 and 0 < float(row["train/d_fake"]) < 1
-        assert float(row["train/d_loss"]) == pytest.approx(-float(row["train/value"]), abs=1e-5)
+    check_value_terms(rows)
     summary = run.summary
     assert summary["g_steps"] == g_steps and summary["world_size"] == 1
     assert summary["wall_time_s"] > 0 and set(summary["final"]) >= LOGGED_KEYS
@@ -79,10 +85,7 @@ def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path
     run_dir = tmp_path / "run"
     rows = [r for r in read_metrics(run_dir) if r["train/value"]]
     assert len(rows) == 2
-    for row in rows:
-        value = float(row["train/value_real"]) + float(row["train/value_fake"])
-        assert float(row["train/value"]) == pytest.approx(value, abs=1e-5)
-        assert 0 < float(row["train/d_real"]) < 1 and 0 < float(row["train/d_fake"]) < 1
+    check_value_terms(rows)
     # D's decision surface is drawn from packs of copies of each grid point.
     assert (run_dir / "samples" / "g_step_000020.png").is_file()
     ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
