@@ -47,6 +47,7 @@ BAD_INPUT = {
     ),
     "learning rate not a number": (None, ["model.lr=fast"], 2, ["got 'fast'"]),
     "lr decay past the whole run": (None, ["model.lr_decay=1.5"], 2, ["optim.lr_decay", "got 1.5"]),
+    "weight average decay 1": (None, ["model.ema_decay=1"], 2, ["model.ema_decay", "got 1"]),
     "batch size 0": (None, ["data.batch_size=0"], 2, ["data.batch_size must be a positive"]),
     "d_steps 0": (None, ["d_steps=0"], 2, ["d_steps must be a positive integer, got 0"]),
     "d_steps not a number": (None, ["d_steps=two"], 2, ["d_steps must be a positive", "'two'"]),

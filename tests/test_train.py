@@ -10,6 +10,7 @@ import sys
 import pytest
 import torch
 
+from litgan.gan import GAN
 from tests.conftest import REPO, TINY_DCGAN, TINY_MLP
 from tests.test_image_train import run_main
 
@@ -92,6 +93,30 @@ def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path
     assert ckpt["hyper_parameters"]["discriminator"]["pack"] == 4
     # 4 packed 2D points in, one logit out.
     assert ckpt["state_dict"]["discriminator.net.0.weight"].shape == (32, 8)
+
+
+def test_a_run_with_a_weight_average_of_g_checkpoints_and_reloads_it(monkeypatch, capsys, tmp_path):
+    status, stderr = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        "model.ema_decay=0.9",
+        "trainer.max_steps=20",
+        base=tuple(TINY_MLP),
+    )
+    assert status == 0, stderr
+    ckpt_path = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    state = torch.load(ckpt_path, weights_only=False)["state_dict"]
+    averaged = {k.removeprefix("generator_ema.") for k in state if k.startswith("generator_ema.")}
+    assert averaged == {k.removeprefix("generator.") for k in state if k.startswith("generator.")}
+    assert any(
+        not torch.equal(state[f"generator_ema.{k}"], state[f"generator.{k}"]) for k in averaged
+    )
+    # What litgan-fid and the sample pictures use: the reloaded average, not G.
+    gan = GAN.load_from_checkpoint(ckpt_path, map_location="cpu", weights_only=True)
+    assert gan.sampling_generator is gan.generator_ema
+    for key in averaged:
+        assert torch.equal(gan.generator_ema.state_dict()[key], state[f"generator_ema.{key}"])
 
 
 def test_digits_dcgan_minimax_run(train_in):

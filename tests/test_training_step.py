@@ -8,7 +8,7 @@ import torch
 
 from litgan.config import lightning_max_steps
 from litgan.data import GaussianMixtureDataModule
-from litgan.gan import GAN, frozen
+from litgan.gan import GAN, ema_update, frozen
 
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
 
@@ -120,6 +120,37 @@ def test_d_steps_gives_that_many_d_updates_per_g_update():
     updates = [e["who"] for e in spy.events if e["who"] in "gd"]
     assert updates == ["d", "d", "d", "g"] * 2
     assert trainer.global_step == 8  # Lightning's count of optimizer steps
+
+
+def test_ema_update_averages_weights_and_batchnorm_statistics():
+    average, model = torch.nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    torch.nn.init.uniform_(model.weight)
+    model(torch.randn(8, 3))  # running statistics and the batch counter move
+    before = {k: v.clone() for k, v in average.state_dict().items()}
+    ema_update(average, model, decay=0.75)
+    for key, value in average.state_dict().items():
+        if value.is_floating_point():
+            expected = 0.75 * before[key] + 0.25 * model.state_dict()[key]
+            assert torch.allclose(value, expected), key
+    assert average.num_batches_tracked == model.num_batches_tracked == 1
+
+
+def test_the_weight_average_follows_g_and_is_what_samples_come_from():
+    spy = StepSpy()
+    gan = make_gan(ema_decay=0.5)
+    initial = snapshot(gan.generator_ema)
+    fit(gan, g_steps=3, spy=spy)
+    expected = initial
+    for g_after_step in [e["g"] for e in spy.events if e["who"] == "end"]:
+        expected = [0.5 * a + 0.5 * g for a, g in zip(expected, g_after_step, strict=True)]
+    assert all(
+        torch.allclose(a, e) for a, e in zip(snapshot(gan.generator_ema), expected, strict=True)
+    )
+    assert not any(p.requires_grad for p in gan.generator_ema.parameters())
+    z = gan.fixed_noise(16)
+    gan.generator_ema.eval()
+    assert torch.equal(gan.generate(z), gan.generator_ema(z).detach())
+    assert not torch.allclose(gan.generate(z), gan.generator.eval()(z))
 
 
 def test_frozen_restores_each_flag_even_after_an_error():

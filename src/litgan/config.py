@@ -35,6 +35,12 @@ def validate_config(cfg: DictConfig) -> None:
             f"optim.lr_decay (model.lr_decay by default) is the fraction of training over which "
             f"the learning rates fall to 0, from 0 to 1; got {decay!r}"
         )
+    ema = OmegaConf.select(cfg, "model.ema_decay", default=0.0)
+    if not isinstance(ema, int | float) or isinstance(ema, bool) or not 0 <= ema < 1:
+        raise ConfigError(
+            f"model.ema_decay is the decay of the average of G's weights, from 0 (none) up to "
+            f"but not including 1; got {ema!r}"
+        )
     if not isinstance(cfg.get("stop_on_nonfinite"), bool):
         raise ConfigError(f"stop_on_nonfinite must be true or false, got {cfg.stop_on_nonfinite!r}")
     if cfg.loss.name not in GENERATOR_LOSS_NAMES:

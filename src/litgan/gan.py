@@ -8,6 +8,7 @@ Manual optimization, because the two players take turns with their own optimizer
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -73,6 +74,19 @@ def lr_factor(g_step: int, last_g_step: int, decay: float) -> float:
     return 1.0 if g_step <= start else max(0.0, (last_g_step - g_step) / (last_g_step - start))
 
 
+@torch.no_grad()
+def ema_update(average: nn.Module, model: nn.Module, decay: float) -> None:
+    """average <- decay * average + (1 - decay) * model, for every floating-point parameter and
+    buffer (BatchNorm's running statistics too); other buffers (batch counters) are copied."""
+    for mine, theirs in zip(
+        average.state_dict().values(), model.state_dict().values(), strict=True
+    ):
+        if mine.is_floating_point():
+            mine.lerp_(theirs, 1 - decay)
+        else:
+            mine.copy_(theirs)
+
+
 class GAN(pl.LightningModule):
     """Generator and discriminator trained on the value function V(D, G).
 
@@ -91,6 +105,8 @@ class GAN(pl.LightningModule):
             NaN or infinite, before the optimizer applies it.
         lr_decay: both learning rates fall linearly to 0 over this last fraction of the
             generator iterations (0: constant rates).
+        ema_decay: keep an exponential moving average of G's weights with this decay (0: none);
+            samples, validation and `generate` then use the average, `generator_ema`.
     """
 
     def __init__(
@@ -109,6 +125,7 @@ class GAN(pl.LightningModule):
         channels_last: bool = False,
         stop_on_nonfinite: bool = True,
         lr_decay: float = 0.0,
+        ema_decay: float = 0.0,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -116,6 +133,12 @@ class GAN(pl.LightningModule):
         self.generator = instantiate(generator, data_shape=list(data_shape), _convert_="all")
         self.discriminator = instantiate(
             discriminator, data_shape=list(data_shape), _convert_="all"
+        )
+        # A copy made before channels_last (which converts it with G) and compile (which it does
+        # not need: it only samples). A submodule, so checkpoints keep it; no optimizer sees it,
+        # and with requires_grad off DDP leaves it alone.
+        self.generator_ema = (
+            copy.deepcopy(self.generator).requires_grad_(False) if ema_decay else None
         )
         self.g_loss = generator_loss(loss)
         self.nz: int = self.generator.nz
@@ -241,6 +264,8 @@ class GAN(pl.LightningModule):
             self.manual_backward(g_loss)
         opt_g.step()
         opt_g.zero_grad(set_to_none=True)
+        if self.generator_ema is not None:
+            ema_update(self.generator_ema, self.generator, self.hparams.ema_decay)
         return {"train/g_loss": g_loss.detach(), "train/g_grad_norm": self._grad_norms["g"]}
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
@@ -295,11 +320,16 @@ class GAN(pl.LightningModule):
     def _lr_factor(self, g_step: int) -> float:
         return lr_factor(g_step, self._last_g_step(), self.hparams.lr_decay)
 
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The G that samples and is evaluated: the weight average when there is one."""
+        return self.generator if self.generator_ema is None else self.generator_ema
+
     @torch.no_grad()
     def generate(self, z: Tensor) -> Tensor:
-        """G(z) in eval mode (BatchNorm with running statistics)."""
-        with evaluating(self.generator):
-            return self.generator(z.to(self.device))
+        """G(z) in eval mode (BatchNorm with running statistics), from `sampling_generator`."""
+        with evaluating(self.sampling_generator):
+            return self.sampling_generator(z.to(self.device))
 
     @torch.no_grad()
     def d_prob(self, x: Tensor) -> Tensor:
@@ -354,7 +384,7 @@ class GAN(pl.LightningModule):
 
     def validation_step(self, z: Tensor, batch_idx: int) -> None:
         # Lightning has put G in eval mode (BatchNorm on running statistics) and turned off grad.
-        self.evaluator.update(self.generator(z))
+        self.evaluator.update(self.sampling_generator(z))
 
     def on_validation_epoch_end(self) -> None:
         if self.evaluator is None:
