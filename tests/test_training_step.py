@@ -199,3 +199,25 @@ def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction():
     assert rates.rates["g"] == pytest.approx(expected)
     # D's two updates of an iteration share its rate: both rates move once per G iteration.
     assert rates.rates["d"] == pytest.approx([r for r in expected for _ in range(2)])
+
+
+def test_early_batch_size_holds_until_the_rates_start_to_fall():
+    spy, rates = StepSpy(), LearningRates()
+    gan = make_gan(lr_decay=0.5, early_batch_size=8)
+    sizes: list[int] = []
+    gan.discriminator.register_forward_hook(lambda m, i, o: sizes.append(len(i[0])))
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        max_steps=lightning_max_steps(6, 1),
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[spy, rates],
+    )
+    trainer.fit(gan, datamodule=GaussianMixtureDataModule(num_samples=512, batch_size=32))
+    # Per iteration D sees reals and fakes in its step, then G's fakes in G's step.
+    per_iteration = [sizes[i : i + 3] for i in range(0, len(sizes), 3)]
+    full_rate = [lr == ADAM["lr"] for lr in rates.rates["g"]]
+    assert full_rate == [True] * 4 + [False] * 2
+    assert per_iteration == [[8, 8, 8] if early else [32, 32, 32] for early in full_rate]

@@ -63,8 +63,35 @@ def validate_config(cfg: DictConfig) -> None:
             f"data.batch_size={cfg.data.batch_size} does not split into packs of "
             f"model.discriminator.pack={pack}: choose a batch size that is a multiple of it"
         )
+    _validate_early_batch_size(cfg, pack, decay)
     if cfg.get("metrics"):
         _validate_metrics(cfg.metrics)
+
+
+def _validate_early_batch_size(cfg: DictConfig, pack: int, decay: float) -> None:
+    """early_batch_size: part of every batch, in whole packs, and only with falling rates."""
+    early = cfg.get("early_batch_size")
+    if early is None:
+        return
+    if (
+        not isinstance(early, int)
+        or isinstance(early, bool)
+        or not 0 < early <= cfg.data.batch_size
+    ):
+        raise ConfigError(
+            f"early_batch_size must be null or a positive integer no larger than "
+            f"data.batch_size={cfg.data.batch_size}, got {early!r}"
+        )
+    if early % pack:
+        raise ConfigError(
+            f"early_batch_size={early} does not split into packs of "
+            f"model.discriminator.pack={pack}: choose a multiple of it"
+        )
+    if not decay:
+        raise ConfigError(
+            "early_batch_size applies until the learning rates start to fall, and "
+            "model.lr_decay=0 keeps them constant: set model.lr_decay > 0 or early_batch_size=null"
+        )
 
 
 def check_pack(pack: object) -> int:

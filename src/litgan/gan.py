@@ -105,6 +105,8 @@ class GAN(pl.LightningModule):
             NaN or infinite, before the optimizer applies it.
         lr_decay: both learning rates fall linearly to 0 over this last fraction of the
             generator iterations (0: constant rates).
+        early_batch_size: until the learning rates start to fall (`lr_decay`), each update uses
+            only this many of its batch's samples, and as many noise vectors (None: all).
         ema_decay: keep an exponential moving average of G's weights with this decay (0: none);
             samples, validation and `generate` then use the average, `generator_ema`.
     """
@@ -125,6 +127,7 @@ class GAN(pl.LightningModule):
         channels_last: bool = False,
         stop_on_nonfinite: bool = True,
         lr_decay: float = 0.0,
+        early_batch_size: int | None = None,
         ema_decay: float = 0.0,
     ) -> None:
         super().__init__()
@@ -185,10 +188,11 @@ class GAN(pl.LightningModule):
         opt_g, opt_d = self.optimizers()
         if self.hparams.channels_last and batch.dim() == 4:
             batch = batch.contiguous(memory_format=torch.channels_last)
+        size = self._batch_size_now()
         # The loader serves d_steps real batches at once: each D update sees fresh data.
         for real in batch.chunk(self.hparams.d_steps):
-            d_metrics = self.discriminator_step(real, opt_d)
-        g_metrics = self.generator_step(len(real), opt_g)
+            d_metrics = self.discriminator_step(real[:size], opt_d)
+        g_metrics = self.generator_step(len(real[:size]), opt_g)
         self.g_steps += 1
         for scheduler in self.lr_schedulers() or []:
             scheduler.step()
@@ -201,6 +205,16 @@ class GAN(pl.LightningModule):
             # Averaged over ranks under DDP: each rank's batch and noise are its own.
             self.log("train/value", metrics.pop("train/value"), prog_bar=True, sync_dist=True)
             self.log_dict(metrics, sync_dist=True)
+
+    def _batch_size_now(self) -> int | None:
+        """The samples per update this iteration: `early_batch_size` while the learning rates
+        are still at their starting value, else None (the whole batch).
+
+        Small batches are noisy, which helps G spread over the modes early on; large ones let
+        its paths between modes keep narrowing while the rates fall (docs/results.md).
+        """
+        early = self.hparams.early_batch_size
+        return early if early and self._lr_factor(self.g_steps) == 1.0 else None
 
     def _logging_step(self) -> bool:
         """Whether loggers write this iteration (every trainer.log_every_n_steps, and the last).
