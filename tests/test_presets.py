@@ -24,6 +24,8 @@ def test_dcgan_presets_use_the_paper_hyperparameters(preset, data, image_size):
     assert cfg.data._target_ == f"litgan.data.{data}DataModule"
     assert cfg.data.batch_size == 128 and cfg.data.image_size == image_size
     assert cfg.model.generator._target_ == "litgan.networks.DCGANGenerator"
+    assert cfg.model.generator.ngf == cfg.model.discriminator.ndf == 32
+    assert 0 < cfg.model.ema_decay < 1 and cfg.metrics.fid.num_samples == 500
     assert cfg.model.generator.nz == 100
     assert cfg.model.generator.ngf == cfg.model.discriminator.ndf == 64
     for player in ("generator", "discriminator"):
