@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -32,11 +34,13 @@ def test_real_data_scores_like_real_data_and_state_resets(ring):
     evaluator.update(fake[1500:])
     first = evaluator.compute()
     assert first["val/modes"] == 8 and first["val/high_quality"] > 0.98
+    assert first["val/reverse_kl"] < 0.01
     assert first["val/fid"] < 1e-3
     # A collapsed generator right after: nothing of the previous validation is left over.
     evaluator.update(ring.modes[2].expand(2000, 2) + 0.001 * torch.randn(2000, 2))
     collapsed = evaluator.compute()
     assert collapsed["val/modes"] == 1 and collapsed["val/fid"] > 0.5
+    assert collapsed["val/reverse_kl"] == pytest.approx(math.log(8))
 
 
 def test_kid_and_precision_recall_on_the_same_features(ring):

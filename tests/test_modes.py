@@ -27,6 +27,7 @@ def test_samples_from_the_data_cover_every_mode():
     coverage = mode_coverage(around(RING, 2500, STD), RING, STD)
     assert coverage.modes == 8
     assert coverage.high_quality == pytest.approx(WITHIN_3_STD, abs=0.006)
+    assert coverage.reverse_kl == pytest.approx(0.0, abs=1e-5)  # 313 or 312 samples a mode
 
 
 def test_everything_collapsed_into_one_mode():
@@ -61,3 +62,17 @@ def test_why_2d_fid_is_read_beside_modes():
     half = around(RING[::2], 2500, STD, seed=2)
     assert stats_distance(feature_statistics(half), real) < 1e-3
     assert mode_coverage(half, RING, STD).modes == 4
+    assert mode_coverage(half, RING, STD).reverse_kl == pytest.approx(math.log(2))
+
+
+def test_reverse_kl_sees_a_mode_that_one_sample_still_captures():
+    # 7 modes share 2,499 samples evenly; the eighth keeps a single one and still counts.
+    almost = torch.cat([around(RING[:7], 2499, STD), RING[7:]])
+    coverage = mode_coverage(almost, RING, STD)
+    assert coverage.modes == 8
+    shares = torch.tensor([357 / 2500] * 7 + [1 / 2500], dtype=torch.float64)
+    expected = float((shares * torch.log(shares * 8)).sum())
+    assert coverage.reverse_kl == pytest.approx(expected) and coverage.reverse_kl > 0.1
+    assert mode_coverage(around(RING[3:4], 100, STD), RING, STD).reverse_kl == pytest.approx(
+        math.log(8)
+    )

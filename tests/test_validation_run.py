@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 
 import pytest
 import torch
@@ -36,6 +37,7 @@ def test_ring_validates_every_val_every_and_at_the_end_over_ddp_ranks(train_in):
     assert [int(r["step"]) for r in rows] == [9, 19, 24]
     for row in rows:
         assert 0 <= int(float(row["val/modes"])) <= 8 and 0 <= float(row["val/high_quality"]) <= 1
+        assert 0 <= float(row["val/reverse_kl"]) <= math.log(8) + 1e-9
     summary = run.summary
     best = summary["best"]
     assert best["metric"] == "val/fid" and best["mode"] == "min"

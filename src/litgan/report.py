@@ -19,6 +19,7 @@ COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
     ("final val/fid", ("final", "val/fid"), "{:.3f}"),
     ("val/modes", ("final", "val/modes"), "{:.0f}"),
     ("val/high_quality", ("final", "val/high_quality"), "{:.3f}"),
+    ("val/reverse_kl", ("final", "val/reverse_kl"), "{:.3f}"),
     ("V", ("final", "train/value"), "{:+.4f}"),
     ("E[log D(x)]", ("final", "train/value_real"), "{:+.4f}"),
     ("E[log(1-D(G(z)))]", ("final", "train/value_fake"), "{:+.4f}"),
@@ -31,6 +32,7 @@ GROUP_COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
     ("final val/fid", ("final", "val/fid"), "{:.3f}"),
     ("val/modes", ("final", "val/modes"), "{:.1f}"),
     ("val/high_quality", ("final", "val/high_quality"), "{:.3f}"),
+    ("val/reverse_kl", ("final", "val/reverse_kl"), "{:.3f}"),
     ("V", ("final", "train/value"), "{:+.3f}"),
     ("wall time (s)", ("wall_time_s",), "{:.0f}"),
 ]

@@ -65,6 +65,8 @@ def _evaluation_line(summary: dict[str, Any]) -> str:
             f"  modes {final['val/modes']:.0f}/{num_modes}"
             f"  high quality {final['val/high_quality']:.1%}"
         )
+        if "val/reverse_kl" in final:
+            line += f"  reverse KL {final['val/reverse_kl']:.3f}"
     if best is not None:
         line += f"  (best {best['metric']} {best['value']:.4g} at generator step {best['g_step']})"
     return line

@@ -151,7 +151,7 @@ class Evaluator:
         num_samples, batch_size: how many samples to generate, and how many at a time.
         extra: any of `litgan.config.EXTRA_METRICS`, from torch-fidelity on the same features.
         modes, mode_std, num_stds: 2D mixtures only: mode coverage (`val/modes`,
-            `val/high_quality`).
+            `val/high_quality`, `val/reverse_kl`).
     """
 
     def __init__(
@@ -211,6 +211,7 @@ class Evaluator:
                 coverage = mode_coverage(fake, self.modes, self.mode_std, self.num_stds)
                 results["val/modes"] = float(coverage.modes)
                 results["val/high_quality"] = coverage.high_quality
+                results["val/reverse_kl"] = coverage.reverse_kl
             if self.extra:
                 results |= self._extra_metrics(fake, self.reference.features)
             return results
