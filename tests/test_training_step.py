@@ -75,7 +75,8 @@ class StepSpy(pl.Callback):
         )
 
 
-def fit(gan: GAN, g_steps: int, spy: StepSpy | None = None) -> pl.Trainer:
+def fit(gan: GAN, g_steps: int, *callbacks: pl.Callback) -> pl.Trainer:
+    """Train `gan` for `g_steps` generator iterations on ring batches of 32 per D update."""
     trainer = pl.Trainer(
         accelerator="cpu",
         max_steps=lightning_max_steps(g_steps, gan.hparams.d_steps),
@@ -83,7 +84,7 @@ def fit(gan: GAN, g_steps: int, spy: StepSpy | None = None) -> pl.Trainer:
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        callbacks=[spy] if spy else [],
+        callbacks=list(callbacks),
     )
     data = GaussianMixtureDataModule(num_samples=512, batch_size=32 * gan.hparams.d_steps)
     trainer.fit(gan, datamodule=data)
@@ -93,7 +94,7 @@ def fit(gan: GAN, g_steps: int, spy: StepSpy | None = None) -> pl.Trainer:
 @pytest.mark.parametrize("loss", ["minimax", "non_saturating"])
 def test_each_update_moves_only_its_own_player(loss):
     spy = StepSpy()
-    fit(make_gan(loss), g_steps=1, spy=spy)
+    fit(make_gan(loss), 1, spy)
     start, d_step, g_step, end = spy.events
     assert [e["who"] for e in spy.events] == ["start", "d", "g", "end"]
     # D's update: D has gradients, G has none, and G's weights have not moved.
@@ -108,7 +109,7 @@ def test_each_update_moves_only_its_own_player(loss):
 def test_d_is_frozen_only_while_g_steps():
     spy = StepSpy()
     gan = make_gan()
-    fit(gan, g_steps=2, spy=spy)
+    fit(gan, 2, spy)
     # Per iteration: D on reals and D on fakes (D step, trainable), then D inside G's step.
     assert spy.d_requires_grad == [True, True, False] * 2
     assert all(p.requires_grad for p in gan.discriminator.parameters())
@@ -116,7 +117,7 @@ def test_d_is_frozen_only_while_g_steps():
 
 def test_d_steps_gives_that_many_d_updates_per_g_update():
     spy = StepSpy()
-    trainer = fit(make_gan(d_steps=3), g_steps=2, spy=spy)
+    trainer = fit(make_gan(d_steps=3), 2, spy)
     updates = [e["who"] for e in spy.events if e["who"] in "gd"]
     assert updates == ["d", "d", "d", "g"] * 2
     assert trainer.global_step == 8  # Lightning's count of optimizer steps
@@ -139,7 +140,7 @@ def test_the_weight_average_follows_g_and_is_what_samples_come_from():
     spy = StepSpy()
     gan = make_gan(ema_decay=0.5)
     initial = snapshot(gan.generator_ema)
-    fit(gan, g_steps=3, spy=spy)
+    fit(gan, 3, spy)
     expected = initial
     for g_after_step in [e["g"] for e in spy.events if e["who"] == "end"]:
         expected = [0.5 * a + 0.5 * g for a, g in zip(expected, g_after_step, strict=True)]
@@ -181,19 +182,7 @@ class LearningRates(pl.Callback):
 
 def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction():
     rates = LearningRates()
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        max_steps=lightning_max_steps(20, 2),
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[rates],
-    )
-    trainer.fit(
-        make_gan(d_steps=2, lr_decay=0.25),
-        datamodule=GaussianMixtureDataModule(num_samples=512, batch_size=64),
-    )
+    fit(make_gan(d_steps=2, lr_decay=0.25), 20, rates)
     # 20 generator iterations: constant for 15, then 1e-3 × (20 - t) / 5 at iteration t + 1.
     expected = [1e-3] * 16 + [1e-3 * (20 - t) / 5 for t in range(16, 20)]
     assert rates.rates["g"] == pytest.approx(expected)
@@ -202,20 +191,11 @@ def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction():
 
 
 def test_early_batch_size_holds_until_the_rates_start_to_fall():
-    spy, rates = StepSpy(), LearningRates()
+    rates = LearningRates()
     gan = make_gan(lr_decay=0.5, early_batch_size=8)
     sizes: list[int] = []
     gan.discriminator.register_forward_hook(lambda m, i, o: sizes.append(len(i[0])))
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        max_steps=lightning_max_steps(6, 1),
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[spy, rates],
-    )
-    trainer.fit(gan, datamodule=GaussianMixtureDataModule(num_samples=512, batch_size=32))
+    fit(gan, 6, rates)
     # Per iteration D sees reals and fakes in its step, then G's fakes in G's step.
     per_iteration = [sizes[i : i + 3] for i in range(0, len(sizes), 3)]
     full_rate = [lr == ADAM["lr"] for lr in rates.rates["g"]]

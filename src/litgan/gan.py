@@ -191,8 +191,9 @@ class GAN(pl.LightningModule):
         size = self._batch_size_now()
         # The loader serves d_steps real batches at once: each D update sees fresh data.
         for real in batch.chunk(self.hparams.d_steps):
-            d_metrics = self.discriminator_step(real[:size], opt_d)
-        g_metrics = self.generator_step(len(real[:size]), opt_g)
+            real = real[:size]
+            d_metrics = self.discriminator_step(real, opt_d)
+        g_metrics = self.generator_step(len(real), opt_g)
         self.g_steps += 1
         for scheduler in self.lr_schedulers() or []:
             scheduler.step()
