@@ -66,6 +66,18 @@ BAD_INPUT = {
         2,
         ["early_batch_size=66 does not split into packs of model.discriminator.pack=4"],
     ),
+    "unknown augmentation": (
+        None,
+        ["model.augment=[flip]"],
+        2,
+        ["model.augment is a list of DiffAugment transforms", "got ['flip']"],
+    ),
+    "augmenting 2D points": (
+        None,
+        ["model.augment=[cutout]"],
+        2,
+        ["model.augment transforms images", "shape (2,)", "set model.augment=[]"],
+    ),
     "batch size 0": (None, ["data.batch_size=0"], 2, ["data.batch_size must be a positive"]),
     "d_steps 0": (None, ["d_steps=0"], 2, ["d_steps must be a positive integer, got 0"]),
     "d_steps not a number": (None, ["d_steps=two"], 2, ["d_steps must be a positive", "'two'"]),

@@ -7,7 +7,7 @@ import pytorch_lightning as pl
 import torch
 
 from litgan.config import lightning_max_steps
-from litgan.data import GaussianMixtureDataModule
+from litgan.data import DigitsDataModule, GaussianMixtureDataModule
 from litgan.gan import GAN, ema_update, frozen
 
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
@@ -75,8 +75,9 @@ class StepSpy(pl.Callback):
         )
 
 
-def fit(gan: GAN, g_steps: int, *callbacks: pl.Callback) -> pl.Trainer:
-    """Train `gan` for `g_steps` generator iterations on ring batches of 32 per D update."""
+def fit(gan: GAN, g_steps: int, *callbacks: pl.Callback, data=None) -> pl.Trainer:
+    """Train `gan` for `g_steps` generator iterations on `data` (default: ring batches of 32
+    per D update)."""
     trainer = pl.Trainer(
         accelerator="cpu",
         max_steps=lightning_max_steps(g_steps, gan.hparams.d_steps),
@@ -86,7 +87,7 @@ def fit(gan: GAN, g_steps: int, *callbacks: pl.Callback) -> pl.Trainer:
         enable_model_summary=False,
         callbacks=list(callbacks),
     )
-    data = GaussianMixtureDataModule(num_samples=512, batch_size=32 * gan.hparams.d_steps)
+    data = data or GaussianMixtureDataModule(num_samples=512, batch_size=32 * gan.hparams.d_steps)
     trainer.fit(gan, datamodule=data)
     return trainer
 
@@ -201,3 +202,32 @@ def test_early_batch_size_holds_until_the_rates_start_to_fall():
     full_rate = [lr == ADAM["lr"] for lr in rates.rates["g"]]
     assert full_rate == [True] * 4 + [False] * 2
     assert per_iteration == [[8, 8, 8] if early else [32, 32, 32] for early in full_rate]
+
+
+def has_zero_square(images: torch.Tensor, side: int) -> torch.Tensor:
+    """Per image (B, C, H, W): whether some side x side square is 0 in every channel."""
+    nonzero = (images != 0).any(1, keepdim=True).float()
+    return torch.nn.functional.max_pool2d(nonzero, side, stride=1).flatten(1).amin(1) == 0
+
+
+def test_with_augment_d_judges_only_transformed_images_real_and_generated():
+    digits = DigitsDataModule(batch_size=16)
+    digits.setup("fit")
+    # Cutout leaves at least an 8x8 corner of its 16x16 hole in a 32x32 digit; no real digit
+    # has a square of exact zeros (their background is -1), nor does G's tanh output.
+    assert not has_zero_square(digits.load(), 8).any()
+    gan = GAN(
+        generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
+        discriminator={"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
+        g_optimizer=ADAM,
+        d_optimizer=ADAM,
+        data_shape=digits.shape,
+        augment=["cutout"],
+    )
+    seen = []
+    gan.discriminator.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach()))
+    fit(gan, 2, data=DigitsDataModule(batch_size=16))
+    # Per iteration: real and generated images in D's step, generated ones in G's step.
+    assert len(seen) == 6
+    assert all(has_zero_square(images, 8).all() for images in seen)
+    assert not has_zero_square(gan.generate(gan.fixed_noise(16)), 8).any()

@@ -13,6 +13,7 @@ from litgan.errors import ConfigError
 GENERATOR_LOSS_NAMES = ("minimax", "non_saturating")  # the keys of losses.GENERATOR_LOSSES
 EXTRA_METRICS = ("kid", "prc")  # torch-fidelity metrics besides FID (metrics.extra)
 FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
+AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.augment (model.augment)
 
 POSITIVE_INTS = ("d_steps", "sample_every", "val_every", "checkpoint_every", "data.batch_size")
 
@@ -40,6 +41,14 @@ def validate_config(cfg: DictConfig) -> None:
         raise ConfigError(
             f"model.ema_decay is the decay of the average of G's weights, from 0 (none) up to "
             f"but not including 1; got {ema!r}"
+        )
+    augment = OmegaConf.select(cfg, "model.augment", default=None)
+    if augment is not None and (
+        not OmegaConf.is_list(augment) or not set(augment) <= set(AUGMENT_NAMES)
+    ):
+        raise ConfigError(
+            f"model.augment is a list of DiffAugment transforms from {', '.join(AUGMENT_NAMES)} "
+            f"(e.g. model.augment=[translation,cutout]), got {augment!r}"
         )
     if not isinstance(cfg.get("stop_on_nonfinite"), bool):
         raise ConfigError(f"stop_on_nonfinite must be true or false, got {cfg.stop_on_nonfinite!r}")

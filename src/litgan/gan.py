@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader, DistributedSampler
 
+from litgan.augment import DiffAugment
 from litgan.errors import ConfigError, DivergenceError
 from litgan.losses import discriminator_loss, generator_loss, value_terms
 from litgan.metrics import Evaluator, build_evaluator
@@ -109,6 +110,8 @@ class GAN(pl.LightningModule):
             only this many of its batch's samples, and as many noise vectors (None: all).
         ema_decay: keep an exponential moving average of G's weights with this decay (0: none);
             samples, validation and `generate` then use the average, `generator_ema`.
+        augment: DiffAugment's transforms (`litgan.augment`) of every image D judges in
+            training, real and generated, in D's step and in G's (empty: none).
     """
 
     def __init__(
@@ -129,6 +132,7 @@ class GAN(pl.LightningModule):
         lr_decay: float = 0.0,
         early_batch_size: int | None = None,
         ema_decay: float = 0.0,
+        augment: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -143,6 +147,12 @@ class GAN(pl.LightningModule):
         self.generator_ema = (
             copy.deepcopy(self.generator).requires_grad_(False) if ema_decay else None
         )
+        if augment and len(data_shape) != 3:
+            raise ConfigError(
+                f"model.augment transforms images, and this data's samples have shape "
+                f"{tuple(data_shape)}: set model.augment=[] for it"
+            )
+        self.augment = DiffAugment(augment)
         self.g_loss = generator_loss(loss)
         self.nz: int = self.generator.nz
         if channels_last:
@@ -246,7 +256,8 @@ class GAN(pl.LightningModule):
         """
         with torch.no_grad():
             fake = self.generator(self.sample_z(len(real)))
-        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+        real_logits = self.discriminator(self.augment(real))
+        fake_logits = self.discriminator(self.augment(fake))
         terms = value_terms(real_logits, fake_logits)
         d_loss = discriminator_loss(terms)
         self._losses["d"] = d_loss.detach()
@@ -273,7 +284,9 @@ class GAN(pl.LightningModule):
     def generator_step(self, batch_size: int, opt_g: torch.optim.Optimizer) -> dict[str, Tensor]:
         """One update of G through a frozen D; G only moves the term E_z[log(1 - D(G(z)))]."""
         with frozen(self.discriminator):
-            fake_logits = self.discriminator(self.generator(self.sample_z(batch_size)))
+            fake_logits = self.discriminator(
+                self.augment(self.generator(self.sample_z(batch_size)))
+            )
             g_loss = self.g_loss(fake_logits)
             self._losses["g"] = g_loss.detach()
             self.manual_backward(g_loss)

@@ -83,6 +83,7 @@ def build_gan(cfg: dict[str, Any], data_shape: Sequence[int]) -> GAN:
         lr_decay=cfg["optim"].get("lr_decay", 0.0),
         early_batch_size=cfg.get("early_batch_size"),
         ema_decay=cfg["model"].get("ema_decay", 0.0),
+        augment=cfg["model"].get("augment") or (),
     )
 
 
