@@ -50,7 +50,7 @@ def test_loss_comparison_preset_is_a_sweep_over_both_losses_and_three_seeds():
 def test_sharp_2d_preset_raises_the_batch_and_lengthens_the_fall_on_either_mixture(data):
     cfg = compose_train("experiment=sharp_2d", f"data={data}")
     assert cfg.data.layout == data and cfg.data.batch_size == 1024 and cfg.early_batch_size == 256
-    assert cfg.trainer.max_steps == 15000
-    # The rates of both players fall over the last two thirds: 10,000 of the 15,000 iterations.
-    assert cfg.optim.lr_decay == pytest.approx(2 / 3, abs=1e-3)
+    assert cfg.trainer.max_steps == 20000
+    # The rates of both players fall over the last three quarters: 15,000 of the 20,000 iterations.
+    assert cfg.optim.lr_decay == 0.75
     assert cfg.model.generator._target_ == "litgan.networks.MLPGenerator"
