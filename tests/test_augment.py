@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from litgan.augment import DiffAugment, cutout, translation
+from litgan.augment import AUGMENTATIONS, DiffAugment, cutout, translation
+from litgan.config import AUGMENT_NAMES
 
 
 def numbered_images(n: int, size: int = 16) -> torch.Tensor:
@@ -76,3 +77,7 @@ def test_gradients_reach_exactly_the_pixels_d_sees(names):
 def test_no_names_is_the_identity():
     images = numbered_images(3)
     assert torch.equal(DiffAugment([])(images), images)
+
+
+def test_the_names_config_accepts_are_the_transforms():
+    assert tuple(AUGMENTATIONS) == AUGMENT_NAMES

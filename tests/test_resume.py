@@ -188,3 +188,25 @@ def test_a_kill_during_the_checkpoint_write_leaves_the_previous_one_loadable(tmp
         writer.wait()
     ckpt = torch.load(last, weights_only=True)
     assert ckpt["g_steps"] == 10 and torch.equal(ckpt["state_dict"]["w"], torch.arange(3.0))
+
+
+def test_an_augmented_image_run_resumes_exactly(monkeypatch, capsys, tmp_path):
+    """DiffAugment draws from torch's global random stream, which checkpoints save: 3 iterations,
+    then a resume to 6, end with the weights of 6 iterations in one go."""
+    common = (
+        "data=digits",
+        "data.batch_size=16",
+        "model.augment=[translation,cutout]",
+        "trainer.deterministic=true",
+        "checkpoint_every=3",
+    )
+    reference, split = tmp_path / "reference", tmp_path / "split"
+    for overrides in (
+        ("trainer.max_steps=6", f"hydra.run.dir={reference}"),
+        ("trainer.max_steps=3", f"hydra.run.dir={split}"),
+        ("trainer.max_steps=6", f"hydra.run.dir={split}", "ckpt_path=last"),
+    ):
+        status, stderr = run_main(monkeypatch, capsys, tmp_path, *common, *overrides)
+        assert status == 0, stderr[-3000:]
+    assert torch.load(split / "checkpoints" / "last.ckpt", weights_only=True)["g_steps"] == 6
+    assert max_abs_diff(final_weights(reference), final_weights(split)) <= 1e-6
