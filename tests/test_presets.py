@@ -37,6 +37,8 @@ def test_digits_preset_is_the_offline_image_demo():
     assert cfg.model.generator._target_ == "litgan.networks.DCGANGenerator"
     assert cfg.model.generator.ngf == cfg.model.discriminator.ndf == 32
     assert 0 < cfg.model.ema_decay < 1 and cfg.metrics.fid.num_samples == 500
+    # G learns at twice D's rate; D keeps the DCGAN paper's.
+    assert cfg.optim.generator.lr == 2 * cfg.optim.discriminator.lr == 4e-4
 
 
 def test_loss_comparison_preset_is_a_sweep_over_both_losses_and_three_seeds():
