@@ -14,15 +14,20 @@ ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": 
 
 
 def make_gan(
-    loss: str = "non_saturating", d_steps: int = 1, metrics: dict | None = None, **kwargs
+    loss: str = "non_saturating",
+    d_steps: int = 1,
+    metrics: dict | None = None,
+    data_shape: tuple[int, ...] = (2,),
+    **kwargs,
 ) -> GAN:
-    """A tiny MLP GAN on 2D points, for tests that train it for real."""
+    """A tiny MLP GAN, on 2D points unless `data_shape` says otherwise, for tests that train it
+    for real."""
     return GAN(
         generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
         discriminator={"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
         g_optimizer=ADAM,
         d_optimizer=ADAM,
-        data_shape=(2,),
+        data_shape=data_shape,
         loss=loss,
         d_steps=d_steps,
         metrics=metrics,
@@ -212,21 +217,13 @@ def has_zero_square(images: torch.Tensor, side: int) -> torch.Tensor:
 
 def test_with_augment_d_judges_only_transformed_images_real_and_generated():
     digits = DigitsDataModule(batch_size=16)
-    digits.setup("fit")
     # Cutout leaves at least an 8x8 corner of its 16x16 hole in a 32x32 digit; no real digit
     # has a square of exact zeros (their background is -1), nor does G's tanh output.
     assert not has_zero_square(digits.load(), 8).any()
-    gan = GAN(
-        generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
-        discriminator={"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
-        g_optimizer=ADAM,
-        d_optimizer=ADAM,
-        data_shape=digits.shape,
-        augment=["cutout"],
-    )
+    gan = make_gan(data_shape=digits.shape, augment=["cutout"])
     seen = []
     gan.discriminator.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach()))
-    fit(gan, 2, data=DigitsDataModule(batch_size=16))
+    fit(gan, 2, data=digits)
     # Per iteration: real and generated images in D's step, generated ones in G's step.
     assert len(seen) == 6
     assert all(has_zero_square(images, 8).all() for images in seen)
