@@ -49,10 +49,13 @@ def test_loss_comparison_preset_is_a_sweep_over_both_losses_and_three_seeds():
 
 
 @pytest.mark.parametrize("data", ["ring", "grid"])
-def test_sharp_2d_preset_raises_the_batch_and_lengthens_the_fall_on_either_mixture(data):
+def test_sharp_2d_preset_raises_the_batch_lengthens_the_fall_and_halves_the_widths(data):
     cfg = compose_train("experiment=sharp_2d", f"data={data}")
     assert cfg.data.layout == data and cfg.data.batch_size == 1024 and cfg.early_batch_size == 256
     assert cfg.trainer.max_steps == 20000
     # The rates of both players fall over the last three quarters: 15,000 of the 20,000 iterations.
     assert cfg.optim.lr_decay == 0.75
     assert cfg.model.generator._target_ == "litgan.networks.MLPGenerator"
+    # Half the default width on both players, and only in the preset: plain `model=mlp` keeps 128.
+    assert cfg.model.generator.hidden == cfg.model.discriminator.hidden == [64, 64, 64]
+    assert compose_train(f"data={data}").model.generator.hidden == [128, 128, 128]
