@@ -55,6 +55,7 @@ def main() -> None:
         discriminator={"_target_": "litgan.networks.DCGANDiscriminator", "ndf": 64},
         g_optimizer=ADAM,
         d_optimizer=ADAM,
+        game={"_target_": "litgan.games.NonSaturating"},
         data_shape=data.shape,
     )
     weights = resolve_weights(args.weights, fid_helper=fid_helper_model_path())

@@ -34,13 +34,11 @@ import pytorch_lightning as pl
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 from pytorch_lightning.loggers import CSVLogger
 from torch.optim.lr_scheduler import LambdaLR
 
 from litgan.config import lightning_max_steps
-from litgan.gan import frozen, grad_norm, lr_factor
-from litgan.losses import discriminator_loss, non_saturating_generator_loss, value_terms
+from litgan.network_ops import frozen, grad_norm, lr_factor
 from litgan.train import CONFIG_DIR
 from litgan.training import build_gan
 
@@ -86,6 +84,7 @@ def plain_loop(
     d = instantiate(cfg.model.discriminator, data_shape=shape, _convert_="all")
     opt_g = instantiate(cfg.optim.generator, _convert_="all")(g.parameters())
     opt_d = instantiate(cfg.optim.discriminator, _convert_="all")(d.parameters())
+    game = instantiate(cfg.loss)
     # litgan's schedule (optim.lr_decay): constant, then linearly to 0 over the last fraction.
     decay = cfg.optim.get("lr_decay", 0.0)
     schedulers = [
@@ -105,14 +104,14 @@ def plain_loop(
         with torch.no_grad():
             fake = g(torch.randn(batch, g.nz))
         real_logits, fake_logits = d(real), d(fake)
-        terms = value_terms(real_logits, fake_logits)
-        d_loss = discriminator_loss(terms)
+        terms = game.value_terms(real_logits, fake_logits)
+        d_loss = game.discriminator_loss(terms)
         d_loss.backward()
         d_norm = grad_norm(d.parameters())
         opt_d.step()
         opt_d.zero_grad(set_to_none=True)
         with frozen(d):
-            g_loss = non_saturating_generator_loss(d(g(torch.randn(batch, g.nz))))
+            g_loss = game.generator_loss(d(g(torch.randn(batch, g.nz))))
             g_loss.backward()
         g_norm = grad_norm(g.parameters())
         opt_g.step()
@@ -170,7 +169,7 @@ def litgan_run(
         cfg = compose_run(name, out, [f"trainer.max_steps={iterations}", *overrides])
         pl.seed_everything(0, workers=True)
         data = instantiate(cfg.data)
-        gan = build_gan(OmegaConf.to_container(cfg, resolve=True), data.shape)
+        gan = build_gan(cfg, data.shape)
         clock = _IterationClock(warmup, iterations, profiler)
         callbacks = [instantiate(c) for c in cfg.callbacks.values()] + [clock]
         trainer = instantiate(

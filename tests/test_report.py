@@ -6,7 +6,8 @@ import json
 
 import yaml
 
-from litgan.report import EARLY_STEPS, group_rows, spread, write_report
+from litgan.games import Hinge, Wasserstein
+from litgan.report import EARLY_STEPS, find_jobs, group_rows, job_rows, spread, write_report
 
 
 def write_job(job, overrides, final=None, grad_norms=()):
@@ -56,3 +57,15 @@ def test_jobs_that_differ_only_in_seed_form_one_row(tmp_path):
     table = write_report(tmp_path)
     assert "| loss=minimax | 2/2 |" in table
     assert "## Over seeds" in (tmp_path / "report.md").read_text()
+
+
+def test_each_job_row_reads_its_own_game_against_its_own_optimum(tmp_path):
+    for job, game in enumerate([Hinge(), Wasserstein()]):
+        write_job(tmp_path / str(job), [f"loss={game.name}"], {"train/value": -1.5})
+        summary = json.loads((tmp_path / str(job) / "summary.json").read_text())
+        (tmp_path / str(job) / "summary.json").write_text(
+            json.dumps({**summary, "game": game.describe()})
+        )
+    hinge, wasserstein = job_rows(find_jobs(tmp_path))
+    assert (hinge["game"], hinge["V"], hinge["V at optimum"]) == ("hinge", "-1.5000", "-2.0000")
+    assert (wasserstein["game"], wasserstein["V at optimum"]) == ("wasserstein", "+0.0000")

@@ -14,6 +14,7 @@ import torch
 
 import litgan.gan as gan_module
 from litgan.data.order import EpochShuffle
+from litgan.games import Game
 from tests.conftest import REPO, TINY_MLP
 from tests.test_image_train import run_main
 
@@ -99,14 +100,14 @@ def test_the_data_order_is_a_function_of_seed_and_epoch_and_resumes_mid_epoch():
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_good_checkpoints(monkeypatch, capsys, tmp_path):
-    real_loss, calls = gan_module.discriminator_loss, []
+    real_loss, calls = Game.discriminator_loss, []
 
-    def nan_from_the_sixth_step(terms):
+    def nan_from_the_sixth_step(game, terms):
         calls.append(1)
-        loss = real_loss(terms)
+        loss = real_loss(game, terms)
         return loss * float("nan") if len(calls) >= 6 else loss
 
-    monkeypatch.setattr(gan_module, "discriminator_loss", nan_from_the_sixth_step)
+    monkeypatch.setattr(Game, "discriminator_loss", nan_from_the_sixth_step)
     status, stderr = run_main(
         monkeypatch,
         capsys,

@@ -66,7 +66,7 @@ def test_ring_mlp_run_leaves_the_documented_files(train_in):
     assert samples == ["g_step_000020.png", "g_step_000040.png"]
     ckpt = torch.load(run.run_dir / "checkpoints" / "last.ckpt", weights_only=False)
     assert ckpt["g_steps"] == 40
-    assert ckpt["hyper_parameters"]["loss"] == "non_saturating"
+    assert ckpt["hyper_parameters"]["game"] == {"_target_": "litgan.games.NonSaturating"}
 
 
 def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path):
@@ -159,7 +159,10 @@ def test_value_at_start_is_near_minus_log4(train_in):
     ("overrides", "message"),
     [
         (["trainer.max_steps=0"], "trainer.max_steps counts generator updates"),
-        (["loss.name=wgan"], "choose loss=minimax or loss=non_saturating"),
+        (
+            ["penalty=r1", "model.discriminator.batch_norm=true"],
+            "set model.discriminator.batch_norm=false",
+        ),
         (["data.num_samples=100"], "lower data.batch_size or d_steps"),
     ],
 )

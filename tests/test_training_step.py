@@ -11,6 +11,13 @@ from litgan.data import DigitsDataModule, GaussianMixtureDataModule
 from litgan.gan import GAN, ema_update, frozen
 
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
+GAMES = {
+    "minimax": {"_target_": "litgan.games.Minimax"},
+    "non_saturating": {"_target_": "litgan.games.NonSaturating"},
+    "hinge": {"_target_": "litgan.games.Hinge"},
+    "wasserstein": {"_target_": "litgan.games.Wasserstein"},
+    "least_squares": {"_target_": "litgan.games.LeastSquares"},
+}
 
 
 def make_gan(
@@ -21,14 +28,14 @@ def make_gan(
     **kwargs,
 ) -> GAN:
     """A tiny MLP GAN, on 2D points unless `data_shape` says otherwise, for tests that train it
-    for real."""
+    for real; `loss` names a game of conf/loss."""
     return GAN(
         generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
         discriminator={"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
         g_optimizer=ADAM,
         d_optimizer=ADAM,
         data_shape=data_shape,
-        loss=loss,
+        game=GAMES[loss],
         d_steps=d_steps,
         metrics=metrics,
         **kwargs,
@@ -97,7 +104,7 @@ def fit(gan: GAN, g_steps: int, *callbacks: pl.Callback, data=None) -> pl.Traine
     return trainer
 
 
-@pytest.mark.parametrize("loss", ["minimax", "non_saturating"])
+@pytest.mark.parametrize("loss", list(GAMES))
 def test_each_update_moves_only_its_own_player(loss):
     spy = StepSpy()
     fit(make_gan(loss), 1, spy)

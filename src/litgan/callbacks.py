@@ -124,7 +124,7 @@ class BestCheckpoint(pl.Callback):
 class SampleWriter(_EveryGSteps):
     """Save G's output on the fixed noise to `<dirpath>/g_step_<N>.png`.
 
-    Images become a grid; 2D points are drawn over D's decision surface, with the real data.
+    Images become a grid; 2D points are drawn over D's output, with the real data.
     Loggers that show images (W&B, TensorBoard) get each picture too.
     """
 
@@ -146,7 +146,8 @@ class SampleWriter(_EveryGSteps):
             save_decision_surface(
                 datamodule.real_batch(self.num_points),
                 fake,
-                pl_module.d_prob,
+                pl_module.d_output,
+                pl_module.game,
                 path,
                 title=f"generator iteration {pl_module.g_steps}",
                 modes=getattr(datamodule, "modes", None),

@@ -10,7 +10,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from litgan.errors import ConfigError
 
-GENERATOR_LOSS_NAMES = ("minimax", "non_saturating")  # the keys of losses.GENERATOR_LOSSES
 EXTRA_METRICS = ("kid", "prc")  # torch-fidelity metrics besides FID (metrics.extra)
 FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.augment (model.augment)
@@ -52,10 +51,11 @@ def validate_config(cfg: DictConfig) -> None:
         )
     if not isinstance(cfg.get("stop_on_nonfinite"), bool):
         raise ConfigError(f"stop_on_nonfinite must be true or false, got {cfg.stop_on_nonfinite!r}")
-    if cfg.loss.name not in GENERATOR_LOSS_NAMES:
+    if cfg.get("penalty") and OmegaConf.select(cfg, "model.discriminator.batch_norm"):
         raise ConfigError(
-            f"loss.name={cfg.loss.name!r} is not a generator loss; choose loss=minimax or "
-            "loss=non_saturating"
+            "a penalty needs D's output for one sample to depend on that sample alone, and "
+            "BatchNorm in D mixes the batch: set model.discriminator.batch_norm=false or "
+            "penalty=none"
         )
     max_steps = cfg.trainer.get("max_steps", -1)
     max_epochs = cfg.trainer.get("max_epochs", -1)

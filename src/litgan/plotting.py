@@ -1,21 +1,21 @@
-"""Pictures of a run: image grids, 2D samples over D's decision surface, and the logged curves
-drawn against the theory."""
+"""Pictures of a run: image grids, 2D samples over D's output, and the logged curves drawn
+against the theory of the run's game."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 from torchvision.utils import save_image
 
+from litgan.games import Game
 from litgan.history import Series
-
-OPTIMUM_VALUE = -math.log(4)  # V(D*, G*): at the global optimum D = ½ everywhere
 
 
 def save_image_grid(images: Tensor, path: Path) -> None:
@@ -27,15 +27,17 @@ def save_image_grid(images: Tensor, path: Path) -> None:
 def save_decision_surface(
     real: Tensor,
     fake: Tensor,
-    d_prob: Callable[[Tensor], Tensor],
+    d_output: Callable[[Tensor], Tensor],
+    game: Game,
     path: Path,
     title: str = "",
     modes: Tensor | None = None,
     resolution: int = 200,
 ) -> None:
-    """Scatter real and generated 2D points over filled contours of D(x).
+    """Scatter real and generated 2D points over filled contours of D's output on the game's
+    scale, with the game's level line (`Game.level`: ½ for the probability games).
 
-    Where G matches the data, D(x) is ½ everywhere: the surface turns flat and uniform.
+    Where G matches the data, D can no longer tell them apart: the surface turns flat.
     """
     real, fake = real.float().cpu(), fake.float().cpu()
     both = torch.cat([real, fake])
@@ -44,76 +46,142 @@ def save_decision_surface(
     xs = torch.linspace(float(lo[0] - pad[0]), float(hi[0] + pad[0]), resolution)
     ys = torch.linspace(float(lo[1] - pad[1]), float(hi[1] + pad[1]), resolution)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")
-    surface = d_prob(torch.stack([gx.flatten(), gy.flatten()], 1)).float().cpu()
+    surface = d_output(torch.stack([gx.flatten(), gy.flatten()], 1)).float().cpu()
+    surface = surface.view(resolution, resolution)
+    level = game.level(d_output(real).float().cpu(), d_output(fake).float().cpu())
+    if game.output_range is not None:
+        vmin, vmax = game.output_range
+    else:
+        # Unbounded outputs: a range symmetric about the level, so that white marks it.
+        reach = float((surface - level).abs().max().clamp(min=1e-6))
+        vmin, vmax = level - reach, level + reach
 
     # Figure without pyplot: no GUI backend, no global state, safe in any process.
-    fig = Figure(figsize=(5.5, 4.8))
+    fig = Figure(figsize=(6, 4.8), layout="constrained")
     ax = fig.subplots()
     filled = ax.contourf(
-        gx, gy, surface.view(resolution, resolution), levels=20, cmap="RdBu_r", vmin=0.0, vmax=1.0
+        gx,
+        gy,
+        surface,
+        levels=torch.linspace(vmin, vmax, 21).tolist(),
+        cmap="RdBu_r",
+        extend="both",
     )
-    ax.contour(
-        gx, gy, surface.view(resolution, resolution), levels=[0.5], colors="k", linewidths=0.8
-    )
-    fig.colorbar(filled, ax=ax, label="D(x)")
+    ax.contour(gx, gy, surface, levels=[level], colors="k", linewidths=0.8)
+    fig.colorbar(filled, ax=ax, label=f"{game.output_label} ({game.name}); black line: {level:.3g}")
     ax.scatter(real[:, 0], real[:, 1], s=3, c="black", alpha=0.5, label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=3, c="gold", alpha=0.7, label="G(z)")
     if modes is not None:
         ax.scatter(modes[:, 0], modes[:, 1], marker="x", s=25, c="green", label="modes")
     ax.set_title(title)
-    ax.legend(loc="upper right", fontsize=7, markerscale=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, fontsize=7, markerscale=2)
     ax.set_aspect("equal")
-    fig.tight_layout()
     fig.savefig(path, dpi=100)
 
 
-def _curves(
-    ax, series: Series, keys: dict[str, str], reference: float | None, ref_label: str
-) -> None:
+def sum_label(first: str, second: str) -> str:
+    """`first + second` as one writes it: a second term with a minus sign is subtracted."""
+    return f"{first} - {second[1:]}" if second.startswith("-") else f"{first} + {second}"
+
+
+def smooth(values: list[float], window: int) -> list[float]:
+    """Centred moving average over `window` points (fewer at the ends)."""
+    if window <= 1 or len(values) < 3:
+        return list(values)
+    sums = np.concatenate([[0.0], np.cumsum(values)])
+    half = window // 2
+    idx = np.arange(len(values))
+    lo, hi = np.maximum(idx - half, 0), np.minimum(idx + half + 1, len(values))
+    return ((sums[hi] - sums[lo]) / (hi - lo)).tolist()
+
+
+def _curves(ax: Axes, series: Series, keys: dict[str, str]) -> None:
+    """Each series as a smoothed line over its faint raw values; legend beside the axes."""
     for key, label in keys.items():
-        if key in series:
-            ax.plot(*series[key], label=label, linewidth=1)
-    if reference is not None:
-        ax.axhline(reference, color="k", linestyle="--", linewidth=0.8, label=ref_label)
+        if key not in series:
+            continue
+        steps, values = series[key]
+        raw = ax.plot(steps, values, linewidth=0.6, alpha=0.25)[0]
+        window = max(1, len(values) // 25)
+        ax.plot(steps, smooth(values, window), color=raw.get_color(), linewidth=1.2, label=label)
     ax.set_xlabel("generator iteration")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+
+
+def _legend(ax: Axes) -> None:
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+
+
+def _reference(ax: Axes, y: float, label: str, style: str = "--") -> None:
+    ax.axhline(y, color="k", linestyle=style, linewidth=0.9, label=label)
 
 
 def _panel(series: Series, keys: dict[str, str], title: str) -> tuple[Figure, Axes]:
-    """One figure with one axis of curves and no reference line."""
-    fig = Figure(figsize=(7, 3.5))
+    """One figure with one axis of curves."""
+    fig = Figure(figsize=(8, 3.5), layout="constrained")
     ax = fig.subplots()
-    _curves(ax, series, keys, None, "")
+    _curves(ax, series, keys)
+    _legend(ax)
     ax.set_title(title)
     return fig, ax
 
 
-def save_run_plots(series: Series, plots_dir: Path) -> list[Path]:
-    """Write value.png, grad_norm.png and, when logged, fid.png and modes.png; return the paths."""
+def value_figure(series: Series, game: dict[str, Any]) -> Figure:
+    """The game's value and its two terms against their optimum, D's outputs against D's
+    optimum, and the penalty when there is one. `game` is `Game.describe()`."""
+    optimum = game["optimum"]
+    panels = 3 if "train/penalty" in series else 2
+    fig = Figure(figsize=(8, 3 * panels), layout="constrained")
+    top, middle, *bottom = fig.subplots(panels, 1, sharex=True)
+    value = f"{game['value']} = {sum_label(game['real'], game['fake'])}"
+    _curves(
+        top,
+        series,
+        {"train/value": value, "train/value_real": game["real"], "train/value_fake": game["fake"]},
+    )
+    _reference(top, optimum["value"], f"optimum {game['value']} = {optimum['value_label']}")
+    if optimum["term"] is not None:
+        _reference(top, optimum["term"], f"each term there: {optimum['term']:.3g}", ":")
+    top.set_title(f"{game['name']}: the value of the game against its optimum")
+    _legend(top)
+    out = game["output"]
+    _curves(
+        middle,
+        series,
+        {"train/d_real": f"mean {out} on real", "train/d_fake": f"mean {out} on G(z)"},
+    )
+    if optimum["d_output"] is not None:
+        _reference(middle, optimum["d_output"], f"optimum {optimum['d_output']:g}")
+    if optimum.get("d_band"):
+        low, high = optimum["d_band"]
+        middle.axhspan(
+            low, high, color="grey", alpha=0.15, label=f"optimum: in [{low:g}, {high:g}]"
+        )
+    if game["probability"]:
+        middle.set_ylim(0, 1)
+    middle.set_title(f"D's output ({optimum['note']})")
+    _legend(middle)
+    if bottom:
+        _curves(bottom[0], series, {"train/penalty": "penalty (weighted)"})
+        bottom[0].set_title("D's regulariser")
+        _legend(bottom[0])
+    return fig
+
+
+def save_run_plots(series: Series, plots_dir: Path, game: dict[str, Any]) -> list[Path]:
+    """Write value.png, grad_norm.png and, when logged, fid.png and modes.png; return the paths.
+
+    `game` is the run's `Game.describe()`.
+    """
     plots_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
     def save(fig: Figure, name: str) -> None:
-        fig.tight_layout()
         fig.savefig(plots_dir / name, dpi=100)
         written.append(plots_dir / name)
 
     if "train/value" in series:
-        fig = Figure(figsize=(7, 6))
-        top, bottom = fig.subplots(2, 1, sharex=True)
-        value_keys = {
-            "train/value": "V = E[log D(x)] + E[log(1 - D(G(z)))]",
-            "train/value_real": "E[log D(x)]",
-            "train/value_fake": "E[log(1 - D(G(z)))]",
-        }
-        _curves(top, series, value_keys, OPTIMUM_VALUE, "optimum V = -log 4")
-        top.axhline(math.log(0.5), color="grey", linestyle=":", linewidth=0.8, label="log ½")
-        top.legend(fontsize=7)
-        top.set_title("the value function against its optimum")
-        _curves(bottom, series, {"train/d_real": "D(x)", "train/d_fake": "D(G(z))"}, 0.5, "½")
-        bottom.set_ylim(0, 1)
-        save(fig, "value.png")
+        save(value_figure(series, game), "value.png")
 
     if "train/g_grad_norm" in series:
         norms = {"train/g_grad_norm": "G gradient norm", "train/d_grad_norm": "D gradient norm"}
@@ -137,6 +205,6 @@ def save_run_plots(series: Series, plots_dir: Path) -> list[Path]:
                 label="high-quality fraction",
             )
             quality.set_ylim(0, 1)
-            quality.legend(fontsize=7, loc="lower right")
+            quality.legend(fontsize=7, loc="lower left", bbox_to_anchor=(1.01, 0.0))
         save(fig, "modes.png")
     return written

@@ -20,9 +20,13 @@ COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
     ("val/modes", ("final", "val/modes"), "{:.0f}"),
     ("val/high_quality", ("final", "val/high_quality"), "{:.3f}"),
     ("val/reverse_kl", ("final", "val/reverse_kl"), "{:.3f}"),
+    # Each game's own value (litgan.games): V's real and fake terms, and V at its optimum.
+    ("game", ("game", "name"), "{}"),
     ("V", ("final", "train/value"), "{:+.4f}"),
-    ("E[log D(x)]", ("final", "train/value_real"), "{:+.4f}"),
-    ("E[log(1-D(G(z)))]", ("final", "train/value_fake"), "{:+.4f}"),
+    ("V at optimum", ("game", "optimum", "value"), "{:+.4f}"),
+    ("real term", ("final", "train/value_real"), "{:+.4f}"),
+    ("fake term", ("final", "train/value_fake"), "{:+.4f}"),
+    ("penalty", ("final", "train/penalty"), "{:.4g}"),
     ("G steps", ("g_steps",), "{}"),
     ("wall time (s)", ("wall_time_s",), "{:.1f}"),
 ]
@@ -34,6 +38,7 @@ GROUP_COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
     ("val/high_quality", ("final", "val/high_quality"), "{:.3f}"),
     ("val/reverse_kl", ("final", "val/reverse_kl"), "{:.3f}"),
     ("V", ("final", "train/value"), "{:+.3f}"),
+    ("V at optimum", ("game", "optimum", "value"), "{:+.3f}"),
     ("wall time (s)", ("wall_time_s",), "{:.0f}"),
 ]
 # The saturating loss shows itself at the start, while D still rejects every fake easily.

@@ -10,7 +10,6 @@ import pytorch_lightning as pl
 
 from litgan.callbacks import BestCheckpoint
 from litgan.gan import GAN
-from litgan.plotting import OPTIMUM_VALUE
 
 
 def build_summary(trainer: pl.Trainer, model: GAN, wall_time_s: float) -> dict[str, Any]:
@@ -22,6 +21,7 @@ def build_summary(trainer: pl.Trainer, model: GAN, wall_time_s: float) -> dict[s
         "d_steps": model.g_steps * model.hparams.d_steps,
         "world_size": trainer.world_size,
         "wall_time_s": round(wall_time_s, 3),
+        "game": model.game.describe(),
         "final": {k: float(v) for k, v in sorted(trainer.callback_metrics.items())},
         "best": best,
         "evaluation": model.evaluator.settings if model.evaluator is not None else None,
@@ -40,19 +40,32 @@ def format_summary(summary: dict[str, Any], run_dir: Path) -> str:
     final = summary["final"]
     lines = [f"litgan: {summary['g_steps']} generator steps in {summary['wall_time_s']:.1f} s"]
     if "train/value" in final:
-        lines.append(
-            f"  V(D,G) = {final['train/value']:+.4f}  (optimum -log 4 = {OPTIMUM_VALUE:+.4f})  "
-            f"= E[log D(x)] {final['train/value_real']:+.4f} "
-            f"+ E[log(1-D(G(z)))] {final['train/value_fake']:+.4f}"
-        )
-        lines.append(
-            f"  D(x) = {final['train/d_real']:.3f}  D(G(z)) = {final['train/d_fake']:.3f}  "
-            "(both ½ at the optimum)"
-        )
+        lines += _game_lines(final, summary["game"])
     if "val/fid" in final:
         lines.append(_evaluation_line(summary))
     lines.append(f"  outputs: {run_dir}")
     return "\n".join(lines)
+
+
+def _game_lines(final: dict[str, float], game: dict[str, Any]) -> list[str]:
+    """The value and its terms against the game's optimum, D's outputs, and the penalty."""
+    optimum = game["optimum"]
+    lines = [
+        f"  {game['value']} = {final['train/value']:+.4f}  "
+        f"(optimum {optimum['value_label']} = {optimum['value']:+.4f})  "
+        f"= {_term(game['real'])} {final['train/value_real']:+.4f} "
+        f"+ {_term(game['fake'])} {final['train/value_fake']:+.4f}",
+        f"  D(x) = {final['train/d_real']:.3f}  D(G(z)) = {final['train/d_fake']:.3f}  "
+        f"({optimum['note']})",
+    ]
+    if "train/penalty" in final:
+        lines.append(f"  penalty = {final['train/penalty']:.4g} (weighted, added to D's loss)")
+    return lines
+
+
+def _term(label: str) -> str:
+    """A term's label, in parentheses when it carries its own minus sign."""
+    return f"({label})" if label.startswith("-") else label
 
 
 def _evaluation_line(summary: dict[str, Any]) -> str:

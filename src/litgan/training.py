@@ -64,27 +64,10 @@ def _ddp_children_run_this_job() -> Iterator[None]:
         os.environ.update(environ)
 
 
-def build_gan(cfg: dict[str, Any], data_shape: Sequence[int]) -> GAN:
-    """The GAN a resolved config (a plain dict) describes, for samples of `data_shape`."""
-    return GAN(
-        generator=cfg["model"]["generator"],
-        discriminator=cfg["model"]["discriminator"],
-        g_optimizer=cfg["optim"]["generator"],
-        d_optimizer=cfg["optim"]["discriminator"],
-        data_shape=data_shape,
-        loss=cfg["loss"]["name"],
-        d_steps=cfg["d_steps"],
-        seed=cfg["seed"],
-        eval_seed=cfg["eval_seed"],
-        metrics=cfg.get("metrics") or None,  # metrics=none: no validation
-        compile=cfg["compile"],
-        channels_last=cfg["channels_last"],
-        stop_on_nonfinite=cfg["stop_on_nonfinite"],
-        lr_decay=cfg["optim"].get("lr_decay", 0.0),
-        early_batch_size=cfg.get("early_batch_size"),
-        ema_decay=cfg["model"].get("ema_decay", 0.0),
-        augment=cfg["model"].get("augment") or (),
-    )
+def build_gan(cfg: DictConfig, data_shape: Sequence[int]) -> GAN:
+    """The GAN `cfg.gan` describes, for samples of `data_shape`, its arguments plain data (the
+    checkpoint keeps them, and loads with weights_only=True)."""
+    return instantiate(cfg.gan, data_shape=list(data_shape), _convert_="all")
 
 
 def fit(cfg: DictConfig) -> dict[str, Any]:
@@ -99,7 +82,7 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     # Each generator iteration consumes one real batch per discriminator update.
     datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
     plain = OmegaConf.to_container(cfg, resolve=True)
-    model = build_gan(plain, datamodule.shape)
+    model = build_gan(cfg, datamodule.shape)
     if checkpoint is not None:
         check_architecture(checkpoint, model, ckpt_path)
         del checkpoint  # Lightning loads it again, with the loops' and callbacks' state
@@ -124,7 +107,9 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         summary = build_summary(trainer, model, time.perf_counter() - start)
         if trainer.is_global_zero:
             write_summary(summary, run_dir)
-            plots = save_run_plots(read_series(run_dir / "metrics.csv"), run_dir / "plots")
+            plots = save_run_plots(
+                read_series(run_dir / "metrics.csv"), run_dir / "plots", summary["game"]
+            )
             log_images(loggers, "plots", plots, step=model.g_steps)
             print(format_summary(summary, run_dir))
         failed = False

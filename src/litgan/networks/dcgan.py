@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from litgan.config import check_pack
 from litgan.errors import ConfigError
 from litgan.networks.packing import pack_samples
+from litgan.networks.spectral import spectrally_normalize
 
 SUPPORTED_SIZES = (16, 32, 64, 128, 256)
 
@@ -74,12 +75,26 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """Images (B, C, S, S) -> one logit per pack of `pack` images (stacked along the
-    channels), shape (B / pack,)."""
+    """Images (B, C, S, S) -> one raw output per pack of `pack` images (stacked along the
+    channels), shape (B / pack,).
 
-    def __init__(self, data_shape: Sequence[int], ndf: int = 64, pack: int = 1) -> None:
+    Args:
+        batch_norm: BatchNorm after every convolution but the first and the last, as in the
+            paper (it mixes the samples of a batch).
+        spectral_norm: spectral normalisation of every convolution (`litgan.networks.spectral`).
+    """
+
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        ndf: int = 64,
+        pack: int = 1,
+        batch_norm: bool = True,
+        spectral_norm: bool = False,
+    ) -> None:
         super().__init__()
         self.pack = check_pack(pack)
+        self.batch_norm = batch_norm
         channels, size = _image_shape(data_shape)
         channels *= pack
         n_down = int(math.log2(size)) - 2  # size -> 4x4, halving each layer
@@ -91,13 +106,15 @@ class DCGANDiscriminator(nn.Module):
         for _ in range(n_down - 1):
             layers += [
                 nn.Conv2d(width, width * 2, 4, 2, 1, bias=False),
-                nn.BatchNorm2d(width * 2),
+                nn.BatchNorm2d(width * 2) if batch_norm else nn.Identity(),
                 nn.LeakyReLU(0.2, inplace=True),
             ]
             width *= 2
         layers.append(nn.Conv2d(width, 1, 4, 1, 0, bias=False))
         self.net = nn.Sequential(*layers)
         self.apply(init_dcgan_weights)
+        if spectral_norm:
+            spectrally_normalize(self.net)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(pack_samples(x, self.pack)).view(-1)

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from litgan.config import check_pack
 from litgan.errors import ConfigError
 from litgan.networks.packing import pack_samples
+from litgan.networks.spectral import spectrally_normalize
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -69,7 +70,12 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """Samples of `data_shape` -> one logit per pack of `pack` samples, shape (B / pack,)."""
+    """Samples of `data_shape` -> one raw output per pack of `pack` samples, shape (B / pack,).
+
+    Args:
+        batch_norm: BatchNorm after every hidden layer (it mixes the samples of a batch).
+        spectral_norm: spectral normalisation of every layer (`litgan.networks.spectral`).
+    """
 
     def __init__(
         self,
@@ -77,10 +83,15 @@ class MLPDiscriminator(nn.Module):
         hidden: Sequence[int] = (128, 128, 128),
         activation: str = "leaky_relu",
         pack: int = 1,
+        batch_norm: bool = False,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         self.pack = check_pack(pack)
-        self.net = _mlp([math.prod(data_shape) * pack, *hidden, 1], activation)
+        self.batch_norm = batch_norm
+        self.net = _mlp([math.prod(data_shape) * pack, *hidden, 1], activation, batch_norm)
+        if spectral_norm:
+            spectrally_normalize(self.net)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(pack_samples(torch.flatten(x, 1), self.pack)).squeeze(1)
