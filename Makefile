@@ -1,11 +1,11 @@
 # make train: set up .venv and run the default experiment.  make test: set up with dev tools, run lint and tests.
-# make bench: the benchmarks of benchmarks/.
+# make bench: the benchmarks of benchmarks/.  make gpu-check: the GPU check (benchmarks/gpu_check.sh).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: setup setup-dev train test lint bench clean
+.PHONY: setup setup-dev train test lint bench gpu-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ bench: setup-dev
 	$(BIN)/python benchmarks/fid_eval.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/profile_loop.py
+
+# On a CUDA machine, at most 8 minutes: tests, training rates with each speed switch, a
+# 10,000-sample FID; gpu_check.json and gpu_check.md in GPU_CHECK_OUT. GPU_CHECK_ARGS=--cpu runs
+# it on a CPU with tiny counts, a check of the script.
+GPU_CHECK_OUT ?= outputs/gpu_check
+GPU_CHECK_ARGS ?=
+gpu-check: setup-dev
+	PYTHON=$(BIN)/python benchmarks/gpu_check.sh $(GPU_CHECK_OUT) $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

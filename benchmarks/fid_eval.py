@@ -1,16 +1,19 @@
 """Time one FID evaluation on the digits, with and without cached real statistics.
 
     python benchmarks/fid_eval.py [--num-samples 500] [--batch-size 50] [--weights PATH]
+        [--device cuda] [--json FILE]
 
 Phases: loading Inception (and hashing its weights for the cache key); the real statistics,
 computed (cache miss) or read (cache hit); one validation: generating the samples with an
 untrained DCGAN (as fast as a trained one), their Inception features and the Fréchet distance.
-Results go in benchmarks/RESULTS.md with the machine, the date and the command.
+Results go in benchmarks/RESULTS.md with the machine, the date and the command; --json also
+writes the times to a file (benchmarks/gpu_check.sh reads it).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import tempfile
@@ -46,6 +49,8 @@ def main() -> None:
     parser.add_argument("--num-samples", type=int, default=500)
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--weights", help="Inception weights (default: hub cache or conversion)")
+    parser.add_argument("--device", default="cpu", help="where G and Inception run, e.g. cuda")
+    parser.add_argument("--json", type=Path, help="also write the times to this file")
     args = parser.parse_args()
 
     data = DigitsDataModule(image_size=32, channels=1, batch_size=64)
@@ -57,9 +62,9 @@ def main() -> None:
         d_optimizer=ADAM,
         game={"_target_": "litgan.games.NonSaturating"},
         data_shape=data.shape,
-    )
+    ).to(args.device)
     weights = resolve_weights(args.weights, fid_helper=fid_helper_model_path())
-    space, t_load = timed(InceptionFeatures, weights)
+    space, t_load = timed(lambda: InceptionFeatures(weights).to(args.device))
     n, batch = args.num_samples, args.batch_size
 
     with tempfile.TemporaryDirectory() as cache:
@@ -72,9 +77,10 @@ def main() -> None:
     evaluator = Evaluator(space, reference, n, batch)
     results, t_val = timed(validate, evaluator, gan)
 
+    gpu = torch.cuda.get_device_name() if torch.device(args.device).type == "cuda" else None
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {gpu or 'cpu'}"
     )
     print(f"samples: {n} generated, {reference.settings['num_real']} real; batch {batch}")
     print(f"load Inception + hash weights   {t_load:8.1f} s")
@@ -84,6 +90,21 @@ def main() -> None:
     print(f"evaluation without cache        {t_load + t_miss + t_val:8.1f} s")
     print(f"evaluation with cache           {t_load + t_hit + t_val:8.1f} s")
     print(f"Inception throughput            {n / t_val:8.1f} images/s")
+    if args.json:
+        times = {
+            "num_samples": n,
+            "num_real": reference.settings["num_real"],
+            "batch_size": batch,
+            "load_s": t_load,
+            "real_stats_computed_s": t_miss,
+            "real_stats_cached_s": t_hit,
+            "validation_s": t_val,
+            "without_cache_s": t_load + t_miss + t_val,
+            "with_cache_s": t_load + t_hit + t_val,
+            "images_per_s": n / t_val,
+            "val_fid": results["val/fid"],
+        }
+        args.json.write_text(json.dumps({"device": gpu or "cpu", **times}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

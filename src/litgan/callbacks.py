@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import TQDMProgressBar
 from pytorch_lightning.utilities import rank_zero_only
 
 from litgan.errors import ConfigError, LitganError
@@ -155,16 +154,3 @@ class SampleWriter(_EveryGSteps):
         else:
             save_image_grid(pl_module.generate(pl_module.fixed_noise(self.num_images)), path)
         log_images(trainer.loggers, "samples", [path], step=pl_module.g_steps)
-
-
-class GStepProgressBar(TQDMProgressBar):
-    """tqdm bar that counts generator iterations, not Lightning's optimizer steps."""
-
-    @property
-    def total_train_batches(self) -> int | float:
-        trainer = self.trainer
-        if trainer.max_epochs == -1 and trainer.max_steps > 0:
-            steps_per_iteration = trainer.lightning_module.hparams.d_steps + 1
-            remaining = (trainer.max_steps - trainer.global_step) // steps_per_iteration
-            return min(trainer.num_training_batches, remaining)
-        return trainer.num_training_batches
