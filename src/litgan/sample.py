@@ -306,8 +306,9 @@ def sample(args: argparse.Namespace) -> None:
                 "its points with --out picture.png"
             )
         print(f"checkpoint: {path} (generator iteration {gan.g_steps})")
-        if gan.generator_ema is not None:
-            print(f"G: the average of its weights (model.ema_decay={gan.hparams.ema_decay})")
+        if gan.sampling_generator is not gan.generator:
+            decay = gan.hparams.get("ema_decay")
+            print(f"G: the average of its weights (model.ema_decay={decay})")
         else:
             print("G: its weights as trained (the run kept no weight average)")
         real = modes = None
