@@ -145,7 +145,9 @@ def test_wasserstein_value_is_the_critic_gap_and_zero_when_it_cannot_tell():
 
 
 def test_wasserstein_level_is_halfway_between_the_mean_scores():
-    assert Wasserstein().level(torch.tensor([3.0, 5.0]), torch.tensor([-1.0])) == 1.5
+    assert Wasserstein().level(torch.tensor([3.0, 5.0]), torch.tensor([-1.0, -1.0])) == 1.5
+    # A picture of G's points alone (litgan-sample on a checkpoint without its run).
+    assert Wasserstein().level(torch.tensor([]), torch.tensor([-1.0, 2.0])) == 0.5
 
 
 # --- least squares ---

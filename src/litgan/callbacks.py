@@ -12,7 +12,7 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from litgan.errors import ConfigError, LitganError
 from litgan.gan import GAN
-from litgan.plotting import save_decision_surface, save_image_grid
+from litgan.samples_picture import save_samples_picture
 from litgan.tracking import log_images
 
 
@@ -141,16 +141,14 @@ class SampleWriter(_EveryGSteps):
         path = self.dirpath / f"g_step_{pl_module.g_steps:06d}.png"
         datamodule = trainer.datamodule
         if len(datamodule.shape) == 1:
-            fake = pl_module.generate(pl_module.fixed_noise(self.num_points))
-            save_decision_surface(
-                datamodule.real_batch(self.num_points),
-                fake,
-                pl_module.d_output,
-                pl_module.game,
+            save_samples_picture(
+                pl_module,
+                pl_module.fixed_noise(self.num_points),
                 path,
-                title=f"generator iteration {pl_module.g_steps}",
+                real=datamodule.real_batch(self.num_points),
                 modes=getattr(datamodule, "modes", None),
+                title=f"generator iteration {pl_module.g_steps}",
             )
         else:
-            save_image_grid(pl_module.generate(pl_module.fixed_noise(self.num_images)), path)
+            save_samples_picture(pl_module, pl_module.fixed_noise(self.num_images), path)
         log_images(trainer.loggers, "samples", [path], step=pl_module.g_steps)

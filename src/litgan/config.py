@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from litgan.errors import ConfigError
 
-EXTRA_METRICS = ("kid", "prc")  # torch-fidelity metrics besides FID (metrics.extra)
+EXTRA_METRICS = ("kid", "prc", "isc")  # torch-fidelity metrics besides FID (metrics.extra)
 FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.augment (model.augment)
 

@@ -1,4 +1,5 @@
-"""`litgan-fid A B`: the FID between two sets of samples, on the code path validation uses.
+"""`litgan-fid A B`: the FID between two sets of samples, on the code path validation uses;
+with `--isc`, the Inception Score of each too.
 
 A and B are each an image folder, a data set from conf/data (e.g. `digits`), or a checkpoint
 (N samples from its generator's fixed noise, as in validation). Trailing `key=value` arguments
@@ -12,7 +13,8 @@ import argparse
 import os
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +28,20 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from litgan.errors import LitganError
-from litgan.gan import GAN
 from litgan.metrics.evaluator import (
+    dataset_batches,
     extract,
+    extract_with_logits,
     feature_space,
     fid_floor,
     real_reference,
     subset_indices,
 )
-from litgan.metrics.features import FeatureSpace
+from litgan.metrics.features import FeatureSpace, InceptionFeatures
 from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
+from litgan.metrics.isc import NoClassifierError, inception_score
 from litgan.train import CONFIG_DIR
+from litgan.trained import load_gan
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
@@ -62,10 +67,25 @@ class Source(ABC):
     label: str
 
     @abstractmethod
+    def batches(
+        self, num_samples: int, batch_size: int, metrics: dict[str, Any]
+    ) -> tuple[Iterable[Tensor], int]:
+        """Up to `num_samples` samples in batches, and how many batches."""
+
     def statistics(
         self, space: FeatureSpace, num_samples: int, batch_size: int, metrics: dict[str, Any]
     ) -> FeatureStats:
         """Feature statistics of up to `num_samples` samples."""
+        batches, total = self.batches(num_samples, batch_size, metrics)
+        return feature_statistics(extract(space, batches, self.label, total))
+
+    def scored(
+        self, space: InceptionFeatures, num_samples: int, batch_size: int, metrics: dict[str, Any]
+    ) -> tuple[FeatureStats, Tensor]:
+        """Feature statistics and the Inception logits of the same forward passes."""
+        batches, total = self.batches(num_samples, batch_size, metrics)
+        features, logits = extract_with_logits(space, batches, self.label, total)
+        return feature_statistics(features), logits
 
 
 class FolderSource(Source):
@@ -78,13 +98,16 @@ class FolderSource(Source):
         self.shape = tuple(FolderImages(self.files[:1])[0].shape)
         self.label = path.name
 
-    def statistics(
-        self, space: FeatureSpace, num_samples: int, batch_size: int, metrics: dict[str, Any]
-    ) -> FeatureStats:
+    def batches(
+        self, num_samples: int, batch_size: int, metrics: dict[str, Any]
+    ) -> tuple[Iterable[Tensor], int]:
         files = [self.files[i] for i in subset_indices(len(self.files), num_samples)]
-        batches = DataLoader(FolderImages(files), batch_size=batch_size)
+        loader = DataLoader(FolderImages(files), batch_size=batch_size)
+        return self._stacked(loader), len(loader)
+
+    def _stacked(self, loader: DataLoader) -> Iterator[Tensor]:
         try:
-            return feature_statistics(extract(space, batches, desc=self.label))
+            yield from loader
         except RuntimeError as err:  # default_collate cannot stack images of different sizes
             raise LitganError(f"the images under {self.label} must all have one size") from err
 
@@ -93,19 +116,15 @@ class CheckpointSource(Source):
     """Samples of a checkpoint's generator from the fixed noise that validation uses."""
 
     def __init__(self, path: Path) -> None:
-        try:
-            self.gan = GAN.load_from_checkpoint(path, map_location="cpu", weights_only=True)
-        except Exception as err:  # any file can be given: pickle, zip, EOF, key errors, ...
-            raise LitganError(f"{path} is not a litgan checkpoint ({err})") from err
+        self.gan = load_gan(path)
         self.shape = tuple(self.gan.hparams.data_shape)
         self.label = path.name
 
-    def statistics(
-        self, space: FeatureSpace, num_samples: int, batch_size: int, metrics: dict[str, Any]
-    ) -> FeatureStats:
+    def batches(
+        self, num_samples: int, batch_size: int, metrics: dict[str, Any]
+    ) -> tuple[Iterable[Tensor], int]:
         latents = self.gan.fixed_noise(num_samples).split(batch_size)
-        batches = map(self.gan.generate, latents)
-        return feature_statistics(extract(space, batches, self.label, total=len(latents)))
+        return map(self.gan.generate, latents), len(latents)
 
 
 class DatasetSource(Source):
@@ -117,6 +136,14 @@ class DatasetSource(Source):
         self.datamodule.setup("fit")
         self.shape = tuple(self.datamodule.shape)
         self.label = name
+
+    def batches(
+        self, num_samples: int, batch_size: int, metrics: dict[str, Any]
+    ) -> tuple[Iterable[Tensor], int]:
+        """The samples `statistics` takes: the same fixed subset as validation's reference."""
+        dataset = self.datamodule.real_dataset(metrics["split"])
+        loader = dataset_batches(dataset, subset_indices(len(dataset), num_samples), batch_size)
+        return loader, len(loader)
 
     def statistics(
         self, space: FeatureSpace, num_samples: int, batch_size: int, metrics: dict[str, Any]
@@ -182,14 +209,30 @@ def sample_counts(
     return num_samples, batch_size or defaults.get("batch_size", num_samples)
 
 
-def fid_between(
+@dataclass(frozen=True)
+class Comparison:
+    """The FID between two sources; with Inception Scores, each source's (label, mean, std),
+    or why there are none."""
+
+    fid: float
+    isc: list[tuple[str, float, float]] = field(default_factory=list)
+    isc_missing: str | None = None
+
+
+def compare(
     a: str,
     b: str,
     num_samples: int | None = None,
     batch_size: int | None = None,
     overrides: Sequence[str] = (),
-) -> float:
-    """FID between sources `a` and `b` (Inception for images, coordinates for 2D points)."""
+    isc: bool = False,
+) -> Comparison:
+    """FID between sources `a` and `b` (Inception for images, coordinates for 2D points), and
+    with `isc` the Inception Score of each, from the logits of the same forward passes.
+
+    Weights without Inception's classifier (the offline conversion) give the FID alone, with
+    the reason in `isc_missing`.
+    """
     metrics = OmegaConf.to_container(compose_config(overrides).metrics, resolve=True)
     sources = [open_source(spec, overrides) for spec in (a, b)]
     points = [len(s.shape) == 1 for s in sources]
@@ -198,10 +241,36 @@ def fid_between(
             f"cannot compare {a} (samples of shape {sources[0].shape}) with "
             f"{b} (samples of shape {sources[1].shape}): one is 2D points, the other images"
         )
+    if isc and points[0]:
+        raise LitganError(f"--isc scores images, and {a} and {b} are 2D points: leave it out")
     num_samples, batch_size = sample_counts(metrics, sources[0].shape, num_samples, batch_size)
-    space = feature_space(sources[0].shape, metrics)
-    stats = [s.statistics(space, num_samples, batch_size, metrics) for s in sources]
-    return stats_distance(*stats)
+    missing = None
+    if isc:
+        try:
+            space = feature_space(sources[0].shape, metrics, logits=True)
+        except NoClassifierError as err:
+            isc, missing = False, str(err)
+    if not isc:
+        space = feature_space(sources[0].shape, metrics)
+        stats = [s.statistics(space, num_samples, batch_size, metrics) for s in sources]
+        return Comparison(stats_distance(*stats), isc_missing=missing)
+    scored = [s.scored(space, num_samples, batch_size, metrics) for s in sources]
+    scores = [
+        (source.label, *inception_score(logits))
+        for source, (_, logits) in zip(sources, scored, strict=True)
+    ]
+    return Comparison(stats_distance(scored[0][0], scored[1][0]), scores)
+
+
+def fid_between(
+    a: str,
+    b: str,
+    num_samples: int | None = None,
+    batch_size: int | None = None,
+    overrides: Sequence[str] = (),
+) -> float:
+    """FID between sources `a` and `b` (Inception for images, coordinates for 2D points)."""
+    return compare(a, b, num_samples, batch_size, overrides).fid
 
 
 def floor_of(
@@ -253,6 +322,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--batch-size", type=int, help="samples per forward pass (default: metrics.fid.batch_size)"
     )
+    parser.add_argument(
+        "--isc",
+        action="store_true",
+        help="also the Inception Score of A and of B (torch-fidelity's, 10 splits)",
+    )
     args = parser.parse_intermixed_args(argv)
     if args.floor:
         # Positionals fill A and B first: with --floor, every one of them is an override.
@@ -261,16 +335,24 @@ def main(argv: Sequence[str] | None = None) -> None:
             parser.error("--floor DATA takes no sources A B, only key=value overrides")
     elif args.b is None:
         parser.error("give two sources A B, or one data set with --floor DATA")
+    if args.floor and args.isc:
+        parser.error("--isc scores two sources A B; for the data's own score: DATA DATA --isc")
     try:
         if args.floor:
             value, n = floor_of(args.floor, args.num_samples, args.batch_size, args.overrides)
             print(f"FID floor: {value:.6f} (two disjoint halves of {n} samples)")
             return
-        value = fid_between(args.a, args.b, args.num_samples, args.batch_size, args.overrides)
+        result = compare(
+            args.a, args.b, args.num_samples, args.batch_size, args.overrides, args.isc
+        )
     except LitganError as err:
         print(f"litgan-fid: error: {err}", file=sys.stderr)
         sys.exit(2)
-    print(f"FID: {value:.6f}")
+    print(f"FID: {result.fid:.6f}")
+    for label, mean, std in result.isc:
+        print(f"Inception Score of {label}: {mean:.6f} ± {std:.6f}")
+    if result.isc_missing:
+        print(f"Inception Score: not computed: {result.isc_missing}")
 
 
 if __name__ == "__main__":

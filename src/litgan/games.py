@@ -189,8 +189,8 @@ class Wasserstein(Game):
     D: penalty=gp, Gulrajani et al. 2017, or spectral norm), 0 at p_G = p_data.
 
     A critic is defined only up to an additive constant, so its output has no absolute level:
-    the pictures centre it on the mean of its outputs over the pictured real and generated
-    points, the level halfway between how it scores the two.
+    the pictures centre it on the mean of its outputs over the pictured points: with as many
+    real as generated points, the level halfway between how it scores the two.
     """
 
     name = "wasserstein"
@@ -213,7 +213,7 @@ class Wasserstein(Game):
         return -fake_out.mean()
 
     def level(self, real_out: Tensor, fake_out: Tensor) -> float:
-        return float((real_out.mean() + fake_out.mean()) / 2)
+        return float(torch.cat([real_out, fake_out]).mean())
 
 
 class LeastSquares(Game):

@@ -5,6 +5,7 @@ from litgan.data.celeba import CelebADataModule
 from litgan.data.digits import DigitsDataModule
 from litgan.data.folder import ImageFolderDataModule
 from litgan.data.images import ImageDataModule
+from litgan.data.mnist5k import MNIST5kDataModule
 from litgan.data.torchvision_sets import (
     CIFAR10DataModule,
     FashionMNISTDataModule,
@@ -22,6 +23,7 @@ __all__ = [
     "ImageDataModule",
     "ImageFolderDataModule",
     "InMemoryDataModule",
+    "MNIST5kDataModule",
     "MNISTDataModule",
     "TensorSamples",
     "mixture_modes",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +16,19 @@ from torch_fidelity.metric_kid import kid_features_to_metric
 from torch_fidelity.metric_prc import prc_features_to_metric
 from tqdm import tqdm
 
+from litgan.errors import ConfigError
 from litgan.metrics.cache import load_or_compute
 from litgan.metrics.features import FeatureSpace, InceptionFeatures, PointFeatures
 from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
 from litgan.metrics.inception import fid_helper_model_path, resolve_weights
+from litgan.metrics.isc import NoClassifierError, inception_score
 from litgan.metrics.modes import mode_coverage
+
+log = logging.getLogger("litgan")
 
 SUBSET_SEED = 0  # which real samples a reference uses; part of the cache key
 KID_SUBSET_SIZE = 1000  # torch-fidelity's default, lowered to the sample count when that is less
+REFERENCE_METRICS = ("kid", "prc")  # extra metrics that compare with the real data's features
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,19 @@ def extract(
     if desc:
         batches = tqdm(batches, desc=desc, total=total, unit="batch", leave=False)
     return torch.cat([space(batch) for batch in batches])
+
+
+def extract_with_logits(
+    space: InceptionFeatures,
+    batches: Iterable[Tensor],
+    desc: str | None = None,
+    total: int | None = None,
+) -> tuple[Tensor, Tensor]:
+    """`extract`, with the logits of the same forward passes (a space built with logits)."""
+    if desc:
+        batches = tqdm(batches, desc=desc, total=total, unit="batch", leave=False)
+    features, logits = zip(*(space.features_and_logits(batch) for batch in batches), strict=True)
+    return torch.cat(features), torch.cat(logits)
 
 
 def fingerprint(dataset: Dataset, indices: Tensor, count: int = 4) -> str:
@@ -149,7 +168,8 @@ class Evaluator:
         space: the feature space (Inception for images, coordinates for 2D data).
         reference: the real data's statistics.
         num_samples, batch_size: how many samples to generate, and how many at a time.
-        extra: any of `litgan.config.EXTRA_METRICS`, from torch-fidelity on the same features.
+        extra: any of `litgan.config.EXTRA_METRICS`, from torch-fidelity on the same features
+            (isc: on the logits of the same forward passes; `space` must give them).
         modes, mode_std, num_stds: 2D mixtures only: mode coverage (`val/modes`,
             `val/high_quality`, `val/reverse_kl`).
     """
@@ -165,8 +185,10 @@ class Evaluator:
         mode_std: float | None = None,
         num_stds: float = 3.0,
     ) -> None:
-        if extra and reference.features is None:
-            raise ValueError("extra metrics need the reference's features (keep_features=True)")
+        if set(extra) & set(REFERENCE_METRICS) and reference.features is None:
+            raise ValueError("kid and prc need the reference's features (keep_features=True)")
+        if "isc" in extra and not getattr(space, "logits", False):
+            raise ValueError("isc needs a feature space that gives logits")
         self.space = space
         self.reference = reference
         self.num_samples = num_samples
@@ -176,6 +198,7 @@ class Evaluator:
         self.mode_std = mode_std
         self.num_stds = num_stds
         self._features: list[Tensor] = []
+        self._logits: list[Tensor] = []
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -192,10 +215,16 @@ class Evaluator:
 
     def reset(self) -> None:
         self._features = []
+        self._logits = []
 
     def update(self, fake: Tensor) -> None:
         """Add a batch of generated samples (in data space: images in [-1, 1] or 2D points)."""
-        self._features.append(self.space(fake))
+        if "isc" in self.extra:
+            features, logits = self.space.features_and_logits(fake)
+            self._logits.append(logits)
+        else:
+            features = self.space(fake)
+        self._features.append(features)
 
     def compute(self, gather: Callable[[Tensor], Tensor] | None = None) -> dict[str, float]:
         """The metrics of everything added since the last reset, then reset.
@@ -212,8 +241,13 @@ class Evaluator:
                 results["val/modes"] = float(coverage.modes)
                 results["val/high_quality"] = coverage.high_quality
                 results["val/reverse_kl"] = coverage.reverse_kl
-            if self.extra:
+            if set(self.extra) & set(REFERENCE_METRICS):
                 results |= self._extra_metrics(fake, self.reference.features)
+            if "isc" in self.extra:
+                logits = torch.cat(self._logits)
+                if gather is not None:
+                    logits = gather(logits)
+                results["val/isc"], results["val/isc_std"] = inception_score(logits)
             return results
         finally:
             self.reset()
@@ -237,13 +271,37 @@ class Evaluator:
         return results
 
 
-def feature_space(shape: Sequence[int], cfg: Mapping[str, Any]) -> FeatureSpace:
-    """Inception features for images, the coordinates themselves for 2D points."""
+def feature_space(
+    shape: Sequence[int], cfg: Mapping[str, Any], logits: bool = False
+) -> FeatureSpace:
+    """Inception features for images (and its logits, if asked), the coordinates themselves
+    for 2D points."""
     if len(shape) == 1:
         return PointFeatures()
     fid = cfg["fid"]
     weights = resolve_weights(fid.get("weights_path"), fid_helper=fid_helper_model_path())
-    return InceptionFeatures(weights, fid.get("feature_layer", "2048"))
+    return InceptionFeatures(weights, fid.get("feature_layer", "2048"), logits=logits)
+
+
+def isc_space(shape: Sequence[int], cfg: Mapping[str, Any], extra: list[str]) -> FeatureSpace:
+    """The feature space for `extra`, which keeps isc only where the weights can score it.
+
+    2D points have no Inception Score: a ConfigError. Weights without a classifier (the
+    offline conversion): a warning that says so, and `extra` loses isc.
+    """
+    if "isc" not in extra:
+        return feature_space(shape, cfg)
+    if len(shape) == 1:
+        raise ConfigError(
+            "metrics.extra=[isc] is the Inception Score of images, and this data's samples are "
+            "2D points: leave isc out of metrics.extra"
+        )
+    try:
+        return feature_space(shape, cfg, logits=True)
+    except NoClassifierError as err:
+        log.warning("litgan: val/isc left out: %s", err)
+        extra.remove("isc")
+        return feature_space(shape, cfg)
 
 
 def build_evaluator(
@@ -257,7 +315,8 @@ def build_evaluator(
     """
     shape = tuple(datamodule.shape)
     extra = list(cfg.get("extra") or [])
-    space = feature_space(shape, cfg).to(device)
+    space = isc_space(shape, cfg, extra).to(device)
+    keep_features = bool(set(extra) & set(REFERENCE_METRICS))
     dataset = datamodule.real_dataset(cfg["split"])
     if len(shape) == 1:
         points = cfg["points"]
@@ -269,7 +328,7 @@ def build_evaluator(
             space,
             num_samples,
             batch_size,
-            keep_features=bool(extra),
+            keep_features=keep_features,
         )
         modes = getattr(datamodule, "modes", None)
         return Evaluator(
@@ -291,7 +350,7 @@ def build_evaluator(
         fid["num_samples"],
         fid["batch_size"],
         cache_dir=Path(cfg["cache_dir"]),
-        keep_features=bool(extra),
+        keep_features=keep_features,
         progress=True,
     )
     return Evaluator(space, reference, fid["num_samples"], fid["batch_size"], extra)

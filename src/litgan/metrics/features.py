@@ -10,6 +10,7 @@ from torch import Tensor
 
 from litgan.config import FEATURE_LAYERS
 from litgan.metrics.inception import file_sha256, load_feature_extractor
+from litgan.metrics.isc import LOGITS_LAYER, NoClassifierError, no_classifier_message
 
 
 class FeatureSpace(Protocol):
@@ -22,15 +23,22 @@ class FeatureSpace(Protocol):
     def to(self, device: torch.device | str) -> FeatureSpace: ...
 
 
-def quantize(images: Tensor) -> Tensor:
-    """Images in [-1, 1] to uint8 3-channel, byte for byte as `save_image` writes them to PNG.
+def to_uint8(images: Tensor) -> Tensor:
+    """Images in [-1, 1] to uint8, byte for byte as `save_image` writes them to PNG.
 
     The same operations in the same order as torchvision's normalize + `mul(255).add_(0.5)`:
-    rounding half up, not truncation. uint8 input passes unchanged; grayscale is repeated.
+    rounding half up, not truncation. uint8 input passes unchanged.
     """
-    if images.dtype != torch.uint8:
-        images = images.float().clamp(-1, 1).add(1).div(2).mul(255).add(0.5).clamp(0, 255)
-        images = images.to(torch.uint8)
+    if images.dtype == torch.uint8:
+        return images
+    images = images.float().clamp(-1, 1).add(1).div(2).mul(255).add(0.5).clamp(0, 255)
+    return images.to(torch.uint8)
+
+
+def quantize(images: Tensor) -> Tensor:
+    """Images in [-1, 1] (or uint8) to uint8 with 3 channels, as Inception takes them:
+    `to_uint8`, then grayscale repeated."""
+    images = to_uint8(images)
     if images.shape[1] == 1:
         images = images.expand(-1, 3, -1, -1)
     if images.shape[1] != 3:
@@ -40,13 +48,24 @@ def quantize(images: Tensor) -> Tensor:
 
 class InceptionFeatures:
     """torch-fidelity's TF-compatible Inception-v3: uint8 images, resized to 299×299 with TF1's
-    bilinear interpolation (no antialiasing), features of `feature_layer` (2048 = pool3)."""
+    bilinear interpolation (no antialiasing), features of `feature_layer` (2048 = pool3).
 
-    def __init__(self, weights: Path, feature_layer: str | int = "2048") -> None:
+    With `logits`, the same forward pass also gives the classifier's logits, for the Inception
+    Score (`features_and_logits`); a NoClassifierError when the weights have no classifier.
+    """
+
+    def __init__(
+        self, weights: Path, feature_layer: str | int = "2048", logits: bool = False
+    ) -> None:
         self.feature_layer = str(feature_layer)
         if self.feature_layer not in FEATURE_LAYERS:
             raise ValueError(f"feature_layer must be one of {FEATURE_LAYERS}, got {feature_layer}")
-        self.net = load_feature_extractor(weights, self.feature_layer)
+        self.logits = logits
+        more = [LOGITS_LAYER] if logits else []
+        self.net = load_feature_extractor(weights, self.feature_layer, *more)
+        # The offline conversion fills the classifier it lacks with NaN (inception.py).
+        if logits and not torch.isfinite(self.net.fc.weight).all():
+            raise NoClassifierError(no_classifier_message(Path(weights)))
         self.settings = {
             "features": "inception-v3-compat (torch-fidelity FeatureExtractorInceptionV3)",
             "feature_layer": self.feature_layer,
@@ -63,8 +82,15 @@ class InceptionFeatures:
 
     @torch.no_grad()
     def __call__(self, images: Tensor) -> Tensor:
+        return self.features_and_logits(images)[0]
+
+    @torch.no_grad()
+    def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Features and, when built with `logits`, the logits of one forward pass (else None)."""
         device = next(self.net.parameters()).device
-        return self.net(quantize(images).to(device))[0].float().cpu()
+        outputs = self.net(quantize(images).to(device))
+        logits = outputs[1].float().cpu() if self.logits else None
+        return outputs[0].float().cpu(), logits
 
 
 class PointFeatures:

@@ -266,11 +266,14 @@ def convert_fid_helper_weights(model_path: Path, target: Path) -> float:
 
 
 def load_feature_extractor(
-    weights: Path, feature_layer: str = FEATURE_LAYER
+    weights: Path, feature_layer: str = FEATURE_LAYER, *more_layers: str
 ) -> FeatureExtractorInceptionV3:
-    """torch-fidelity's TF-compatible Inception-v3 returning one layer's features, eval mode."""
+    """torch-fidelity's TF-compatible Inception-v3 returning these layers' outputs (a tuple, in
+    this order), eval mode."""
     return FeatureExtractorInceptionV3(
-        "inception-v3-compat", [feature_layer], feature_extractor_weights_path=str(weights)
+        "inception-v3-compat",
+        [feature_layer, *more_layers],
+        feature_extractor_weights_path=str(weights),
     )
 
 
