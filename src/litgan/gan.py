@@ -17,21 +17,20 @@ import torch
 from hydra.utils import instantiate
 from torch import Tensor, nn
 from torch.optim.lr_scheduler import LambdaLR
-from torch.utils.data import DataLoader
 
 from litgan.augment import DiffAugment
-from litgan.distributed import average_buffers, gather_in_order, sharded_loader
 from litgan.divergence import check_finite
 from litgan.errors import ConfigError
 from litgan.games import Game
-from litgan.metrics import Evaluator, build_evaluator
 from litgan.network_ops import ema_update, evaluating, frozen, grad_norm, lr_factor
-from litgan.noise import NoiseStream, fixed_noise, global_rng_states, restore_global_rng_states
+from litgan.noise import NoiseStream, ResumableNoise, fixed_noise
 from litgan.penalties import Penalty
+from litgan.validation import FixedNoiseValidation
 
 
-class GAN(pl.LightningModule):
-    """Generator and discriminator playing a game.
+class GAN(FixedNoiseValidation, ResumableNoise, pl.LightningModule):
+    """Generator and discriminator playing a game; validation (`FixedNoiseValidation`) and
+    the random streams' checkpointing (`ResumableNoise`) come from the mixins.
 
     Args:
         generator, discriminator: `_target_` configs of the networks; `data_shape` is added.
@@ -111,8 +110,6 @@ class GAN(pl.LightningModule):
         self._grad_norms: dict[str, Tensor] = {}
         self._losses: dict[str, Tensor] = {}
         self._penalty: Tensor | None = None  # the last one computed: lazy ones skip updates
-        # A plain attribute, not a submodule: Inception's weights stay out of the checkpoints.
-        self.evaluator: Evaluator | None = None
 
     def setup(self, stage: str) -> None:
         if self.noise.state() is None:
@@ -281,61 +278,3 @@ class GAN(pl.LightningModule):
         x = x.to(self.device).repeat_interleave(getattr(self.discriminator, "pack", 1), 0)
         with evaluating(self.discriminator):
             return self.game.output(self.discriminator(x))
-
-    def on_fit_start(self) -> None:
-        # Here, not in __init__: it needs the data module, and the device the run uses. Real
-        # statistics come from the cache or are computed now, before the first training step.
-        if self.hparams.metrics and self.evaluator is None:
-            self.evaluator = build_evaluator(
-                self.hparams.metrics, self.trainer.datamodule, self.device
-            )
-
-    def val_dataloader(self) -> DataLoader | list:
-        """Validation batches are the fixed latent vectors, the same at every validation."""
-        if self.evaluator is None:
-            return []
-        z = self.fixed_noise(self.evaluator.num_samples).cpu()
-        return sharded_loader(z, self.evaluator.batch_size, self.trainer)
-
-    def on_validation_epoch_start(self) -> None:
-        average_buffers(self, self.trainer)
-        if self.evaluator is not None:
-            self.evaluator.reset()
-
-    def validation_step(self, z: Tensor, batch_idx: int) -> None:
-        # Lightning has put G in eval mode (BatchNorm on running statistics) and turned off grad.
-        self.evaluator.update(self.sampling_generator(z))
-
-    def on_validation_epoch_end(self) -> None:
-        if self.evaluator is None:
-            return
-        num = self.evaluator.num_samples
-        results = self.evaluator.compute(
-            gather=lambda local: gather_in_order(local, num, self.trainer, self)
-        )
-        self.log("val/fid", results.pop("val/fid"), prog_bar=True)
-        self.log_dict(results)
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["g_steps"] = self.g_steps
-        checkpoint["rng"] = {**global_rng_states(self.device), "noise": self._noise_states()}
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self.g_steps = checkpoint.get("g_steps", 0)
-        if "rng" not in checkpoint:
-            return
-        restore_global_rng_states(checkpoint["rng"], self.device)
-        noise = checkpoint["rng"]["noise"]
-        # A checkpoint from a run with fewer ranks has no stream for this rank: it starts afresh.
-        if noise is not None and self.global_rank < len(noise):
-            self.noise.restore(noise[self.global_rank])
-
-    def _noise_states(self) -> Tensor | None:
-        """Every rank's training-noise state, one row per rank (all ranks call this; rank 0
-        writes the checkpoint)."""
-        state = self.noise.state()
-        if state is None:
-            return None
-        if self.trainer.world_size == 1:
-            return state[None]
-        return self.all_gather(state.to(self.device)).cpu()
