@@ -8,8 +8,7 @@ import errno
 import pytest
 import torch
 
-from tests.conftest import TINY_MLP
-from tests.test_image_train import RESULTS, run_main
+from tests.helpers.runs import RESULTS, TINY_MLP, run_main
 
 RING = ("trainer.max_steps=4",)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import REPO, TINY_MLP
+from tests.helpers.runs import REPO, TINY_MLP
 
 DDP = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
-PROBE = "+callbacks.probe._target_=tests.ddp_probe.DDPProbe"
+PROBE = "+callbacks.probe._target_=tests.helpers.ddp_probe.DDPProbe"
 
 
 def test_ddp_ranks_draw_different_noise_and_end_with_identical_weights(train_in, tmp_path):

@@ -19,7 +19,7 @@ from litgan.data import (
 )
 from litgan.data.images import default_num_workers
 from litgan.errors import ConfigError, DataError
-from tests.datasets_on_disk import (
+from tests.helpers.datasets_on_disk import (
     levels,
     path_in,
     write_celeba,

@@ -18,7 +18,7 @@ from litgan.metrics.inception import (
     fid_helper_model_path,
     resolve_weights,
 )
-from tests.conftest import UNREACHABLE_URL
+from tests.helpers.runs import UNREACHABLE_URL
 
 
 def write_images(folder, seed, n, size=16):

@@ -14,8 +14,8 @@ import torch
 
 import litgan.gan as gan_module
 from litgan.data.order import EpochShuffle
-from tests.conftest import REPO, TINY_MLP
-from tests.test_image_train import run_main
+from tests.helpers.checkpoints import final_weights, max_abs_diff
+from tests.helpers.runs import REPO, TINY_MLP, run_main
 
 # A few short epochs (2048 samples / batch 64 = 32 batches), checkpoints every 10 iterations:
 # the kill lands mid-epoch, and the resumed run crosses epoch boundaries.
@@ -27,17 +27,6 @@ EXACT = [
     "checkpoint_every=10",
     "metrics=none",
 ]
-
-
-def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
-    """The G and D weights of a run's last checkpoint, loaded as litgan loads checkpoints."""
-    ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
-    return ckpt["state_dict"]
-
-
-def max_abs_diff(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
-    assert a.keys() == b.keys()
-    return max(float((a[k].double() - b[k].double()).abs().max()) for k in a)
 
 
 def kill_after_checkpoint(cwd: Path, run_dir: Path, *overrides: str) -> int:

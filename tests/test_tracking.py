@@ -11,8 +11,8 @@ import yaml
 from PIL import Image
 
 from litgan.history import read_overrides
-from tests.conftest import TINY_MLP
-from tests.wandb_records import history_keys, read_records, run_info
+from tests.helpers.runs import TINY_MLP
+from tests.helpers.wandb_records import history_keys, read_records, run_info
 
 SECRET = "wandb-key-that-must-not-leak-0123456789"
 OFFLINE = {"WANDB_MODE": "offline", "WANDB_API_KEY": SECRET, "WANDB_SILENT": "true"}

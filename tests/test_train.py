@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from litgan.gan import GAN
-from tests.conftest import REPO, TINY_DCGAN, TINY_MLP
-from tests.test_image_train import run_main
+from tests.helpers.runs import REPO, TINY_DCGAN, TINY_MLP, run_main
 
 LOGGED_KEYS = {
     "train/value_real",

@@ -11,7 +11,7 @@ import torch
 from litgan.config import validate_config
 from litgan.errors import ConfigError
 from litgan.fid import compose_config, fid_between
-from tests.conftest import TINY_DCGAN, TINY_MLP
+from tests.helpers.runs import TINY_DCGAN, TINY_MLP
 
 
 def val_rows(run_dir):

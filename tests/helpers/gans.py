@@ -1,0 +1,29 @@
+"""A tiny GAN for tests that train it for real without the entry point."""
+
+from __future__ import annotations
+
+from litgan.gan import GAN
+
+ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
+
+
+def make_gan(
+    loss: str = "non_saturating",
+    d_steps: int = 1,
+    metrics: dict | None = None,
+    data_shape: tuple[int, ...] = (2,),
+    **kwargs,
+) -> GAN:
+    """A tiny MLP GAN, on 2D points unless `data_shape` says otherwise, for tests that train it
+    for real."""
+    return GAN(
+        generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
+        discriminator={"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
+        g_optimizer=ADAM,
+        d_optimizer=ADAM,
+        data_shape=data_shape,
+        loss=loss,
+        d_steps=d_steps,
+        metrics=metrics,
+        **kwargs,
+    )
