@@ -38,10 +38,9 @@ from omegaconf import OmegaConf
 from pytorch_lightning.loggers import CSVLogger
 from torch.optim.lr_scheduler import LambdaLR
 
-from litgan.config import lightning_max_steps
+from litgan.config import CONFIG_DIR, lightning_max_steps
 from litgan.gan import frozen, grad_norm, lr_factor
 from litgan.losses import discriminator_loss, non_saturating_generator_loss, value_terms
-from litgan.train import CONFIG_DIR
 from litgan.training import build_gan
 
 # name: (overrides that make `python train.py` run it, batch size)

@@ -3,7 +3,7 @@
 import pytest
 from hydra import compose, initialize_config_dir
 
-from litgan.train import CONFIG_DIR
+from litgan.config import CONFIG_DIR
 
 
 def compose_train(*overrides: str):

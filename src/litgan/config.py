@@ -6,9 +6,14 @@ config may choose are therefore kept here, and the modules that implement them u
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from omegaconf import DictConfig, OmegaConf
 
 from litgan.errors import ConfigError
+
+# conf/ of the repository: Hydra composes every litgan command's config from it.
+CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 
 GENERATOR_LOSS_NAMES = ("minimax", "non_saturating")  # the keys of losses.GENERATOR_LOSSES
 EXTRA_METRICS = ("kid", "prc")  # torch-fidelity metrics besides FID (metrics.extra)

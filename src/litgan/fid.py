@@ -25,6 +25,7 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from litgan.config import CONFIG_DIR
 from litgan.errors import LitganError
 from litgan.gan import GAN
 from litgan.metrics.evaluator import (
@@ -36,7 +37,6 @@ from litgan.metrics.evaluator import (
 )
 from litgan.metrics.features import FeatureSpace
 from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
-from litgan.train import CONFIG_DIR
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -21,20 +20,9 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from litgan.config import validate_config
+from litgan.config import CONFIG_DIR, validate_config
 from litgan.errors import LitganError
-
-CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
-
-
-def refuse_to_overwrite(run_dir: Path, resuming: bool) -> None:
-    """A finished or checkpointed run in `run_dir` is only ever continued, never replaced."""
-    previous = [p for p in ("summary.json", "checkpoints/last.ckpt") if (run_dir / p).exists()]
-    if previous and not resuming:
-        raise LitganError(
-            f"{run_dir} already holds a run ({', '.join(previous)}); choose a new "
-            "hydra.run.dir, or resume it with ckpt_path=<run_dir>/checkpoints/last.ckpt"
-        )
+from litgan.run_dir import check_writable, refuse_to_overwrite
 
 
 class OutputDirCheck(Callback):
@@ -47,10 +35,10 @@ class OutputDirCheck(Callback):
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         run_dir = Path(config.hydra.run.dir)
         _stop_on_error(refuse_to_overwrite, run_dir, config.get("ckpt_path") is not None)
-        _stop_on_error(_check_writable, run_dir, "hydra.run.dir")
+        _stop_on_error(check_writable, run_dir, "hydra.run.dir")
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _stop_on_error(_check_writable, Path(config.hydra.sweep.dir), "hydra.sweep.dir")
+        _stop_on_error(check_writable, Path(config.hydra.sweep.dir), "hydra.sweep.dir")
 
 
 def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
@@ -62,19 +50,6 @@ def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
             raise
         print(f"litgan: error: {err}", file=sys.stderr)
         sys.exit(2)
-
-
-def _check_writable(path: Path, key: str) -> None:
-    """Create `path` and a file in it, or raise a LitganError naming `key`."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as err:
-        raise LitganError(
-            f"cannot write the output directory {path} ({err.strerror or err}); "
-            f"choose a writable one with {key}=<dir>"
-        ) from err
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:

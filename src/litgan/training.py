@@ -27,9 +27,9 @@ from litgan.config import lightning_max_steps
 from litgan.gan import GAN
 from litgan.history import read_series
 from litgan.plotting import save_run_plots
+from litgan.run_dir import refuse_to_overwrite
 from litgan.summary import build_summary, format_summary, write_summary
 from litgan.tracking import finish_trackers, log_images
-from litgan.train import refuse_to_overwrite
 
 
 @contextmanager
