@@ -1,14 +1,18 @@
 """Every row of the README's troubleshooting table: a bad input exits non-zero within seconds
-with a short message naming the key or file and the fix, no traceback, nothing overwritten."""
+with a short message naming the key or file and the fix, no traceback, nothing created or
+changed."""
 
 from __future__ import annotations
 
 import errno
+import hashlib
+from pathlib import Path
 
 import pytest
 import torch
 
-from tests.helpers.runs import RESULTS, TINY_MLP, run_main
+from litgan.history import read_overrides
+from tests.helpers.runs import TINY_MLP, run_main
 
 RING = ("trainer.max_steps=4",)
 
@@ -139,8 +143,8 @@ def test_bad_input_fails_cleanly(case, monkeypatch, capsys, tmp_path):
     assert "Traceback" not in stderr and len(stderr.splitlines()) <= 20, stderr
     if status == 2:  # litgan's own errors: exactly one line
         assert stderr.startswith("litgan: error: ") and stderr.count("\n") == 1, stderr
-    created = {p.relative_to(tmp_path).parts for p in set(tmp_path.rglob("*")) - paths_before}
-    assert not created & {("run", name) for name in RESULTS}, created
+    # Nothing created, not even the run directory; nothing changed.
+    assert set(tmp_path.rglob("*")) == paths_before
     assert all(p.read_bytes() == data for p, data in files_before.items())
 
 
@@ -169,3 +173,51 @@ def test_a_failing_checkpoint_write_stops_cleanly_and_keeps_the_previous_one(
     assert sorted(p.name for p in checkpoints.iterdir()) == ["last.ckpt"]  # no .tmp left
     assert torch.load(checkpoints / "last.ckpt", weights_only=True)["g_steps"] == 1
     assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def checksums(root: Path) -> dict[str, str]:
+    """Every file and directory under `root`, with a file's SHA-256."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_refused_commands_leave_a_finished_run_byte_identical(train_in, tmp_path):
+    """In subprocesses, with Hydra's own logging to train.log, as users run it."""
+    tiny = ("model.generator.hidden=[8]", "model.discriminator.hidden=[8]", "trainer.max_steps=10")
+    finished = train_in(*tiny, "checkpoint_every=5")
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert (finished.run_dir / "train.log").is_file()
+    before = checksums(tmp_path)
+    refusals = {
+        "a bad value": ("d_steps=1.5", ["d_steps must be a positive integer, got 1.5"]),
+        "another architecture": ("model.generator.hidden=[16]", ["holds a different architecture"]),
+        "nothing left to train": ("seed=0", ["at generator iteration 10 and trainer.max_steps=10"]),
+    }
+    for override, messages in refusals.values():
+        refused = train_in(*tiny, "ckpt_path=last", override)
+        assert refused.returncode == 2, refused.stderr[-3000:]
+        assert refused.stderr.startswith("litgan: error: ") and refused.stderr.count("\n") == 1
+        assert all(m in refused.stderr for m in messages), refused.stderr
+        assert checksums(tmp_path) == before, override
+
+
+def test_a_refused_run_creates_no_directory(train_in, tmp_path):
+    run = train_in("d_steps=0", run_dir=tmp_path / "outputs" / "runs" / "new")
+    assert run.returncode == 2 and "d_steps must be a positive integer" in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refused_sweep_job_leaves_its_record_and_error_for_the_report(
+    monkeypatch, capsys, tmp_path
+):
+    sweep = tmp_path / "sweep"
+    status, stderr = run_main(
+        monkeypatch, capsys, tmp_path, "d_steps=0", f"hydra.sweep.dir={sweep}", base=("-m", *RING)
+    )
+    assert status == 1 and "d_steps must be a positive integer, got 0" in stderr, stderr
+    job = sweep / "0"
+    assert sorted(p.name for p in job.iterdir()) == [".hydra", "error.txt"]
+    assert "d_steps=0" in read_overrides(job)
+    assert (job / "error.txt").read_text() == "d_steps must be a positive integer, got 0\n"

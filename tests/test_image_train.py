@@ -17,7 +17,7 @@ from tests.helpers.datasets_on_disk import (
     write_image_folder,
     write_mnist,
 )
-from tests.helpers.runs import RESULTS, TINY_DCGAN, run_main
+from tests.helpers.runs import TINY_DCGAN, run_main
 
 
 def test_dcgan_trains_on_mnist_fashion_mnist_cifar10_and_celeba(train_in, tmp_path):
@@ -74,7 +74,7 @@ def check_clean_failure(status: int, stderr: str, tmp_path, *messages: str) -> N
     for message in messages:
         assert message in stderr
     assert "Traceback" not in stderr
-    assert not any((tmp_path / "run" / name).exists() for name in RESULTS)
+    assert not (tmp_path / "run").exists()  # a refused run leaves no directory
 
 
 def truncate_mnist(tmp_path):

@@ -22,18 +22,25 @@ from omegaconf import DictConfig
 
 from litgan.config import CONFIG_DIR, validate_config
 from litgan.errors import LitganError
-from litgan.run_dir import check_writable, refuse_to_overwrite
+from litgan.run_dir import (
+    check_writable,
+    note_missing_dirs,
+    refuse_to_overwrite,
+    remove_new_empty_dirs,
+    write_record,
+)
 
 
 class OutputDirCheck(Callback):
-    """Check the run (or sweep) directory before Hydra writes its config into it.
+    """Check the run (or sweep) directory before Hydra creates it.
 
-    Hydra would fail on an unwritable directory with a traceback of its own, and would
-    overwrite an earlier run's .hydra/ before `train` refused to replace that run.
+    Hydra would fail on an unwritable directory with a traceback of its own. The directories
+    about to be created are noted, so that a run refused later leaves none of them behind.
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         run_dir = Path(config.hydra.run.dir)
+        note_missing_dirs(run_dir)
         _stop_on_error(refuse_to_overwrite, run_dir, config.get("ckpt_path") is not None)
         _stop_on_error(check_writable, run_dir, "hydra.run.dir")
 
@@ -49,6 +56,7 @@ def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"litgan: error: {err}", file=sys.stderr)
+        remove_new_empty_dirs()
         sys.exit(2)
 
 
@@ -74,7 +82,9 @@ def main(cfg: DictConfig) -> float | None:
         user_error = _user_error(err)
         multirun = HydraConfig.get().mode == RunMode.MULTIRUN
         if multirun:
-            _record_failure(Path(cfg.paths.output_dir), user_error or err)
+            _record_failure(Path(cfg.paths.output_dir), cfg, user_error or err)
+        else:
+            remove_new_empty_dirs()  # a refused run leaves none; one that trained keeps its files
         if user_error is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"litgan: error: {user_error}", file=sys.stderr)
@@ -84,11 +94,14 @@ def main(cfg: DictConfig) -> float | None:
     return best["value"] if best else None
 
 
-def _record_failure(run_dir: Path, err: BaseException) -> None:
-    """Write the job's error to `<run_dir>/error.txt`, where litgan-report finds it."""
+def _record_failure(run_dir: Path, cfg: DictConfig, err: BaseException) -> None:
+    """Write the job's error to `<run_dir>/error.txt` and, if the job failed before writing it,
+    its .hydra/ record: litgan-report finds the job by the one and reports the other."""
     text = str(err) if isinstance(err, LitganError) else "".join(traceback.format_exception(err))
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
+        if not (run_dir / ".hydra" / "config.yaml").exists():
+            write_record(run_dir, cfg)
         (run_dir / "error.txt").write_text(text.rstrip() + "\n")
     except OSError:
         pass  # the directory is what failed: stderr still has the error

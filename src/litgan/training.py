@@ -22,12 +22,17 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, read_write
 from pytorch_lightning.loggers import CSVLogger
 
-from litgan.checkpoints import check_architecture, read_checkpoint, resolve_ckpt_path
+from litgan.checkpoints import (
+    check_architecture,
+    check_unfinished,
+    read_checkpoint,
+    resolve_ckpt_path,
+)
 from litgan.config import lightning_max_steps
 from litgan.gan import GAN
 from litgan.history import read_series
 from litgan.plotting import save_run_plots
-from litgan.run_dir import refuse_to_overwrite
+from litgan.run_dir import file_logs_held, rank, refuse_to_overwrite, write_record
 from litgan.summary import build_summary, format_summary, write_summary
 from litgan.tracking import finish_trackers, log_images
 
@@ -91,18 +96,27 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     """Build data, GAN and Trainer from a checked `cfg`, fit, write `summary.json` and return
     the summary."""
     run_dir = Path(cfg.paths.output_dir)
-    ckpt_path = resolve_ckpt_path(cfg.ckpt_path, run_dir)
-    refuse_to_overwrite(run_dir, ckpt_path is not None)
-    checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
-    pl.seed_everything(cfg.seed, workers=True)
+    # Everything that can refuse the run comes before anything is written into run_dir.
+    with file_logs_held():
+        ckpt_path = resolve_ckpt_path(cfg.ckpt_path, run_dir)
+        refuse_to_overwrite(run_dir, ckpt_path is not None)
+        checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
+        pl.seed_everything(cfg.seed, workers=True)
 
-    # Each generator iteration consumes one real batch per discriminator update.
-    datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    model = build_gan(plain, datamodule.shape)
-    if checkpoint is not None:
-        check_architecture(checkpoint, model, ckpt_path)
-        del checkpoint  # Lightning loads it again, with the loops' and callbacks' state
+        # Each generator iteration consumes one real batch per discriminator update.
+        datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
+        plain = OmegaConf.to_container(cfg, resolve=True)
+        model = build_gan(plain, datamodule.shape)
+        if checkpoint is not None:
+            check_architecture(checkpoint, model, ckpt_path)
+            check_unfinished(checkpoint, cfg.trainer.max_steps, ckpt_path)
+            del checkpoint  # Lightning loads it again, with the loops' and callbacks' state
+        if rank() == 0:
+            # An absent, damaged or too small data set is a refusal too. Lightning's own calls
+            # (on every rank) then find the data prepared and loaded.
+            datamodule.prepare_data()
+            datamodule.setup("fit")
+    write_record(run_dir, cfg)
     # metrics.csv at the top of the run directory is part of every run, whatever else logs.
     loggers = [CSVLogger(run_dir, name="", version="")]
     loggers += [instantiate(c) for c in (cfg.get("logger") or {}).values()]

@@ -63,11 +63,6 @@ def run_train(
     return Run(proc.returncode, proc.stdout, proc.stderr, run_dir)
 
 
-# What a run leaves that a failed start must not touch (the config, .hydra/ and hparams.yaml,
-# is written before the data is read).
-RESULTS = ("summary.json", "metrics.csv", "checkpoints", "samples", "plots")
-
-
 def run_main(
     monkeypatch, capsys, tmp_path, *overrides: str, base: tuple[str, ...] = tuple(TINY_DCGAN)
 ) -> tuple[int, str]:
