@@ -3,6 +3,8 @@ sweep that survives a failing job."""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 import litgan.gan as gan_module
@@ -62,6 +65,9 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_run(train_in, tmp_pat
     killed_dir = tmp_path / "killed"
     resumed_from = kill_after_checkpoint(tmp_path, killed_dir, *overrides)
     assert 0 < resumed_from < 300
+    first_part_s = torch.load(killed_dir / "checkpoints" / "last.ckpt", weights_only=True)[
+        "callbacks"
+    ]["WallClock"]["elapsed_s"]
     # ckpt_path=last: the same hydra.run.dir, its checkpoints/last.ckpt
     resumed = train_in(*overrides, "ckpt_path=last", run_dir=killed_dir)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -70,6 +76,28 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_run(train_in, tmp_pat
     diff = max_abs_diff(final_weights(reference.run_dir), final_weights(killed_dir))
     print(f"resumed from generator iteration {resumed_from}: max abs diff {diff:.3g}")
     assert diff <= 1e-6
+    check_whole_history(reference.run_dir, killed_dir, first_part_s)
+
+
+def check_whole_history(reference: Path, resumed: Path, first_part_s: float) -> None:
+    """The resumed run's record is the uninterrupted run's: every metrics.csv row from
+    iteration 10 on, wall time summed over both parts, the first .hydra/ record kept."""
+    expected, got = read_rows(reference), read_rows(resumed)
+    assert [r["step"] for r in got] == [r["step"] for r in expected]
+    assert [int(r["step"]) for r in got][:2] == [10, 20]
+    for want, row in zip(expected, got, strict=True):
+        assert row.keys() == want.keys()
+        for key, value in want.items():
+            assert float(row[key] or "nan") == pytest.approx(float(value or "nan"), nan_ok=True)
+    summary = json.loads((resumed / "summary.json").read_text())
+    assert summary["wall_time_parts"] == 2 and summary["wall_time_s"] > first_part_s > 0
+    assert "ckpt_path=last" not in (resumed / ".hydra" / "overrides.yaml").read_text()
+    assert "ckpt_path=last" in (resumed / ".hydra" / "resume-1" / "overrides.yaml").read_text()
+
+
+def read_rows(run_dir: Path) -> list[dict[str, str]]:
+    with (run_dir / "metrics.csv").open(newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def test_the_data_order_is_a_function_of_seed_and_epoch_and_resumes_mid_epoch():

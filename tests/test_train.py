@@ -45,12 +45,14 @@ def check_run_directory(run, g_steps):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = read_metrics(run.run_dir)
     assert set(rows[0]) >= LOGGED_KEYS
-    # The x-axis is the generator iteration: rows every log_every_n_steps (10), 0-based.
-    assert [int(r["step"]) for r in rows] == list(range(9, g_steps, 10))
+    # The x-axis is the generator iteration: rows every log_every_n_steps (10), 1-based as
+    # in summary.json and the sample files.
+    assert [int(r["step"]) for r in rows] == list(range(10, g_steps + 1, 10))
     check_value_terms(rows)
     summary = run.summary
     assert summary["g_steps"] == g_steps and summary["world_size"] == 1
-    assert summary["wall_time_s"] > 0 and set(summary["final"]) >= LOGGED_KEYS
+    assert summary["wall_time_s"] > 0 and summary["wall_time_parts"] == 1
+    assert set(summary["final"]) >= LOGGED_KEYS
     assert "best" in summary
     assert (run.run_dir / "checkpoints" / "last.ckpt").is_file()
     assert (run.run_dir / ".hydra" / "config.yaml").is_file()

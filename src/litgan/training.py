@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,8 +19,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, read_write
-from pytorch_lightning.loggers import CSVLogger
 
+from litgan.callbacks import WallClock
 from litgan.checkpoints import (
     check_architecture,
     check_unfinished,
@@ -31,6 +30,7 @@ from litgan.checkpoints import (
 from litgan.config import lightning_max_steps
 from litgan.gan import GAN
 from litgan.history import read_series
+from litgan.metrics_csv import MetricsCSV
 from litgan.plotting import save_run_plots
 from litgan.run_dir import file_logs_held, rank, refuse_to_overwrite, write_record
 from litgan.summary import build_summary, format_summary, write_summary
@@ -101,6 +101,7 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         ckpt_path = resolve_ckpt_path(cfg.ckpt_path, run_dir)
         refuse_to_overwrite(run_dir, ckpt_path is not None)
         checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
+        resumed_from = checkpoint.get("g_steps", 0) if checkpoint is not None else 0
         pl.seed_everything(cfg.seed, workers=True)
 
         # Each generator iteration consumes one real batch per discriminator update.
@@ -118,9 +119,10 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
             datamodule.setup("fit")
     write_record(run_dir, cfg)
     # metrics.csv at the top of the run directory is part of every run, whatever else logs.
-    loggers = [CSVLogger(run_dir, name="", version="")]
+    loggers = [MetricsCSV(run_dir, lambda: model.g_steps, keep_until=resumed_from)]
     loggers += [instantiate(c) for c in (cfg.get("logger") or {}).values()]
-    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    clock = WallClock()
+    callbacks = [clock, *(instantiate(c) for c in (cfg.get("callbacks") or {}).values())]
     trainer: pl.Trainer = instantiate(
         cfg.trainer,
         max_steps=lightning_max_steps(cfg.trainer.max_steps, cfg.d_steps),
@@ -132,10 +134,10 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
 
     failed = True
     try:
-        start = time.perf_counter()
         with _ddp_children_run_this_job():
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-        summary = build_summary(trainer, model, time.perf_counter() - start)
+        summary = build_summary(trainer, model, clock.elapsed_s())
+        summary["wall_time_parts"] = clock.parts  # resumes add parts; wall_time_s sums them
         if trainer.is_global_zero:
             write_summary(summary, run_dir)
             plots = save_run_plots(read_series(run_dir / "metrics.csv"), run_dir / "plots")
