@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -168,26 +167,3 @@ class GStepProgressBar(TQDMProgressBar):
             remaining = (trainer.max_steps - trainer.global_step) // steps_per_iteration
             return min(trainer.num_training_batches, remaining)
         return trainer.num_training_batches
-
-
-class WallClock(pl.Callback):
-    """The run's training time, summed over its parts: a resumed run starts from the time its
-    checkpoint holds (a killed part counts up to its last checkpoint)."""
-
-    def __init__(self) -> None:
-        self.earlier_s = 0.0  # the parts before this one
-        self.parts = 1
-        self._start = time.perf_counter()
-
-    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        self._start = time.perf_counter()
-
-    def elapsed_s(self) -> float:
-        return self.earlier_s + time.perf_counter() - self._start
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"elapsed_s": self.elapsed_s(), "parts": self.parts}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.earlier_s = state_dict["elapsed_s"]
-        self.parts = state_dict["parts"] + 1

@@ -8,6 +8,7 @@ Only Hydra, OmegaConf and the standard library load with this module (and so wit
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -21,10 +22,11 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from litgan.config import CONFIG_DIR, validate_config
-from litgan.errors import LitganError
+from litgan.errors import Interrupted, LitganError
 from litgan.run_dir import (
     check_writable,
     note_missing_dirs,
+    rank,
     refuse_to_overwrite,
     remove_new_empty_dirs,
     write_record,
@@ -78,6 +80,11 @@ def main(cfg: DictConfig) -> float | None:
     """
     try:
         best = train(cfg)["best"]
+    except Interrupted as stop:
+        if rank() == 0:
+            resume = _resume_command(cfg, stop.path)
+            print(f"litgan: {stop}; resume with: {resume}", file=sys.stderr)
+        sys.exit(stop.exit_status)
     except Exception as err:
         user_error = _user_error(err)
         multirun = HydraConfig.get().mode == RunMode.MULTIRUN
@@ -92,6 +99,20 @@ def main(cfg: DictConfig) -> float | None:
             raise  # Hydra runs the sweep's other jobs, then fails the sweep
         sys.exit(2)
     return best["value"] if best else None
+
+
+def _resume_command(cfg: DictConfig, checkpoint: Path) -> str:
+    """This command line again, continuing from `checkpoint` in the same run directory."""
+    run_dir = Path(cfg.paths.output_dir)
+    ckpt = "last" if checkpoint == run_dir / "checkpoints" / "last.ckpt" else str(checkpoint)
+    kept = [
+        o
+        for o in HydraConfig.get().overrides.task
+        if not o.startswith(("hydra.run.dir=", "ckpt_path=", "-m", "--multirun"))
+    ]
+    program = f"python {sys.argv[0]}" if sys.argv[0].endswith(".py") else Path(sys.argv[0]).name
+    words = [*kept, f"hydra.run.dir={run_dir}", f"ckpt_path={ckpt}"]
+    return " ".join([program, *(shlex.quote(w) for w in words)])
 
 
 def _record_failure(run_dir: Path, cfg: DictConfig, err: BaseException) -> None:

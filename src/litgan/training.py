@@ -20,7 +20,6 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, read_write
 
-from litgan.callbacks import WallClock
 from litgan.checkpoints import (
     check_architecture,
     check_unfinished,
@@ -28,8 +27,10 @@ from litgan.checkpoints import (
     resolve_ckpt_path,
 )
 from litgan.config import lightning_max_steps
+from litgan.errors import Interrupted
 from litgan.gan import GAN
 from litgan.history import read_series
+from litgan.interrupts import StopOnSignal, WallClock
 from litgan.metrics_csv import MetricsCSV
 from litgan.plotting import save_run_plots
 from litgan.run_dir import file_logs_held, rank, refuse_to_overwrite, write_record
@@ -122,7 +123,11 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     loggers = [MetricsCSV(run_dir, lambda: model.g_steps, keep_until=resumed_from)]
     loggers += [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     clock = WallClock()
-    callbacks = [clock, *(instantiate(c) for c in (cfg.get("callbacks") or {}).values())]
+    callbacks = [
+        clock,
+        StopOnSignal(run_dir / "checkpoints" / "last.ckpt"),
+        *(instantiate(c) for c in (cfg.get("callbacks") or {}).values()),
+    ]
     trainer: pl.Trainer = instantiate(
         cfg.trainer,
         max_steps=lightning_max_steps(cfg.trainer.max_steps, cfg.d_steps),
@@ -134,10 +139,14 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
 
     failed = True
     try:
-        with _ddp_children_run_this_job():
-            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-        summary = build_summary(trainer, model, clock.elapsed_s())
-        summary["wall_time_parts"] = clock.parts  # resumes add parts; wall_time_s sums them
+        try:
+            with _ddp_children_run_this_job():
+                trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        except Interrupted:
+            if trainer.is_global_zero:
+                write_summary(_summary(trainer, model, clock, interrupted=True), run_dir)
+            raise
+        summary = _summary(trainer, model, clock)
         if trainer.is_global_zero:
             write_summary(summary, run_dir)
             plots = save_run_plots(read_series(run_dir / "metrics.csv"), run_dir / "plots")
@@ -146,4 +155,14 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         failed = False
     finally:
         finish_trackers(loggers, failed)
+    return summary
+
+
+def _summary(
+    trainer: pl.Trainer, model: GAN, clock: WallClock, interrupted: bool = False
+) -> dict[str, Any]:
+    """summary.json's contents, with the run's parts and whether a signal stopped this one."""
+    summary = build_summary(trainer, model, clock.elapsed_s())
+    summary["wall_time_parts"] = clock.parts  # resumes add parts; wall_time_s sums them
+    summary["interrupted"] = interrupted
     return summary
