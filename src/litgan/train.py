@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -21,7 +21,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from litgan.config import CONFIG_DIR, validate_config
+from litgan.config import CONFIG_DIR, check_composes, validate_config
 from litgan.errors import Interrupted, LitganError
 from litgan.run_dir import (
     check_writable,
@@ -43,8 +43,12 @@ class OutputDirCheck(Callback):
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         run_dir = Path(config.hydra.run.dir)
         note_missing_dirs(run_dir)
-        _stop_on_error(refuse_to_overwrite, run_dir, config.get("ckpt_path") is not None)
-        _stop_on_error(check_writable, run_dir, "hydra.run.dir")
+        try:
+            refuse_to_overwrite(run_dir, config.get("ckpt_path") is not None)
+            check_writable(run_dir, "hydra.run.dir")
+        except LitganError as err:
+            remove_new_empty_dirs()
+            _refuse(err)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         _stop_on_error(check_writable, Path(config.hydra.sweep.dir), "hydra.sweep.dir")
@@ -55,11 +59,15 @@ def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
     try:
         check(*args)
     except LitganError as err:
-        if os.environ.get("HYDRA_FULL_ERROR") == "1":
-            raise
-        print(f"litgan: error: {err}", file=sys.stderr)
-        remove_new_empty_dirs()
-        sys.exit(2)
+        _refuse(err)
+
+
+def _refuse(err: LitganError) -> NoReturn:
+    """Stop with `err` in one line on stderr and exit status 2 (HYDRA_FULL_ERROR=1: raise it)."""
+    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        raise err
+    print(f"litgan: error: {err}", file=sys.stderr)
+    sys.exit(2)
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -72,9 +80,19 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     return fit(cfg)
 
 
+def main() -> None:
+    """`python train.py [overrides]`, `litgan-train`: Hydra's command line, with a config that
+    does not compose (a wrong type, an unknown key or option) refused in one line, exit status
+    2. Runs with Hydra's flags (-m, --help, --cfg, ...) are composed and checked by Hydra."""
+    overrides = sys.argv[1:]
+    if not any(arg.startswith("-") for arg in overrides):
+        _stop_on_error(check_composes, overrides)
+    run_hydra()
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
-def main(cfg: DictConfig) -> float | None:
-    """Hydra entry; returns the best monitored metric for sweepers (Optuna minimises it).
+def run_hydra(cfg: DictConfig) -> float | None:
+    """Hydra's task; returns the best monitored metric for sweepers (Optuna minimises it).
 
     A LitganError becomes one line on stderr and exit status 2.
     """
