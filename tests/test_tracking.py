@@ -11,7 +11,8 @@ import yaml
 from PIL import Image
 
 from litgan.history import read_overrides
-from tests.helpers.runs import TINY_MLP
+from tests.helpers.runs import TINY_MLP, run_main
+from tests.helpers.tensorboard_events import summaries
 from tests.helpers.wandb_records import history_keys, read_records, run_info
 
 SECRET = "wandb-key-that-must-not-leak-0123456789"
@@ -60,7 +61,7 @@ def test_wandb_and_tensorboard_log_scalars_images_and_config_and_no_secret(train
     assert run_info(records).display_name == ",".join(sorted(overrides))
     assert "wandb sync" in run.stdout
     events = b"".join(p.read_bytes() for p in (run.run_dir / "tensorboard").rglob("events.*"))
-    assert b"train/value" in events and b"samples/g_step_000010" in events
+    assert b"train/value" in events and b"samples" in events
     for name in ("value.png", "grad_norm.png"):
         assert_png(run.run_dir / "plots" / name)
     assert no_file_contains(run.run_dir, SECRET)
@@ -143,3 +144,27 @@ def test_optuna_search_minimises_the_best_metric_that_train_returns(train_in, tm
         "optim.generator.betas.0",
         "optim.discriminator.betas.0",
     }
+
+
+def test_tensorboard_gets_one_tag_per_picture_with_a_step_slider(monkeypatch, capsys, tmp_path):
+    status, stderr = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        *TINY_MLP,
+        "logger=tensorboard",
+        "trainer.max_steps=20",
+        "sample_every=10",
+        base=(),
+    )
+    assert status == 0, stderr
+    logged = summaries(tmp_path / "run" / "tensorboard")
+    images = sorted((tag, step) for tag, step, kind in logged if kind == "image")
+    assert images == [
+        ("plots/grad_norm", 20),
+        ("plots/value", 20),
+        ("samples", 10),
+        ("samples", 20),
+    ]
+    scalars = {tag for tag, _, kind in logged if kind == "scalar"}
+    assert "train/value" in scalars and "hp_metric" not in scalars  # no -1 placeholder
