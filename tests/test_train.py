@@ -189,3 +189,30 @@ def test_help_and_config_errors_do_not_import_torch(tmp_path):
     )
     assert proc.stdout.splitlines()[-3:] == ["exit 0", "exit 2", "loaded []"], proc.stderr
     assert "trainer.max_steps counts generator updates" in proc.stderr
+
+
+def test_a_run_and_its_resume_print_no_lightning_noise(
+    monkeypatch, capsys, caplog, recwarn, tmp_path
+):
+    for steps, resume in ((10, ()), (15, ("ckpt_path=last",))):
+        status, stderr = run_main(
+            monkeypatch,
+            capsys,
+            tmp_path,
+            *TINY_MLP,
+            f"trainer.max_steps={steps}",
+            "checkpoint_every=5",
+            *resume,
+            base=(),
+        )
+        assert status == 0, stderr
+    noise = (
+        "💡 Tip",
+        "`Trainer.fit` stopped",
+        "is not empty",
+        "dataloader is not resumable",
+        "LeafSpec",
+        "Total length of `list`",
+    )
+    said = [r.getMessage() for r in caplog.records] + [str(w.message) for w in recwarn]
+    assert not [line for line in [*said, stderr] if any(n in line for n in noise)]

@@ -6,8 +6,10 @@ config, so that `--help` and config errors never wait for torch and Lightning to
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +72,29 @@ def _ddp_children_run_this_job() -> Iterator[None]:
         os.environ.update(environ)
 
 
+class _LightningNoise(logging.Filter):
+    """Drops two of Lightning's lines from every run's console: its tips (adverts for its
+    cloud products), and "`Trainer.fit` stopped: `max_steps=N` reached", whose N counts both
+    players' steps; litgan's summary line gives the generator's."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not message.startswith(("💡 Tip:", "`Trainer.fit` stopped: `max_steps="))
+
+
+def _quiet_known_noise() -> None:
+    """Silence the console messages of every run that say nothing about this one."""
+    lightning_log = logging.getLogger("pytorch_lightning.utilities.rank_zero")
+    if not any(isinstance(f, _LightningNoise) for f in lightning_log.filters):
+        lightning_log.addFilter(_LightningNoise())
+    # Lightning's own use of a torch API that torch deprecated: nothing for a user to change.
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+    # metrics=none: the GAN has no validation loaders, which is meant.
+    warnings.filterwarnings("ignore", message="Total length of `list` across ranks is zero")
+    # litgan's data modules put their loaders back mid-epoch themselves (litgan.data.order).
+    warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before")
+
+
 def build_gan(cfg: dict[str, Any], data_shape: Sequence[int]) -> GAN:
     """The GAN a resolved config (a plain dict) describes, for samples of `data_shape`."""
     return GAN(
@@ -97,6 +122,7 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     """Build data, GAN and Trainer from a checked `cfg`, fit, write `summary.json` and return
     the summary."""
     run_dir = Path(cfg.paths.output_dir)
+    _quiet_known_noise()
     # Everything that can refuse the run comes before anything is written into run_dir.
     with file_logs_held():
         ckpt_path = resolve_ckpt_path(cfg.ckpt_path, run_dir)
