@@ -1,8 +1,14 @@
-"""A tiny GAN for tests that train it for real without the entry point."""
+"""A tiny GAN for tests that train it for real without the entry point; the data and GAN a
+config describes."""
 
 from __future__ import annotations
 
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from litgan.data.base import GANDataModule
 from litgan.gan import GAN
+from litgan.training import build_gan
 
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
 
@@ -27,3 +33,10 @@ def make_gan(
         metrics=metrics,
         **kwargs,
     )
+
+
+def data_and_gan(cfg: DictConfig) -> tuple[GANDataModule, GAN]:
+    """The data module and the GAN that train.py builds from `cfg`, without training: through
+    the same calls (`litgan.training`), whichever way those build them."""
+    datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
+    return datamodule, build_gan(OmegaConf.to_container(cfg, resolve=True), datamodule.shape)
