@@ -37,6 +37,12 @@ def earlier_run(tmp_path) -> None:
     (tmp_path / "run" / "summary.json").write_text("{}\n")
 
 
+def run_without_checkpoint(tmp_path) -> None:
+    """What a run killed before its first checkpoint leaves: its record, no checkpoint."""
+    (tmp_path / "run" / ".hydra").mkdir(parents=True)
+    (tmp_path / "run" / ".hydra" / "config.yaml").write_text("seed: 0\n")
+
+
 # name: (prepare(tmp_path) -> value for {}, overrides, words the message must hold)
 BAD_INPUT = {
     "unknown group option": (
@@ -92,6 +98,11 @@ BAD_INPUT = {
     ),
     "ckpt_path missing": (None, ["ckpt_path=nowhere.ckpt"], ["nowhere.ckpt does not exist"]),
     "ckpt_path=last without one": (None, ["ckpt_path=last"], ["ckpt_path=last needs"]),
+    "ckpt_path=last before the first checkpoint": (
+        run_without_checkpoint,
+        ["ckpt_path=last"],
+        ["the run in", "stopped before its first checkpoint", "start it again without ckpt_path"],
+    ),
     "ckpt_path truncated": (
         truncated_checkpoint,
         ["ckpt_path={}"],
