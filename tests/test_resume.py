@@ -145,6 +145,7 @@ def check_whole_history(reference: Path, resumed: Path, first_part_s: float) -> 
     assert summary["wall_time_parts"] == 2 and summary["wall_time_s"] > first_part_s > 0
     assert "ckpt_path=last" not in (resumed / ".hydra" / "overrides.yaml").read_text()
     assert "ckpt_path=last" in (resumed / ".hydra" / "resume-1" / "overrides.yaml").read_text()
+    assert "ckpt_path: null" in (resumed / "hparams.yaml").read_text()
 
 
 def read_rows(run_dir: Path) -> list[dict[str, str]]:

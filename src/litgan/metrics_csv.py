@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import os
+from argparse import Namespace
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pytorch_lightning.loggers import CSVLogger
 from pytorch_lightning.loggers.csv_logs import ExperimentWriter
@@ -47,7 +49,8 @@ class MetricsCSV(CSVLogger):
     (1-based, as in summary.json and the sample files; Lightning's own step counts from 0).
 
     Rows are on disk as soon as they are logged, so a killed run loses none of them; a run
-    resumed from generator iteration `keep_until` keeps the rows up to it and appends.
+    resumed from generator iteration `keep_until` keeps the rows up to it and appends, and
+    keeps hparams.yaml as the first part wrote it.
     """
 
     def __init__(self, run_dir: Path, g_steps: Callable[[], int], keep_until: int = 0) -> None:
@@ -60,6 +63,14 @@ class MetricsCSV(CSVLogger):
         if self._experiment is None:
             self._experiment = _AppendingWriter(self.log_dir, self._keep_until)
         return self._experiment
+
+    @rank_zero_only
+    def log_hyperparams(self, params: dict[str, Any] | Namespace | None = None) -> None:
+        """hparams.yaml: the config of the run's first part (a resume's own config is in
+        .hydra/resume-N/)."""
+        if self._keep_until and (Path(self.log_dir) / "hparams.yaml").is_file():
+            return
+        super().log_hyperparams(params)
 
     @rank_zero_only
     def log_metrics(self, metrics: dict[str, Tensor | float], step: int | None = None) -> None:
