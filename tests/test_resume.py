@@ -96,7 +96,7 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_run(reference, train_
     check_whole_history(reference, killed_dir, killed_s)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_sigterm_and_ctrl_c_stop_with_a_checkpoint_and_the_printed_resume_ends_like_one_run(
     signum, reference, tmp_path
 ):
