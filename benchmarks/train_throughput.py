@@ -37,9 +37,8 @@ from hydra.utils import instantiate
 from pytorch_lightning.loggers import CSVLogger
 from torch.optim.lr_scheduler import LambdaLR
 
-from litgan.config import lightning_max_steps
+from litgan.config import CONFIG_DIR, lightning_max_steps
 from litgan.network_ops import frozen, grad_norm, lr_factor
-from litgan.train import CONFIG_DIR
 from litgan.training import build_gan
 
 # name: (overrides that make `python train.py` run it, batch size)

@@ -1,15 +1,18 @@
 """Every row of the README's troubleshooting table: a bad input exits non-zero within seconds
-with a short message naming the key or file and the fix, no traceback, nothing overwritten."""
+with a short message naming the key or file and the fix, no traceback, nothing created or
+changed."""
 
 from __future__ import annotations
 
 import errno
+import hashlib
+from pathlib import Path
 
 import pytest
 import torch
 
-from tests.conftest import TINY_MLP
-from tests.test_image_train import RESULTS, run_main
+from litgan.history import read_overrides
+from tests.helpers.runs import TINY_MLP, run_main
 
 RING = ("trainer.max_steps=4",)
 
@@ -34,115 +37,169 @@ def earlier_run(tmp_path) -> None:
     (tmp_path / "run" / "summary.json").write_text("{}\n")
 
 
-# name: (prepare(tmp_path) -> value for {}, overrides, exit status, words the message must hold)
+def run_without_checkpoint(tmp_path) -> None:
+    """What a run killed before its first checkpoint leaves: its record, no checkpoint."""
+    (tmp_path / "run" / ".hydra").mkdir(parents=True)
+    (tmp_path / "run" / ".hydra" / "config.yaml").write_text("seed: 0\n")
+
+
+# name: (prepare(tmp_path) -> value for {}, overrides, words the message must hold)
 BAD_INPUT = {
-    "unknown group option": (None, ["data=rings"], 1, ["data/rings", "Available options"]),
-    "misspelt key": (None, ["d_step=2"], 1, ["Key 'd_step' is not in struct"]),
-    "zero learning rate": (None, ["model.lr=0"], 2, ["optim.generator.lr", "positive number"]),
+    "unknown group option": (
+        None,
+        ["data=rings"],
+        ["Could not find 'data/rings'; available options in 'data': celeba,", "ring"],
+    ),
+    "misspelt key": (None, ["d_step=2"], ["d_step is not a key of the config"]),
+    "zero learning rate": (None, ["model.lr=0"], ["optim.generator.lr", "positive number"]),
     "negative learning rate": (
         None,
         ["optim.discriminator.lr=-1e-4"],
-        2,
         ["optim.discriminator.lr", "positive number, got -0.0001"],
     ),
-    "learning rate not a number": (None, ["model.lr=fast"], 2, ["got 'fast'"]),
-    "lr decay past the whole run": (None, ["model.lr_decay=1.5"], 2, ["optim.lr_decay", "got 1.5"]),
-    "weight average decay 1": (None, ["model.ema_decay=1"], 2, ["model.ema_decay", "got 1"]),
+    "learning rate not a number": (None, ["model.lr=fast"], ["got 'fast'"]),
+    "lr decay past the whole run": (None, ["model.lr_decay=1.5"], ["optim.lr_decay", "got 1.5"]),
+    "weight average decay 1": (None, ["model.ema_decay=1"], ["model.ema_decay", "got 1"]),
     "early batch larger than the batch": (
         None,
         ["early_batch_size=512"],
-        2,
         ["early_batch_size must be null or a positive integer no larger than data.batch_size=256"],
     ),
     "early batch with constant rates": (
         None,
         ["early_batch_size=64", "model.lr_decay=0"],
-        2,
         ["model.lr_decay=0 keeps them constant"],
     ),
     "early batch not in whole packs": (
         None,
         ["early_batch_size=66", "model.discriminator.pack=4"],
-        2,
         ["early_batch_size=66 does not split into packs of model.discriminator.pack=4"],
     ),
     "unknown augmentation": (
         None,
         ["model.augment=[flip]"],
-        2,
         ["model.augment is a list of DiffAugment transforms", "got ['flip']"],
     ),
     "augmenting 2D points": (
         None,
         ["model.augment=[cutout]"],
-        2,
         ["model.augment transforms images", "shape (2,)", "set model.augment=[]"],
     ),
-    "batch size 0": (None, ["data.batch_size=0"], 2, ["data.batch_size must be a positive"]),
-    "d_steps 0": (None, ["d_steps=0"], 2, ["d_steps must be a positive integer, got 0"]),
-    "d_steps not a number": (None, ["d_steps=two"], 2, ["d_steps must be a positive", "'two'"]),
-    "max_steps negative": (None, ["trainer.max_steps=-5"], 2, ["trainer.max_steps", "-5"]),
-    "architecture/data mismatch": (None, ["model=dcgan"], 2, ["model=dcgan needs image data"]),
-    "pack 0": (None, ["model.discriminator.pack=0"], 2, ["model.discriminator.pack", "got 0"]),
+    "batch size 0": (None, ["data.batch_size=0"], ["data.batch_size must be a positive"]),
+    "d_steps 0": (None, ["d_steps=0"], ["d_steps must be a positive integer, got 0"]),
+    "d_steps not a number": (None, ["d_steps=two"], ["d_steps must be an integer, got 'two'"]),
+    "max_steps negative": (None, ["trainer.max_steps=-5"], ["trainer.max_steps", "-5"]),
+    "architecture/data mismatch": (None, ["model=dcgan"], ["model=dcgan needs image data"]),
+    "pack 0": (None, ["model.discriminator.pack=0"], ["model.discriminator.pack", "got 0"]),
     "batch not a multiple of pack": (
         None,
         ["model.discriminator.pack=3"],
-        2,
         ["data.batch_size=256 does not split into packs of model.discriminator.pack=3"],
     ),
-    "ckpt_path missing": (None, ["ckpt_path=nowhere.ckpt"], 2, ["nowhere.ckpt does not exist"]),
-    "ckpt_path=last without one": (None, ["ckpt_path=last"], 2, ["ckpt_path=last needs"]),
+    "ckpt_path missing": (None, ["ckpt_path=nowhere.ckpt"], ["nowhere.ckpt does not exist"]),
+    "ckpt_path=last without one": (None, ["ckpt_path=last"], ["ckpt_path=last needs"]),
+    "ckpt_path=last before the first checkpoint": (
+        run_without_checkpoint,
+        ["ckpt_path=last"],
+        ["the run in", "stopped before its first checkpoint", "start it again without ckpt_path"],
+    ),
     "ckpt_path truncated": (
         truncated_checkpoint,
         ["ckpt_path={}"],
-        2,
         ["half.ckpt is truncated or not a litgan checkpoint"],
     ),
     "ckpt_path not a checkpoint": (
         lambda tmp: (tmp / "notes.txt").write_text("hello") and str(tmp / "notes.txt"),
         ["ckpt_path={}"],
-        2,
         ["notes.txt is truncated or not a litgan checkpoint"],
     ),
     "ckpt_path of another architecture": (
         lambda tmp: write_checkpoint(tmp / "other.ckpt", {"generator.net.0.weight": torch.ones(3)}),
         ["ckpt_path={}"],
-        2,
         ["other.ckpt holds a different architecture", "model and data overrides"],
     ),
     "output directory holds an earlier run": (
         earlier_run,
         [],
-        2,
         ["already holds a run (summary.json)", "ckpt_path=<run_dir>/checkpoints/last.ckpt"],
     ),
     "output directory not writable": (
         lambda tmp: (tmp / "afile").write_text("") or str(tmp / "afile" / "run"),
         ["hydra.run.dir={}"],
-        2,
         ["cannot write the output directory", "afile/run", "hydra.run.dir=<dir>"],
+    ),
+    "seed not a number": (None, ["seed=abc"], ["seed must be an integer, got 'abc'"]),
+    "eval seed not a whole number": (None, ["eval_seed=1.5"], ["eval_seed must be an integer"]),
+    "switch not a boolean": (
+        None,
+        ["stop_on_nonfinite=maybe"],
+        ["stop_on_nonfinite must be true or false, got 'maybe'"],
+    ),
+    "compile not a boolean": (None, ["compile=fast"], ["compile must be true or false"]),
+    "early batch not a number": (
+        None,
+        ["early_batch_size=half"],
+        ["early_batch_size must be an integer or null, got 'half'"],
+    ),
+    "ckpt_path a list": (None, ["ckpt_path=[a,b]"], ["ckpt_path must be a string or null"]),
+    "sample_every 0": (None, ["sample_every=0"], ["sample_every must be a positive integer"]),
+    "checkpoint_every negative": (
+        None,
+        ["checkpoint_every=-10"],
+        ["checkpoint_every must be a positive integer, got -10"],
+    ),
+    "val_every fractional": (None, ["val_every=2.5"], ["val_every must be an integer"]),
+    "a G without noise": (
+        None,
+        ["model.generator.nz=0"],
+        ["model.generator.nz must be a positive integer, got 0"],
+    ),
+    "unknown key added": (None, ["+d_setps=2"], ["d_setps is not a key of the config"]),
+    "unknown model": (None, ["model=gpt"], ["Could not find 'model/gpt'", "dcgan, mlp"]),
+    "a sweep without -m": (None, ["seed=0,1"], ["Ambiguous value", "add -m to sweep"]),
+    "an override that does not parse": (None, ["data.batch_size=[1"], ["cannot read the overrid"]),
+    "unknown game": (None, ["loss=wgan"], ["Could not find 'loss/wgan'", "hinge", "wasserstein"]),
+    "negative penalty weight": (None, ["penalty=r1", "penalty.weight=-1"], ["penalty.weight"]),
+    "lazy penalty every 0": (None, ["penalty=gp", "penalty.every=0"], ["penalty.every"]),
+    "penalty with a BatchNorm D": (
+        None,
+        ["penalty=r1", "model.discriminator.batch_norm=true"],
+        ["set model.discriminator.batch_norm=false"],
+    ),
+    "too few FID samples": (
+        None,
+        ["metrics=default", "metrics.points.num_samples=1"],
+        ["metrics.points.num_samples must be an integer of at least 2, got 1"],
+    ),
+    "unknown extra metric": (
+        None,
+        ["metrics=default", "metrics.extra=[is]"],
+        ["metrics.extra has unknown metrics ['is']", "isc"],
     ),
 }
 
 
 @pytest.mark.parametrize("case", BAD_INPUT)
 def test_bad_input_fails_cleanly(case, monkeypatch, capsys, tmp_path):
-    prepare, overrides, status, messages = BAD_INPUT[case]
+    """Through train.py's main, in this process: exit status 2, one line, nothing written."""
+    prepare, overrides, messages = BAD_INPUT[case]
     value = prepare(tmp_path) if prepare else None
     paths_before = set(tmp_path.rglob("*"))
     files_before = {p: p.read_bytes() for p in paths_before if p.is_file()}
     overrides = [o.format(value) for o in overrides]
-    got, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=RING)
-    assert got == status, stderr
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=RING)
+    assert status == 2, stderr
+    assert stderr.startswith("litgan: error: ") and stderr.count("\n") == 1, stderr
+    assert "Traceback" not in stderr
     for message in messages:
         assert message in stderr
-    # Hydra's own errors list the options a group has: a few lines more than litgan's.
-    assert "Traceback" not in stderr and len(stderr.splitlines()) <= 20, stderr
-    if status == 2:  # litgan's own errors: exactly one line
-        assert stderr.startswith("litgan: error: ") and stderr.count("\n") == 1, stderr
-    created = {p.relative_to(tmp_path).parts for p in set(tmp_path.rglob("*")) - paths_before}
-    assert not created & {("run", name) for name in RESULTS}, created
+    # Nothing created, not even the run directory; nothing changed.
+    assert set(tmp_path.rglob("*")) == paths_before
     assert all(p.read_bytes() == data for p, data in files_before.items())
+
+
+def test_the_table_has_twenty_bad_values_or_more():
+    assert len(BAD_INPUT) >= 20
 
 
 def test_a_failing_checkpoint_write_stops_cleanly_and_keeps_the_previous_one(
@@ -170,3 +227,51 @@ def test_a_failing_checkpoint_write_stops_cleanly_and_keeps_the_previous_one(
     assert sorted(p.name for p in checkpoints.iterdir()) == ["last.ckpt"]  # no .tmp left
     assert torch.load(checkpoints / "last.ckpt", weights_only=True)["g_steps"] == 1
     assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def checksums(root: Path) -> dict[str, str]:
+    """Every file and directory under `root`, with a file's SHA-256."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_refused_commands_leave_a_finished_run_byte_identical(train_in, tmp_path):
+    """In subprocesses, with Hydra's own logging to train.log, as users run it."""
+    tiny = ("model.generator.hidden=[8]", "model.discriminator.hidden=[8]", "trainer.max_steps=10")
+    finished = train_in(*tiny, "checkpoint_every=5")
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert (finished.run_dir / "train.log").is_file()
+    before = checksums(tmp_path)
+    refusals = {
+        "a bad value": ("d_steps=1.5", ["d_steps must be an integer, got '1.5'"]),
+        "another architecture": ("model.generator.hidden=[16]", ["holds a different architecture"]),
+        "nothing left to train": ("seed=0", ["at generator iteration 10 and trainer.max_steps=10"]),
+    }
+    for override, messages in refusals.values():
+        refused = train_in(*tiny, "ckpt_path=last", override)
+        assert refused.returncode == 2, refused.stderr[-3000:]
+        assert refused.stderr.startswith("litgan: error: ") and refused.stderr.count("\n") == 1
+        assert all(m in refused.stderr for m in messages), refused.stderr
+        assert checksums(tmp_path) == before, override
+
+
+def test_a_refused_run_creates_no_directory(train_in, tmp_path):
+    run = train_in("d_steps=0", run_dir=tmp_path / "outputs" / "runs" / "new")
+    assert run.returncode == 2 and "d_steps must be a positive integer" in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refused_sweep_job_leaves_its_record_and_error_for_the_report(
+    monkeypatch, capsys, tmp_path
+):
+    sweep = tmp_path / "sweep"
+    status, stderr = run_main(
+        monkeypatch, capsys, tmp_path, "d_steps=0", f"hydra.sweep.dir={sweep}", base=("-m", *RING)
+    )
+    assert status == 1 and "d_steps must be a positive integer, got 0" in stderr, stderr
+    job = sweep / "0"
+    assert sorted(p.name for p in job.iterdir()) == [".hydra", "error.txt"]
+    assert "d_steps=0" in read_overrides(job)
+    assert (job / "error.txt").read_text() == "d_steps must be a positive integer, got 0\n"

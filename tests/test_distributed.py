@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
-from tests.conftest import REPO, TINY_MLP
+import torch
+
+from tests.helpers.runs import REPO, TINY_MLP
 
 DDP = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
-PROBE = "+callbacks.probe._target_=tests.ddp_probe.DDPProbe"
+PROBE = "+callbacks.probe._target_=tests.helpers.ddp_probe.DDPProbe"
 
 
 def test_ddp_ranks_draw_different_noise_and_end_with_identical_weights(train_in, tmp_path):
@@ -62,3 +69,45 @@ def test_sweep_through_submitit_local_runs_each_job_as_its_own_process(train_in,
         assert summary["g_steps"] == 5
     # submitit's own records of the two processes it ran.
     assert len(list((sweep / ".submitit").glob("*/*_result.pkl"))) == 2
+
+
+def test_sigterm_to_rank_0_stops_every_rank_after_the_same_iteration(tmp_path):
+    """SLURM signals every task; `kill <pid>` only rank 0: the ranks agree all the same."""
+    run_dir, probes = tmp_path / "run", tmp_path / "probes"
+    probes.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    argv = [
+        *DDP,
+        *TINY_MLP,
+        "metrics=none",
+        "trainer.max_steps=100000",
+        "checkpoint_every=10",
+        "+callbacks.stop_probe._target_=tests.helpers.ddp_probe.StopProbe",
+        f"+callbacks.stop_probe.dirpath={probes}",
+        f"hydra.run.dir={run_dir}",
+    ]
+    with (tmp_path / "stderr").open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "train.py"), *argv],
+            cwd=tmp_path,
+            env=env | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not (run_dir / "checkpoints" / "last.ckpt").exists():
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 143
+        finally:
+            proc.kill()
+            proc.wait()
+    stopped = [json.loads((probes / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert stopped[0] == stopped[1]
+    assert stopped[0]["exception"] == "Interrupted"
+    ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert ckpt["g_steps"] == stopped[0]["g_steps"]
+    # One resume line, from rank 0.
+    assert (tmp_path / "stderr").read_text().count("resume with:") == 1

@@ -11,8 +11,7 @@ import json
 
 import pytest
 
-from tests.conftest import TINY_DCGAN, TINY_MLP
-from tests.test_image_train import run_main
+from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_main
 
 RECORDED = {
     "ring minimax": {

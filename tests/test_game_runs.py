@@ -12,8 +12,7 @@ import torch
 from litgan.games import Hinge, LeastSquares, NonSaturating, Wasserstein
 from litgan.plotting import value_figure
 from litgan.summary import format_summary
-from tests.conftest import TINY_DCGAN, TINY_MLP
-from tests.test_image_train import run_main
+from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_main
 
 CASES = {
     "hinge": (["loss=hinge"], Hinge, False),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import REPO
+from tests.helpers.runs import REPO
 
 SCRIPT = REPO / "benchmarks" / "gpu_check.sh"
 

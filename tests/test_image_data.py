@@ -19,7 +19,7 @@ from litgan.data import (
 )
 from litgan.data.images import default_num_workers
 from litgan.errors import ConfigError, DataError
-from tests.datasets_on_disk import (
+from tests.helpers.datasets_on_disk import (
     levels,
     path_in,
     write_celeba,
@@ -116,6 +116,18 @@ def test_image_folder_finds_nested_images_and_skips_a_damaged_one(tmp_path, capl
     warnings = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
     assert len(warnings) == 1
     assert "truncated.jpg" in warnings[0] and "skipped 1 file(s)" in warnings[0]
+
+
+def test_many_damaged_files_give_a_few_lines_not_one_each(tmp_path, caplog):
+    write_image_folder(tmp_path / "images")
+    for n in range(12):  # 13 damaged files with the one write_image_folder leaves
+        path_in(tmp_path / "images", f"z/broken{n:02d}.png").write_bytes(b"\x89PNG cut short")
+    data = ImageFolderDataModule(str(tmp_path / "images"), image_size=16, num_workers=0)
+    with caplog.at_level(logging.WARNING, logger="litgan"):
+        assert len(stack(data.real_dataset("train"))) == 6 + 13  # every file, readable or not
+    warnings = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(warnings) == 2  # the first skipped file, and the count at 10
+    assert "skipped 1 file(s)" in warnings[0] and "skipped 10 file(s)" in warnings[1]
 
 
 def test_image_folder_converts_every_mode_to_the_channels_asked_for(tmp_path):

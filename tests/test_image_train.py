@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import urllib.request
 
 import pytest
 import torch
 
-from litgan.train import main
-from tests.conftest import TINY_DCGAN
-from tests.datasets_on_disk import (
+from tests.helpers.datasets_on_disk import (
     path_in,
     write_celeba,
     write_cifar10,
     write_image_folder,
     write_mnist,
 )
-
-# What a run leaves that a failed start must not touch (the config, .hydra/ and hparams.yaml,
-# is written before the data is read).
-RESULTS = ("summary.json", "metrics.csv", "checkpoints", "samples", "plots")
+from tests.helpers.runs import TINY_DCGAN, check_clean_failure, run_main
 
 
 def test_dcgan_trains_on_mnist_fashion_mnist_cifar10_and_celeba(train_in, tmp_path):
@@ -72,53 +66,6 @@ def test_dcgan_trains_on_an_image_folder_and_skips_its_damaged_file(train_in, tm
     output = run.stdout + run.stderr
     assert "skipped unreadable image" in output and "truncated.jpg" in output
     assert "has skipped 1 file(s)" in output
-
-
-def run_main(
-    monkeypatch, capsys, tmp_path, *overrides: str, base: tuple[str, ...] = tuple(TINY_DCGAN)
-) -> tuple[int, str]:
-    """`main()` with `base` and these overrides, in this process: the same code as
-    `python train.py` without an interpreter start per case. Returns the exit status (0 when
-    main returns) and stderr. An override of hydra.run.dir replaces the default
-    `<tmp_path>/run`."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
-    # seed_everything sets these: setenv makes monkeypatch restore their state afterwards.
-    for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    run_dir = f"hydra.run.dir={tmp_path / 'run'}"
-    argv = [
-        "train.py",
-        *base,
-        f"paths.data_dir={tmp_path / 'datasets'}",
-        *overrides,
-        *([] if any(o.startswith("hydra.run.dir=") for o in overrides) else [run_dir]),
-        # As run_train does: no Inception set-up in a run meant to fail early.
-        *([] if any(o.startswith("metrics") for o in overrides) else ["metrics=none"]),
-        "hydra/job_logging=none",  # leave the test process's logging alone
-        "hydra/hydra_logging=none",
-    ]
-    monkeypatch.setattr(sys, "argv", argv)
-    # One thread, as run_train's OMP_NUM_THREADS=1: on shared cores, more make tiny models slower.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        main()
-    except SystemExit as exit_:
-        return exit_.code, capsys.readouterr().err
-    finally:
-        torch.set_num_threads(threads)
-    return 0, capsys.readouterr().err
-
-
-def check_clean_failure(status: int, stderr: str, tmp_path, *messages: str) -> None:
-    assert status == 2
-    assert stderr.startswith("litgan: error: ") and stderr.count("\n") == 1, stderr
-    for message in messages:
-        assert message in stderr
-    assert "Traceback" not in stderr
-    assert not any((tmp_path / "run" / name).exists() for name in RESULTS)
 
 
 def truncate_mnist(tmp_path):

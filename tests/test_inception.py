@@ -18,19 +18,8 @@ from litgan.metrics.inception import (
     fid_helper_model_path,
     resolve_weights,
 )
-from tests.conftest import UNREACHABLE_URL
-
-
-def write_images(folder, seed, n, size=16):
-    """`n` small RGB PNGs: smooth random blobs, so that images differ in content, not noise."""
-    folder.mkdir()
-    gen = torch.Generator().manual_seed(seed)
-    coarse = torch.rand(n, 3, 4, 4, generator=gen)
-    images = torch.nn.functional.interpolate(coarse, size=size, mode="bilinear")
-    pixels = (images * 255).round().byte().permute(0, 2, 3, 1).numpy()
-    for i, image in enumerate(pixels):
-        Image.fromarray(image).save(folder / f"{i}.png")
-    return folder
+from tests.helpers.images import write_images
+from tests.helpers.runs import UNREACHABLE_URL
 
 
 @pytest.fixture(scope="module")

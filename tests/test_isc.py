@@ -15,7 +15,7 @@ from litgan.metrics.evaluator import Evaluator, Reference, isc_space
 from litgan.metrics.features import InceptionFeatures
 from litgan.metrics.fid import feature_statistics, stats_distance
 from litgan.metrics.isc import NoClassifierError, inception_score
-from tests.test_inception import write_images
+from tests.helpers.images import write_images
 
 NUM_IMAGES = 20  # 10 splits of 2: a split of one image always scores exactly 1
 

@@ -12,8 +12,7 @@ from omegaconf import OmegaConf
 from litgan.data import MNIST5kDataModule
 from litgan.errors import DataError
 from litgan.fid import main
-from tests.test_image_train import check_clean_failure, run_main
-from tests.test_presets import compose_train
+from tests.helpers.runs import check_clean_failure, compose_train, run_main
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,9 @@ from litgan.data import (
 from litgan.data.order import DeviceBatches, EpochShuffle
 from litgan.data.transforms import to_unit_range
 from litgan.errors import ConfigError
-from tests.conftest import TINY_DCGAN, TINY_MLP
-from tests.datasets_on_disk import write_cifar10, write_mnist
-from tests.test_image_train import run_main
-from tests.test_resume import final_weights, max_abs_diff
+from tests.helpers.checkpoints import final_weights, max_abs_diff
+from tests.helpers.datasets_on_disk import write_cifar10, write_mnist
+from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_main
 
 
 def ring(tmp_path, **kwargs):

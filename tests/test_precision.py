@@ -11,8 +11,8 @@ from pytorch_lightning.plugins import MixedPrecision
 
 from litgan.config import lightning_max_steps
 from litgan.data import GaussianMixtureDataModule
-from tests.conftest import TINY_DCGAN, TINY_MLP
-from tests.test_training_step import make_gan
+from tests.helpers.gans import make_gan
+from tests.helpers.runs import TINY_DCGAN, TINY_MLP
 
 
 def finite_summary(run) -> dict:

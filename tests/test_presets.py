@@ -1,14 +1,16 @@
-"""Experiment presets compose to what their comments promise."""
+"""Experiment presets compose to what their comments promise, and every one builds."""
+
+from pathlib import Path
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 
-from litgan.train import CONFIG_DIR
+from litgan.config import CONFIG_DIR, validate_config
+from tests.helpers.gans import data_and_gan
+from tests.helpers.runs import compose_train
 
-
-def compose_train(*overrides: str):
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        return compose("train", overrides=list(overrides), return_hydra_config=True)
+PRESETS = sorted(p.stem for p in (Path(CONFIG_DIR) / "experiment").glob("*.yaml"))
 
 
 @pytest.mark.parametrize(
@@ -61,3 +63,24 @@ def test_sharp_2d_preset_raises_the_batch_lengthens_the_fall_and_halves_the_widt
     # Half the default width on both players, and only in the preset: plain `model=mlp` keeps 128.
     assert cfg.model.generator.hidden == cfg.model.discriminator.hidden == [64, 64, 64]
     assert compose_train(f"data={data}").model.generator.hidden == [128, 128, 128]
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_preset_builds_its_data_module_and_gan(preset, tmp_path):
+    """Composed, checked and built as train.py does, with no data read and no step taken."""
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose(
+            "train",
+            overrides=[
+                f"experiment={preset}",
+                f"paths.root_dir={tmp_path}",  # Hydra's runtime values, which only a run has
+                f"paths.output_dir={tmp_path / 'run'}",
+            ],
+        )
+    validate_config(cfg)
+    datamodule, gan = data_and_gan(cfg)
+    assert tuple(gan.hparams.data_shape) == datamodule.shape
+    with torch.no_grad():
+        samples = gan.generate(gan.fixed_noise(2))
+    assert samples.shape == (2, *datamodule.shape)
+    assert list(tmp_path.iterdir()) == []  # built, nothing written

@@ -10,8 +10,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ProgressBar
 
 from litgan.progress import RunProgressBar
-from tests.conftest import TINY_MLP
-from tests.test_image_train import run_main
+from tests.helpers.runs import TINY_MLP, run_main
 
 
 class BarProbe(pl.Callback):

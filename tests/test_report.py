@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 
 from litgan.games import Hinge, Wasserstein
-from litgan.report import EARLY_STEPS, find_jobs, group_rows, job_rows, spread, write_report
+from litgan.report import (
+    EARLY_STEPS,
+    find_jobs,
+    group_rows,
+    job_rows,
+    main,
+    spread,
+    write_report,
+)
 
 
 def write_job(job, overrides, final=None, grad_norms=()):
@@ -69,3 +78,23 @@ def test_each_job_row_reads_its_own_game_against_its_own_optimum(tmp_path):
     hinge, wasserstein = job_rows(find_jobs(tmp_path))
     assert (hinge["game"], hinge["V"], hinge["V at optimum"]) == ("hinge", "-1.5000", "-2.0000")
     assert (wasserstein["game"], wasserstein["V at optimum"]) == ("wasserstein", "+0.0000")
+
+
+def test_a_sweep_it_cannot_write_to_is_reported_elsewhere_with_out(tmp_path, capsys):
+    sweep, elsewhere = tmp_path / "sweep", tmp_path / "reports" / "sweep"
+    write_job(sweep / "0", ["seed=0"], {"val/modes": 8}, [(10, 1.0)])
+    # Stands in for a read-only sweep directory (root writes to read-only directories): a
+    # directory where report.md goes makes the write fail the same way.
+    (sweep / "report.md").mkdir()
+    before = sorted(p.relative_to(sweep) for p in sweep.rglob("*"))
+    with pytest.raises(SystemExit) as stop:
+        main([str(sweep)])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"litgan-report: error: cannot write {sweep / 'report.md'} (")
+    assert err.endswith("write the report elsewhere with --out DIR\n")
+
+    main([str(sweep), "--out", str(elsewhere)])
+    assert "| seed=0 | ok |" in (elsewhere / "report.md").read_text()
+    assert (elsewhere / "report.png").is_file()
+    assert sorted(p.relative_to(sweep) for p in sweep.rglob("*")) == before

@@ -1,22 +1,26 @@
-"""Exact resume after SIGKILL, `ckpt_path=last`, atomic checkpoint writes, the NaN stop and a
-sweep that survives a failing job."""
+"""Exact resume after SIGKILL, SIGTERM and Ctrl-C, with the run's whole history; `ckpt_path=last`,
+atomic checkpoint writes, the NaN stop."""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 import litgan.gan as gan_module
 from litgan.data.order import EpochShuffle
 from litgan.games import Game
-from tests.conftest import REPO, TINY_MLP
-from tests.test_image_train import run_main
+from tests.helpers.checkpoints import final_weights, max_abs_diff
+from tests.helpers.runs import REPO, TINY_MLP, run_main, run_train
 
 # A few short epochs (2048 samples / batch 64 = 32 batches), checkpoints every 10 iterations:
 # the kill lands mid-epoch, and the resumed run crosses epoch boundaries.
@@ -30,58 +34,124 @@ EXACT = [
 ]
 
 
-def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
-    """The G and D weights of a run's last checkpoint, loaded as litgan loads checkpoints."""
-    ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
-    return ckpt["state_dict"]
+OVERRIDES = [*EXACT, "trainer.max_steps=300"]
 
 
-def max_abs_diff(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
-    assert a.keys() == b.keys()
-    return max(float((a[k].double() - b[k].double()).abs().max()) for k in a)
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The uninterrupted run that the interrupted and resumed ones must end like."""
+    run = run_train(tmp_path_factory.mktemp("reference"), *OVERRIDES)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.run_dir
 
 
-def kill_after_checkpoint(cwd: Path, run_dir: Path, *overrides: str) -> int:
-    """Start train.py, SIGKILL it once a mid-run last.ckpt exists; the checkpoint's g_steps."""
+def stop_after_checkpoint(
+    cwd: Path, run_dir: Path, signum: signal.Signals, *overrides: str
+) -> tuple[int, str]:
+    """Start train.py and send it `signum` once a mid-run last.ckpt exists; its exit status and
+    stderr."""
     ckpt = run_dir / "checkpoints" / "last.ckpt"
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "train.py"), *overrides, f"hydra.run.dir={run_dir}"],
-        cwd=cwd,
-        env=env | {"OMP_NUM_THREADS": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not ckpt.exists():
-            assert proc.poll() is None, "training ended before its first checkpoint"
-            assert time.monotonic() < deadline, "no checkpoint within 120 s"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-    assert not (run_dir / "summary.json").exists(), "the kill came after the run had finished"
-    return torch.load(ckpt, weights_only=True)["g_steps"]
+    stderr = cwd / f"{run_dir.name}.stderr"
+    with stderr.open("w") as err:  # a file, not a pipe: a full pipe would block training
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "train.py"), *overrides, f"hydra.run.dir={run_dir}"],
+            cwd=cwd,
+            env=env | {"OMP_NUM_THREADS": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not ckpt.exists():
+                assert proc.poll() is None, "training ended before its first checkpoint"
+                assert time.monotonic() < deadline, "no checkpoint within 120 s"
+                time.sleep(0.02)
+            proc.send_signal(signum)
+        finally:
+            proc.wait()
+    return proc.returncode, stderr.read_text()
 
 
-def test_resume_after_sigkill_reproduces_the_uninterrupted_run(train_in, tmp_path):
-    overrides = [*EXACT, "trainer.max_steps=300"]
-    reference = train_in(*overrides, run_dir=tmp_path / "reference")
-    assert reference.returncode == 0, reference.stderr[-3000:]
+def checkpoint_state(run_dir: Path) -> tuple[int, float]:
+    """The generator iteration and the training time that the last checkpoint holds."""
+    ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    return ckpt["g_steps"], ckpt["callbacks"]["WallClock"]["elapsed_s"]
 
+
+def test_resume_after_sigkill_reproduces_the_uninterrupted_run(reference, train_in, tmp_path):
     killed_dir = tmp_path / "killed"
-    resumed_from = kill_after_checkpoint(tmp_path, killed_dir, *overrides)
+    status, _ = stop_after_checkpoint(tmp_path, killed_dir, signal.SIGKILL, *OVERRIDES)
+    assert status == -signal.SIGKILL
+    assert not (killed_dir / "summary.json").exists(), "the kill came after the run had finished"
+    resumed_from, killed_s = checkpoint_state(killed_dir)
     assert 0 < resumed_from < 300
     # ckpt_path=last: the same hydra.run.dir, its checkpoints/last.ckpt
-    resumed = train_in(*overrides, "ckpt_path=last", run_dir=killed_dir)
+    resumed = train_in(*OVERRIDES, "ckpt_path=last", run_dir=killed_dir)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert resumed.summary["g_steps"] == 300
 
-    diff = max_abs_diff(final_weights(reference.run_dir), final_weights(killed_dir))
+    diff = max_abs_diff(final_weights(reference), final_weights(killed_dir))
     print(f"resumed from generator iteration {resumed_from}: max abs diff {diff:.3g}")
     assert diff <= 1e-6
+    check_whole_history(reference, killed_dir, killed_s)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_and_ctrl_c_stop_with_a_checkpoint_and_the_printed_resume_ends_like_one_run(
+    signum, reference, tmp_path
+):
+    run_dir = tmp_path / "stopped"
+    status, stderr = stop_after_checkpoint(tmp_path, run_dir, signum, *OVERRIDES)
+    assert status == 128 + signum  # 143 for SIGTERM, 130 for SIGINT, as a shell reports them
+    assert "Traceback" not in stderr, stderr[-3000:]
+    stopped_at, stopped_s = checkpoint_state(run_dir)
+    assert 0 < stopped_at < 300
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["g_steps"] == stopped_at
+    line = stderr.splitlines()[-1]
+    prefix = f"litgan: stopped by {signum.name} after generator iteration {stopped_at}; "
+    assert line.startswith(f"{prefix}resume with: python {REPO / 'train.py'} "), line
+    assert line.endswith(f" hydra.run.dir={run_dir} ckpt_path=last"), line
+
+    # The printed command, as the user would paste it.
+    command = shlex.split(line.removeprefix(f"{prefix}resume with: python "))
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    resumed = subprocess.run(
+        [sys.executable, *command],
+        cwd=tmp_path,
+        env=env | {"OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["interrupted"] is False and summary["g_steps"] == 300
+    assert max_abs_diff(final_weights(reference), final_weights(run_dir)) <= 1e-6
+    check_whole_history(reference, run_dir, stopped_s)
+
+
+def check_whole_history(reference: Path, resumed: Path, first_part_s: float) -> None:
+    """The resumed run's record is the uninterrupted run's: every metrics.csv row from
+    iteration 10 on, wall time summed over both parts, the first .hydra/ record kept."""
+    expected, got = read_rows(reference), read_rows(resumed)
+    assert [r["step"] for r in got] == [r["step"] for r in expected]
+    assert [int(r["step"]) for r in got][:2] == [10, 20]
+    for want, row in zip(expected, got, strict=True):
+        assert row.keys() == want.keys()
+        for key, value in want.items():
+            assert float(row[key] or "nan") == pytest.approx(float(value or "nan"), nan_ok=True)
+    summary = json.loads((resumed / "summary.json").read_text())
+    assert summary["wall_time_parts"] == 2 and summary["wall_time_s"] > first_part_s > 0
+    assert "ckpt_path=last" not in (resumed / ".hydra" / "overrides.yaml").read_text()
+    assert "ckpt_path=last" in (resumed / ".hydra" / "resume-1" / "overrides.yaml").read_text()
+    assert "ckpt_path: null" in (resumed / "hparams.yaml").read_text()
+
+
+def read_rows(run_dir: Path) -> list[dict[str, str]]:
+    with (run_dir / "metrics.csv").open(newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def test_the_data_order_is_a_function_of_seed_and_epoch_and_resumes_mid_epoch():

@@ -17,8 +17,7 @@ from litgan import fid
 from litgan.metrics.features import to_uint8
 from litgan.sample import main, slerp
 from litgan.trained import load_gan
-from tests.conftest import TINY_DCGAN, TINY_MLP
-from tests.test_image_train import run_main
+from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_main
 
 DIGITS = [*TINY_DCGAN, "data=digits", "data.batch_size=16", "trainer.max_steps=4"]
 

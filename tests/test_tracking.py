@@ -11,8 +11,9 @@ import yaml
 from PIL import Image
 
 from litgan.history import read_overrides
-from tests.conftest import TINY_MLP
-from tests.wandb_records import history_keys, read_records, run_info
+from tests.helpers.runs import TINY_MLP, run_main
+from tests.helpers.tensorboard_events import summaries
+from tests.helpers.wandb_records import history_keys, read_records, run_info
 
 SECRET = "wandb-key-that-must-not-leak-0123456789"
 OFFLINE = {"WANDB_MODE": "offline", "WANDB_API_KEY": SECRET, "WANDB_SILENT": "true"}
@@ -60,7 +61,7 @@ def test_wandb_and_tensorboard_log_scalars_images_and_config_and_no_secret(train
     assert run_info(records).display_name == ",".join(sorted(overrides))
     assert "wandb sync" in run.stdout
     events = b"".join(p.read_bytes() for p in (run.run_dir / "tensorboard").rglob("events.*"))
-    assert b"train/value" in events and b"samples/g_step_000010" in events
+    assert b"train/value" in events and b"samples" in events
     for name in ("value.png", "grad_norm.png"):
         assert_png(run.run_dir / "plots" / name)
     assert no_file_contains(run.run_dir, SECRET)
@@ -68,19 +69,19 @@ def test_wandb_and_tensorboard_log_scalars_images_and_config_and_no_secret(train
 
 def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
     sweep = tmp_path / "sweep"
-    # Job 2 asks for a batch larger than the data set: it fails, the others run.
+    # Job 2's rate makes training diverge at its second iteration: it fails, the others run.
     run = train_in(
         "-m",
         *TINY_MLP,
         "logger=wandb",
         "trainer.max_steps=10",
         "data.num_samples=2000",
-        "data.batch_size=32,64,5000",
+        "optim.generator.lr=1e-4,2e-4,1e30",
         run_dir=sweep,
         env=OFFLINE,
     )
     assert run.returncode != 0
-    assert "lower data.batch_size or d_steps" in run.stderr
+    assert "training diverged at generator iteration 2" in run.stderr
     # Every job is its own W&B run, grouped by the sweep; the failed one is marked failed.
     runs = [read_records(offline_runs(sweep / job)[0]) for job in ("0", "1", "2")]
     infos = [run_info(r) for r in runs]
@@ -107,13 +108,13 @@ def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
     statuses = [line.split("|")[3].strip() for line in rows]
     # The failed job keeps its error in its own directory; the others finished with results.
     assert statuses[:2] == ["ok", "ok"]
-    assert statuses[2].startswith("failed: a training batch needs 5000 samples")
-    assert (sweep / "2" / "error.txt").read_text().startswith("a training batch needs 5000")
+    assert statuses[2].startswith("failed: training diverged at generator iteration 2")
+    assert (sweep / "2" / "error.txt").read_text().startswith("training diverged")
     assert all((sweep / job / "summary.json").is_file() for job in ("0", "1"))
-    assert "data.batch_size=5000" in rows[2] and "data.batch_size=32" in rows[0]
-    # The over-seeds table: the jobs differ in batch size, so each is a group of one seed.
+    assert "optim.generator.lr=1e+30" in rows[2] and "optim.generator.lr=0.0001" in rows[0]
+    # The over-seeds table: the jobs differ in G's rate, so each is a group of one seed.
     groups = [
-        line for line in table.split("## Over seeds")[1].splitlines() if "batch_size=" in line
+        line for line in table.split("## Over seeds")[1].splitlines() if "generator.lr=" in line
     ]
     assert [line.split("|")[2].strip() for line in groups] == ["1/1", "1/1", "0/1"]
     assert_png(sweep / "report.png")
@@ -143,3 +144,27 @@ def test_optuna_search_minimises_the_best_metric_that_train_returns(train_in, tm
         "optim.generator.betas.0",
         "optim.discriminator.betas.0",
     }
+
+
+def test_tensorboard_gets_one_tag_per_picture_with_a_step_slider(monkeypatch, capsys, tmp_path):
+    status, stderr = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        *TINY_MLP,
+        "logger=tensorboard",
+        "trainer.max_steps=20",
+        "sample_every=10",
+        base=(),
+    )
+    assert status == 0, stderr
+    logged = summaries(tmp_path / "run" / "tensorboard")
+    images = sorted((tag, step) for tag, step, kind in logged if kind == "image")
+    assert images == [
+        ("plots/grad_norm", 20),
+        ("plots/value", 20),
+        ("samples", 10),
+        ("samples", 20),
+    ]
+    scalars = {tag for tag, _, kind in logged if kind == "scalar"}
+    assert "train/value" in scalars and "hp_metric" not in scalars  # no -1 placeholder

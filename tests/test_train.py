@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from litgan.gan import GAN
-from tests.conftest import REPO, TINY_DCGAN, TINY_MLP
-from tests.test_image_train import run_main
+from tests.helpers.runs import REPO, TINY_DCGAN, TINY_MLP, run_main
 
 LOGGED_KEYS = {
     "train/value_real",
@@ -46,12 +45,14 @@ def check_run_directory(run, g_steps):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = read_metrics(run.run_dir)
     assert set(rows[0]) >= LOGGED_KEYS
-    # The x-axis is the generator iteration: rows every log_every_n_steps (10), 0-based.
-    assert [int(r["step"]) for r in rows] == list(range(9, g_steps, 10))
+    # The x-axis is the generator iteration: rows every log_every_n_steps (10), 1-based as
+    # in summary.json and the sample files.
+    assert [int(r["step"]) for r in rows] == list(range(10, g_steps + 1, 10))
     check_value_terms(rows)
     summary = run.summary
     assert summary["g_steps"] == g_steps and summary["world_size"] == 1
-    assert summary["wall_time_s"] > 0 and set(summary["final"]) >= LOGGED_KEYS
+    assert summary["wall_time_s"] > 0 and summary["wall_time_parts"] == 1
+    assert set(summary["final"]) >= LOGGED_KEYS
     assert "best" in summary
     assert (run.run_dir / "checkpoints" / "last.ckpt").is_file()
     assert (run.run_dir / ".hydra" / "config.yaml").is_file()
@@ -191,3 +192,30 @@ def test_help_and_config_errors_do_not_import_torch(tmp_path):
     )
     assert proc.stdout.splitlines()[-3:] == ["exit 0", "exit 2", "loaded []"], proc.stderr
     assert "trainer.max_steps counts generator updates" in proc.stderr
+
+
+def test_a_run_and_its_resume_print_no_lightning_noise(
+    monkeypatch, capsys, caplog, recwarn, tmp_path
+):
+    for steps, resume in ((10, ()), (15, ("ckpt_path=last",))):
+        status, stderr = run_main(
+            monkeypatch,
+            capsys,
+            tmp_path,
+            *TINY_MLP,
+            f"trainer.max_steps={steps}",
+            "checkpoint_every=5",
+            *resume,
+            base=(),
+        )
+        assert status == 0, stderr
+    noise = (
+        "💡 Tip",
+        "`Trainer.fit` stopped",
+        "is not empty",
+        "dataloader is not resumable",
+        "LeafSpec",
+        "Total length of `list`",
+    )
+    said = [r.getMessage() for r in caplog.records] + [str(w.message) for w in recwarn]
+    assert not [line for line in [*said, stderr] if any(n in line for n in noise)]

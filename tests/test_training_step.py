@@ -9,37 +9,7 @@ import torch
 from litgan.config import lightning_max_steps
 from litgan.data import DigitsDataModule, GaussianMixtureDataModule
 from litgan.gan import GAN, ema_update, frozen
-
-ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
-GAMES = {
-    "minimax": {"_target_": "litgan.games.Minimax"},
-    "non_saturating": {"_target_": "litgan.games.NonSaturating"},
-    "hinge": {"_target_": "litgan.games.Hinge"},
-    "wasserstein": {"_target_": "litgan.games.Wasserstein"},
-    "least_squares": {"_target_": "litgan.games.LeastSquares"},
-}
-
-
-def make_gan(
-    loss: str = "non_saturating",
-    d_steps: int = 1,
-    metrics: dict | None = None,
-    data_shape: tuple[int, ...] = (2,),
-    **kwargs,
-) -> GAN:
-    """A tiny MLP GAN, on 2D points unless `data_shape` says otherwise, for tests that train it
-    for real; `loss` names a game of conf/loss."""
-    return GAN(
-        generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
-        discriminator={"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
-        g_optimizer=ADAM,
-        d_optimizer=ADAM,
-        data_shape=data_shape,
-        game=GAMES[loss],
-        d_steps=d_steps,
-        metrics=metrics,
-        **kwargs,
-    )
+from tests.helpers.gans import ADAM, GAMES, make_gan
 
 
 def snapshot(module: torch.nn.Module) -> list[torch.Tensor]:

@@ -8,7 +8,7 @@ import torch
 from litgan.config import lightning_max_steps
 from litgan.data import GaussianMixtureDataModule
 from litgan.gan import GAN
-from tests.test_training_step import make_gan
+from tests.helpers.gans import make_gan
 
 METRICS = {
     "split": "train",

@@ -11,7 +11,7 @@ import torch
 from litgan.config import validate_config
 from litgan.errors import ConfigError
 from litgan.fid import compose_config, fid_between
-from tests.conftest import TINY_DCGAN, TINY_MLP
+from tests.helpers.runs import TINY_DCGAN, TINY_MLP
 
 
 def val_rows(run_dir):
@@ -33,8 +33,8 @@ def test_ring_validates_every_val_every_and_at_the_end_over_ddp_ranks(train_in):
     )
     assert run.returncode == 0, run.stderr[-3000:]
     rows = val_rows(run.run_dir)
-    # metrics.csv's step is 0-based: generator iterations 10, 20 and the last one, 25.
-    assert [int(r["step"]) for r in rows] == [9, 19, 24]
+    # metrics.csv's step is the generator iteration: 10, 20 and the last one, 25.
+    assert [int(r["step"]) for r in rows] == [10, 20, 25]
     for row in rows:
         assert 0 <= int(float(row["val/modes"])) <= 8 and 0 <= float(row["val/high_quality"]) <= 1
         assert 0 <= float(row["val/reverse_kl"]) <= math.log(8) + 1e-9
@@ -88,7 +88,7 @@ def test_digits_dcgan_logs_val_fid_and_keeps_the_best_checkpoint(
     )
     assert run.returncode == 0, run.stderr[-3000:]
     rows = val_rows(run.run_dir)
-    assert [int(r["step"]) for r in rows] == [9, 19]
+    assert [int(r["step"]) for r in rows] == [10, 20]
     assert all(float(r["val/fid"]) > 0 for r in rows)
     best = run.summary["best"]
     assert best["value"] == pytest.approx(min(float(r["val/fid"]) for r in rows), rel=1e-6)

@@ -16,15 +16,33 @@ def resolve_ckpt_path(ckpt_path: str | None, run_dir: Path) -> Path | None:
     if ckpt_path is None:
         return None
     path = run_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
-    if not path.is_file():
-        hint = (
-            f"ckpt_path=last needs {path}: run in the directory of the run to resume "
-            "(hydra.run.dir=<run_dir>)"
-            if ckpt_path == "last"
-            else "give ckpt_path=<run_dir>/checkpoints/last.ckpt of an earlier run"
+    if path.is_file():
+        return path
+    if ckpt_path != "last":
+        raise LitganError(
+            f"ckpt_path: {path} does not exist; give ckpt_path=<run_dir>/checkpoints/last.ckpt "
+            "of an earlier run"
         )
-        raise LitganError(f"ckpt_path: {path} does not exist; {hint}")
-    return path
+    if (run_dir / ".hydra" / "config.yaml").is_file():
+        raise LitganError(
+            f"ckpt_path=last: the run in {run_dir} stopped before its first checkpoint "
+            "(written every checkpoint_every generator iterations, and when a run is stopped "
+            "with SIGTERM or Ctrl-C): there is nothing to resume; start it again without ckpt_path"
+        )
+    raise LitganError(
+        f"ckpt_path: {path} does not exist; ckpt_path=last needs {path}: give the directory "
+        "of the run to resume with hydra.run.dir=<run_dir>"
+    )
+
+
+def check_unfinished(checkpoint: dict[str, Any], max_steps: int, path: Path) -> None:
+    """A checkpoint that already reached trainer.max_steps has nothing left to train."""
+    g_steps = checkpoint.get("g_steps", 0)
+    if 0 < max_steps <= g_steps:
+        raise LitganError(
+            f"ckpt_path: {path} is at generator iteration {g_steps} and trainer.max_steps="
+            f"{max_steps}: that run is finished. Raise trainer.max_steps to train it further"
+        )
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:

@@ -6,21 +6,42 @@ config may choose are therefore kept here, and the modules that implement them u
 
 from __future__ import annotations
 
-from omegaconf import DictConfig, OmegaConf
+import builtins
+from collections.abc import Sequence
+from pathlib import Path
 
+from hydra import compose, initialize_config_dir
+from hydra.errors import HydraException, OverrideParseException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+
+from litgan import schema
 from litgan.errors import ConfigError
+
+# conf/ of the repository: Hydra composes every litgan command's config from it.
+CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
+schema.store()  # conf/train.yaml builds on the typed schema: registered for every use of CONFIG_DIR
 
 EXTRA_METRICS = ("kid", "prc", "isc")  # torch-fidelity metrics besides FID (metrics.extra)
 FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.augment (model.augment)
 
-POSITIVE_INTS = ("d_steps", "sample_every", "val_every", "checkpoint_every", "data.batch_size")
+COUNTS = ("d_steps", "sample_every", "val_every", "checkpoint_every")  # integers by the schema
 
 
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError for settings that cannot train, before anything is built or written."""
-    for key in POSITIVE_INTS:
-        value = OmegaConf.select(cfg, key)
+    unknown = sorted(set(cfg) - set(schema.TrainConfig.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(
+            f"{unknown[0]} is not a key of the config: check its spelling (python train.py "
+            "--help lists the top-level keys)"
+        )
+    for key in COUNTS:
+        if cfg[key] < 1:
+            raise ConfigError(f"{key} must be a positive integer, got {cfg[key]!r}")
+    for key in ("data.batch_size", "model.generator.nz"):
+        value = OmegaConf.select(cfg, key, default=1)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{key} must be a positive integer, got {value!r}")
     for player in ("generator", "discriminator"):
@@ -49,8 +70,8 @@ def validate_config(cfg: DictConfig) -> None:
             f"model.augment is a list of DiffAugment transforms from {', '.join(AUGMENT_NAMES)} "
             f"(e.g. model.augment=[translation,cutout]), got {augment!r}"
         )
-    if not isinstance(cfg.get("stop_on_nonfinite"), bool):
-        raise ConfigError(f"stop_on_nonfinite must be true or false, got {cfg.stop_on_nonfinite!r}")
+    if cfg.get("penalty"):
+        _validate_penalty(cfg)
     if cfg.get("penalty") and OmegaConf.select(cfg, "model.discriminator.batch_norm"):
         raise ConfigError(
             "a penalty needs D's output for one sample to depend on that sample alone, and "
@@ -82,11 +103,7 @@ def _validate_early_batch_size(cfg: DictConfig, pack: int, decay: float) -> None
     early = cfg.get("early_batch_size")
     if early is None:
         return
-    if (
-        not isinstance(early, int)
-        or isinstance(early, bool)
-        or not 0 < early <= cfg.data.batch_size
-    ):
+    if not 0 < early <= cfg.data.batch_size:
         raise ConfigError(
             f"early_batch_size must be null or a positive integer no larger than "
             f"data.batch_size={cfg.data.batch_size}, got {early!r}"
@@ -100,6 +117,18 @@ def _validate_early_batch_size(cfg: DictConfig, pack: int, decay: float) -> None
         raise ConfigError(
             "early_batch_size applies until the learning rates start to fall, and "
             "model.lr_decay=0 keeps them constant: set model.lr_decay > 0 or early_batch_size=null"
+        )
+
+
+def _validate_penalty(cfg: DictConfig) -> None:
+    """A penalty's weight is a non-negative number, its interval a positive integer."""
+    weight, every = cfg.penalty.get("weight"), cfg.penalty.get("every", 1)
+    if not isinstance(weight, int | float) or isinstance(weight, bool) or not weight >= 0:
+        raise ConfigError(f"penalty.weight must be a number of at least 0, got {weight!r}")
+    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        raise ConfigError(
+            f"penalty.every (apply it every N-th D update) must be a positive integer, got "
+            f"{every!r}"
         )
 
 
@@ -146,3 +175,60 @@ def lightning_max_steps(g_steps: int, d_steps: int) -> int:
     d_steps discriminator steps plus one generator step.
     """
     return g_steps * (d_steps + 1) if g_steps > 0 else -1
+
+
+# How each type of the schema reads in a message.
+TYPE_WORDS = {int: "an integer", bool: "true or false", str: "a string", float: "a number"}
+
+
+def check_composes(overrides: Sequence[str]) -> None:
+    """Compose conf/train.yaml with `overrides` as Hydra will, and raise a one-line ConfigError
+    for a wrong type, an unknown key or option, or an override Hydra cannot parse (Hydra would
+    report them in several lines, with exit status 1)."""
+    try:
+        with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+            compose(config_name="train", overrides=list(overrides))
+    except HydraException as err:
+        raise ConfigError(_one_line(err)) from err
+
+
+def _one_line(err: HydraException) -> str:
+    """Hydra's report of a composition error, in one line that says what to change."""
+    cause = err.__cause__
+    key = getattr(cause, "full_key", None)
+    if isinstance(cause, ValidationError) and key:
+        value = str(err).removeprefix("Error merging override ").split("=", 1)[-1]
+        field = schema.TrainConfig.__dataclass_fields__.get(key)
+        wanted = _type_words(field.type) if field is not None else None
+        if wanted:
+            return f"{key} must be {wanted}, got {value!r}"
+        return f"{key}={value}: {_first_line(cause)}"
+    if isinstance(cause, ConfigKeyError | ConfigAttributeError) and key:
+        return (
+            f"{key} is not a key of the config: check its spelling (python train.py --help "
+            f"lists the top-level keys), or add a new one with +{key}=<value>"
+        )
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    if isinstance(err, OverrideParseException):
+        return f"cannot read the overrides: {lines[0]} ({lines[-1].removeprefix('See ')})"
+    if lines[0].startswith("Ambiguous value"):
+        return f"{lines[0]}: add -m to sweep over it, or write a list as key=[a,b]"
+    if "Available options" in str(err):
+        head = lines[0].removeprefix("In 'train': ")
+        group_at = next(i for i, line in enumerate(lines) if line.startswith("Available options"))
+        options = [o for o in lines[group_at + 1 :] if not o.startswith(("Config search", "prov"))]
+        return f"{head}; {lines[group_at].rstrip(':').lower()}: {', '.join(options)}"
+    return "; ".join(lines[:1] + ([_first_line(cause)] if cause is not None else []))
+
+
+def _type_words(annotation: str) -> str | None:
+    """'an integer or null' for the annotation 'int | None' (annotations are strings here)."""
+    names = [part.strip() for part in annotation.split("|")]
+    words = [TYPE_WORDS.get(getattr(builtins, n, None)) for n in names if n != "None"]
+    if not words or None in words:
+        return None
+    return " or ".join(words + (["null"] if "None" in names else []))
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]

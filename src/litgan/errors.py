@@ -1,4 +1,8 @@
-"""Errors a user can fix: printed as one short message, without a traceback."""
+"""Errors a user can fix: printed as one short message, without a traceback; and the stop on a
+signal."""
+
+import signal
+from pathlib import Path
 
 
 class LitganError(Exception):
@@ -15,3 +19,20 @@ class DataError(LitganError):
 
 class DivergenceError(LitganError):
     """Training produced a NaN or infinite loss or gradient norm."""
+
+
+class Interrupted(Exception):
+    """Training stopped on SIGTERM or SIGINT, after writing the checkpoint `path`."""
+
+    def __init__(self, signum: int, g_step: int, path: Path) -> None:
+        name = signal.Signals(signum).name
+        super().__init__(f"stopped by {name} after generator iteration {g_step}")
+        self.signum = signum
+        self.g_step = g_step
+        self.path = path
+
+    @property
+    def exit_status(self) -> int:
+        """The shell's status of a process ended by the signal: 130 for SIGINT, 143 for
+        SIGTERM."""
+        return 128 + self.signum

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -175,8 +176,10 @@ def save_report_plot(jobs: list[Path], path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def write_report(sweep_dir: Path) -> str:
-    """Write report.md and report.png into `sweep_dir` and return the table."""
+def write_report(sweep_dir: Path, out_dir: Path | None = None) -> str:
+    """Write report.md and report.png into `out_dir` (default `sweep_dir`) and return the
+    table."""
+    out_dir = out_dir or sweep_dir
     jobs = find_jobs(sweep_dir)
     if not jobs:
         raise SystemExit(
@@ -184,11 +187,11 @@ def write_report(sweep_dir: Path) -> str:
         )
     table = markdown_table(job_rows(jobs))
     groups = markdown_table(group_rows(jobs))
-    (sweep_dir / "report.md").write_text(
+    (out_dir / "report.md").write_text(
         f"# Sweep report: {sweep_dir}\n\n{table}\n\n## Over seeds\n\n{groups}\n\n"
         "![curves](report.png)\n"
     )
-    save_report_plot(jobs, sweep_dir / "report.png")
+    save_report_plot(jobs, out_dir / "report.png")
     return f"{table}\n\n{groups}"
 
 
@@ -196,9 +199,24 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point of `litgan-report`."""
     parser = argparse.ArgumentParser(description=__doc__.split(":", 1)[1].strip())
     parser.add_argument("sweep_dir", type=Path, help="a Hydra multirun directory")
+    parser.add_argument(
+        "--out", type=Path, help="where to write report.md and report.png (default: SWEEP_DIR)"
+    )
     args = parser.parse_args(argv)
-    print(write_report(args.sweep_dir))
-    print(f"\nwrote {args.sweep_dir / 'report.md'} and {args.sweep_dir / 'report.png'}")
+    out = args.out or args.sweep_dir
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        table = write_report(args.sweep_dir, out)
+    except OSError as err:
+        where = err.filename or out
+        hint = "choose another --out" if args.out else "write the report elsewhere with --out DIR"
+        print(
+            f"litgan-report: error: cannot write {where} ({err.strerror or err}); {hint}",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    print(table)
+    print(f"\nwrote {out / 'report.md'} and {out / 'report.png'}")
 
 
 if __name__ == "__main__":

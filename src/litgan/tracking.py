@@ -65,23 +65,35 @@ def wandb_logger(
 
 @rank_zero_only
 def log_images(loggers: Sequence[Logger], key: str, paths: Sequence[Path], step: int) -> None:
-    """Send PNG files to every logger that shows images (W&B, TensorBoard)."""
+    """Send PNG files to every logger that shows images (W&B, TensorBoard).
+
+    TensorBoard gets one tag per picture, which its step slider then moves through: `key` for a
+    single picture (samples), `key/<file stem>` for several (plots/value, plots/grad_norm).
+    """
     for logger in loggers:
         if isinstance(logger, WandbLogger):
             logger.log_image(key=key, images=[str(p) for p in paths], step=step)
         elif isinstance(logger, TensorBoardLogger):
             for path in paths:
                 image = np.asarray(Image.open(path).convert("RGB"))
-                logger.experiment.add_image(f"{key}/{path.stem}", image, step, dataformats="HWC")
+                tag = key if len(paths) == 1 else f"{key}/{path.stem}"
+                logger.experiment.add_image(tag, image, step, dataformats="HWC")
 
 
 @rank_zero_only
 def finish_trackers(loggers: Sequence[Logger], failed: bool = False) -> None:
-    """End the W&B run (one per Hydra job, also in a multirun); say how to upload it if offline.
+    """Flush TensorBoard's files and end the W&B run (one per Hydra job, also in a multirun);
+    say how to upload it if offline.
 
     A run that raised is marked failed in W&B (exit code 1).
     """
     import wandb
+
+    for logger in loggers:
+        if isinstance(logger, TensorBoardLogger):
+            # The plots are logged after Lightning finalized the logger: its writer would
+            # otherwise hold them until its next timed flush, or the process's exit.
+            logger.experiment.flush()
 
     if wandb.run is None or not any(isinstance(lg, WandbLogger) for lg in loggers):
         return

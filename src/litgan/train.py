@@ -8,12 +8,12 @@ Only Hydra, OmegaConf and the standard library load with this module (and so wit
 from __future__ import annotations
 
 import os
+import shlex
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -21,36 +21,37 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from litgan.config import validate_config
-from litgan.errors import LitganError
-
-CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
-
-
-def refuse_to_overwrite(run_dir: Path, resuming: bool) -> None:
-    """A finished or checkpointed run in `run_dir` is only ever continued, never replaced."""
-    previous = [p for p in ("summary.json", "checkpoints/last.ckpt") if (run_dir / p).exists()]
-    if previous and not resuming:
-        raise LitganError(
-            f"{run_dir} already holds a run ({', '.join(previous)}); choose a new "
-            "hydra.run.dir, or resume it with ckpt_path=<run_dir>/checkpoints/last.ckpt"
-        )
+from litgan.config import CONFIG_DIR, check_composes, validate_config
+from litgan.errors import Interrupted, LitganError
+from litgan.run_dir import (
+    check_writable,
+    note_missing_dirs,
+    rank,
+    refuse_to_overwrite,
+    remove_new_empty_dirs,
+    write_record,
+)
 
 
 class OutputDirCheck(Callback):
-    """Check the run (or sweep) directory before Hydra writes its config into it.
+    """Check the run (or sweep) directory before Hydra creates it.
 
-    Hydra would fail on an unwritable directory with a traceback of its own, and would
-    overwrite an earlier run's .hydra/ before `train` refused to replace that run.
+    Hydra would fail on an unwritable directory with a traceback of its own. The directories
+    about to be created are noted, so that a run refused later leaves none of them behind.
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         run_dir = Path(config.hydra.run.dir)
-        _stop_on_error(refuse_to_overwrite, run_dir, config.get("ckpt_path") is not None)
-        _stop_on_error(_check_writable, run_dir, "hydra.run.dir")
+        note_missing_dirs(run_dir)
+        try:
+            refuse_to_overwrite(run_dir, config.get("ckpt_path") is not None)
+            check_writable(run_dir, "hydra.run.dir")
+        except LitganError as err:
+            remove_new_empty_dirs()
+            _refuse(err)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _stop_on_error(_check_writable, Path(config.hydra.sweep.dir), "hydra.sweep.dir")
+        _stop_on_error(check_writable, Path(config.hydra.sweep.dir), "hydra.sweep.dir")
 
 
 def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
@@ -58,23 +59,15 @@ def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
     try:
         check(*args)
     except LitganError as err:
-        if os.environ.get("HYDRA_FULL_ERROR") == "1":
-            raise
-        print(f"litgan: error: {err}", file=sys.stderr)
-        sys.exit(2)
+        _refuse(err)
 
 
-def _check_writable(path: Path, key: str) -> None:
-    """Create `path` and a file in it, or raise a LitganError naming `key`."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as err:
-        raise LitganError(
-            f"cannot write the output directory {path} ({err.strerror or err}); "
-            f"choose a writable one with {key}=<dir>"
-        ) from err
+def _refuse(err: LitganError) -> NoReturn:
+    """Stop with `err` in one line on stderr and exit status 2 (HYDRA_FULL_ERROR=1: raise it)."""
+    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        raise err
+    print(f"litgan: error: {err}", file=sys.stderr)
+    sys.exit(2)
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -87,19 +80,36 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     return fit(cfg)
 
 
+def main() -> None:
+    """`python train.py [overrides]`, `litgan-train`: Hydra's command line, with a config that
+    does not compose (a wrong type, an unknown key or option) refused in one line, exit status
+    2. Runs with Hydra's flags (-m, --help, --cfg, ...) are composed and checked by Hydra."""
+    overrides = sys.argv[1:]
+    if not any(arg.startswith("-") for arg in overrides):
+        _stop_on_error(check_composes, overrides)
+    run_hydra()
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
-def main(cfg: DictConfig) -> float | None:
-    """Hydra entry; returns the best monitored metric for sweepers (Optuna minimises it).
+def run_hydra(cfg: DictConfig) -> float | None:
+    """Hydra's task; returns the best monitored metric for sweepers (Optuna minimises it).
 
     A LitganError becomes one line on stderr and exit status 2.
     """
     try:
         best = train(cfg)["best"]
+    except Interrupted as stop:
+        if rank() == 0:
+            resume = _resume_command(cfg, stop.path)
+            print(f"litgan: {stop}; resume with: {resume}", file=sys.stderr)
+        sys.exit(stop.exit_status)
     except Exception as err:
         user_error = _user_error(err)
         multirun = HydraConfig.get().mode == RunMode.MULTIRUN
         if multirun:
-            _record_failure(Path(cfg.paths.output_dir), user_error or err)
+            _record_failure(Path(cfg.paths.output_dir), cfg, user_error or err)
+        else:
+            remove_new_empty_dirs()  # a refused run leaves none; one that trained keeps its files
         if user_error is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"litgan: error: {user_error}", file=sys.stderr)
@@ -109,11 +119,28 @@ def main(cfg: DictConfig) -> float | None:
     return best["value"] if best else None
 
 
-def _record_failure(run_dir: Path, err: BaseException) -> None:
-    """Write the job's error to `<run_dir>/error.txt`, where litgan-report finds it."""
+def _resume_command(cfg: DictConfig, checkpoint: Path) -> str:
+    """This command line again, continuing from `checkpoint` in the same run directory."""
+    run_dir = Path(cfg.paths.output_dir)
+    ckpt = "last" if checkpoint == run_dir / "checkpoints" / "last.ckpt" else str(checkpoint)
+    kept = [
+        o
+        for o in HydraConfig.get().overrides.task
+        if not o.startswith(("hydra.run.dir=", "ckpt_path=", "-m", "--multirun"))
+    ]
+    program = f"python {sys.argv[0]}" if sys.argv[0].endswith(".py") else Path(sys.argv[0]).name
+    words = [*kept, f"hydra.run.dir={run_dir}", f"ckpt_path={ckpt}"]
+    return " ".join([program, *(shlex.quote(w) for w in words)])
+
+
+def _record_failure(run_dir: Path, cfg: DictConfig, err: BaseException) -> None:
+    """Write the job's error to `<run_dir>/error.txt` and, if the job failed before writing it,
+    its .hydra/ record: litgan-report finds the job by the one and reports the other."""
     text = str(err) if isinstance(err, LitganError) else "".join(traceback.format_exception(err))
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
+        if not (run_dir / ".hydra" / "config.yaml").exists():
+            write_record(run_dir, cfg)
         (run_dir / "error.txt").write_text(text.rstrip() + "\n")
     except OSError:
         pass  # the directory is what failed: stderr still has the error

@@ -6,9 +6,10 @@ config, so that `--help` and config errors never wait for torch and Lightning to
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-import time
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,16 +21,23 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, read_write
-from pytorch_lightning.loggers import CSVLogger
 
-from litgan.checkpoints import check_architecture, read_checkpoint, resolve_ckpt_path
+from litgan.checkpoints import (
+    check_architecture,
+    check_unfinished,
+    read_checkpoint,
+    resolve_ckpt_path,
+)
 from litgan.config import lightning_max_steps
+from litgan.errors import Interrupted
 from litgan.gan import GAN
 from litgan.history import read_series
+from litgan.interrupts import StopOnSignal, WallClock
+from litgan.metrics_csv import MetricsCSV
 from litgan.plotting import save_run_plots
+from litgan.run_dir import file_logs_held, rank, refuse_to_overwrite, write_record
 from litgan.summary import build_summary, format_summary, write_summary
 from litgan.tracking import finish_trackers, log_images
-from litgan.train import refuse_to_overwrite
 
 
 @contextmanager
@@ -64,6 +72,29 @@ def _ddp_children_run_this_job() -> Iterator[None]:
         os.environ.update(environ)
 
 
+class _LightningNoise(logging.Filter):
+    """Drops two of Lightning's lines from every run's console: its tips (adverts for its
+    cloud products), and "`Trainer.fit` stopped: `max_steps=N` reached", whose N counts both
+    players' steps; litgan's summary line gives the generator's."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not message.startswith(("💡 Tip:", "`Trainer.fit` stopped: `max_steps="))
+
+
+def _quiet_known_noise() -> None:
+    """Silence the console messages of every run that say nothing about this one."""
+    lightning_log = logging.getLogger("pytorch_lightning.utilities.rank_zero")
+    if not any(isinstance(f, _LightningNoise) for f in lightning_log.filters):
+        lightning_log.addFilter(_LightningNoise())
+    # Lightning's own use of a torch API that torch deprecated: nothing for a user to change.
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+    # metrics=none: the GAN has no validation loaders, which is meant.
+    warnings.filterwarnings("ignore", message="Total length of `list` across ranks is zero")
+    # litgan's data modules put their loaders back mid-epoch themselves (litgan.data.order).
+    warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before")
+
+
 def build_gan(cfg: DictConfig, data_shape: Sequence[int]) -> GAN:
     """The GAN `cfg.gan` describes, for samples of `data_shape`, its arguments plain data (the
     checkpoint keeps them, and loads with weights_only=True)."""
@@ -74,22 +105,38 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     """Build data, GAN and Trainer from a checked `cfg`, fit, write `summary.json` and return
     the summary."""
     run_dir = Path(cfg.paths.output_dir)
-    ckpt_path = resolve_ckpt_path(cfg.ckpt_path, run_dir)
-    refuse_to_overwrite(run_dir, ckpt_path is not None)
-    checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
-    pl.seed_everything(cfg.seed, workers=True)
+    _quiet_known_noise()
+    # Everything that can refuse the run comes before anything is written into run_dir.
+    with file_logs_held():
+        ckpt_path = resolve_ckpt_path(cfg.ckpt_path, run_dir)
+        refuse_to_overwrite(run_dir, ckpt_path is not None)
+        checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
+        resumed_from = checkpoint.get("g_steps", 0) if checkpoint is not None else 0
+        pl.seed_everything(cfg.seed, workers=True)
 
-    # Each generator iteration consumes one real batch per discriminator update.
-    datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    model = build_gan(cfg, datamodule.shape)
-    if checkpoint is not None:
-        check_architecture(checkpoint, model, ckpt_path)
-        del checkpoint  # Lightning loads it again, with the loops' and callbacks' state
+        # Each generator iteration consumes one real batch per discriminator update.
+        datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
+        plain = OmegaConf.to_container(cfg, resolve=True)
+        model = build_gan(cfg, datamodule.shape)
+        if checkpoint is not None:
+            check_architecture(checkpoint, model, ckpt_path)
+            check_unfinished(checkpoint, cfg.trainer.max_steps, ckpt_path)
+            del checkpoint  # Lightning loads it again, with the loops' and callbacks' state
+        if rank() == 0:
+            # An absent, damaged or too small data set is a refusal too. Lightning's own calls
+            # (on every rank) then find the data prepared and loaded.
+            datamodule.prepare_data()
+            datamodule.setup("fit")
+    write_record(run_dir, cfg)
     # metrics.csv at the top of the run directory is part of every run, whatever else logs.
-    loggers = [CSVLogger(run_dir, name="", version="")]
+    loggers = [MetricsCSV(run_dir, lambda: model.g_steps, keep_until=resumed_from)]
     loggers += [instantiate(c) for c in (cfg.get("logger") or {}).values()]
-    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    clock = WallClock()
+    callbacks = [
+        clock,
+        StopOnSignal(run_dir / "checkpoints" / "last.ckpt"),
+        *(instantiate(c) for c in (cfg.get("callbacks") or {}).values()),
+    ]
     trainer: pl.Trainer = instantiate(
         cfg.trainer,
         max_steps=lightning_max_steps(cfg.trainer.max_steps, cfg.d_steps),
@@ -101,10 +148,14 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
 
     failed = True
     try:
-        start = time.perf_counter()
-        with _ddp_children_run_this_job():
-            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-        summary = build_summary(trainer, model, time.perf_counter() - start)
+        try:
+            with _ddp_children_run_this_job():
+                trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        except Interrupted:
+            if trainer.is_global_zero:
+                write_summary(_summary(trainer, model, clock, interrupted=True), run_dir)
+            raise
+        summary = _summary(trainer, model, clock)
         if trainer.is_global_zero:
             write_summary(summary, run_dir)
             plots = save_run_plots(
@@ -115,4 +166,14 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         failed = False
     finally:
         finish_trackers(loggers, failed)
+    return summary
+
+
+def _summary(
+    trainer: pl.Trainer, model: GAN, clock: WallClock, interrupted: bool = False
+) -> dict[str, Any]:
+    """summary.json's contents, with the run's parts and whether a signal stopped this one."""
+    summary = build_summary(trainer, model, clock.elapsed_s())
+    summary["wall_time_parts"] = clock.parts  # resumes add parts; wall_time_s sums them
+    summary["interrupted"] = interrupted
     return summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -104,7 +105,12 @@ class ImageFiles(Dataset):
         self.skipped.add(path)
         worker = get_worker_info()
         where = f"loader worker {worker.id}" if worker else "this process"
-        log.warning(
+        # A folder with many damaged files would flood the console: the first skip, then one
+        # line at 10, 100, 1000, ... skipped files; the others at debug level.
+        count = len(self.skipped)
+        level = logging.WARNING if count == 1 or math.log10(count).is_integer() else logging.DEBUG
+        log.log(
+            level,
             "skipped unreadable image %s (%s: %s); %s has skipped %d file(s)",
             path,
             type(err).__name__,

@@ -1,4 +1,4 @@
-"""A callback for the DDP tests: all-gathers what each rank holds and saves it on rank 0."""
+"""Callbacks for the DDP tests: what each rank holds and where each stopped, saved to files."""
 
 from __future__ import annotations
 
@@ -34,3 +34,16 @@ class DDPProbe(pl.Callback):
                 "logged_value_equal": all(torch.equal(all_value[0], v) for v in all_value[1:]),
             }
             self.path.write_text(json.dumps(report))
+
+
+class StopProbe(pl.Callback):
+    """Writes `<dirpath>/rank<N>.json` with the generator iteration each rank stopped at."""
+
+    def __init__(self, dirpath: str) -> None:
+        self.dirpath = Path(dirpath)
+
+    def on_exception(
+        self, trainer: pl.Trainer, gan: pl.LightningModule, exception: BaseException
+    ) -> None:
+        report = {"g_steps": gan.g_steps, "exception": type(exception).__name__}
+        (self.dirpath / f"rank{trainer.global_rank}.json").write_text(json.dumps(report))

@@ -1,0 +1,78 @@
+"""`metrics.csv`: every logged scalar against the generator iteration; a resumed run appends."""
+
+from __future__ import annotations
+
+import csv
+import os
+from argparse import Namespace
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pytorch_lightning.loggers import CSVLogger
+from pytorch_lightning.loggers.csv_logs import ExperimentWriter
+from pytorch_lightning.utilities import rank_zero_only
+from torch import Tensor
+
+
+class _AppendingWriter(ExperimentWriter):
+    """Lightning's writer, except that an existing metrics.csv is continued, not deleted."""
+
+    def __init__(self, log_dir: str, keep_until: int) -> None:
+        self._keep_until = keep_until
+        super().__init__(log_dir)
+
+    def _check_log_dir_exists(self) -> None:
+        """Keep the rows up to generator iteration `keep_until`, the checkpoint resumed from:
+        the rows after it came from training that the resumed run repeats."""
+        path = Path(self.metrics_file_path)
+        if not path.is_file():
+            return
+        with path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            keys = list(reader.fieldnames or [])
+            rows = [row for row in reader if int(row["step"]) <= self._keep_until]
+        if not rows:
+            path.unlink()
+            return
+        self.metrics_keys = keys  # new columns join these; Lightning rewrites the header then
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, path)
+
+
+class MetricsCSV(CSVLogger):
+    """`<run_dir>/metrics.csv`, one row per logging call, its `step` the generator iteration
+    (1-based, as in summary.json and the sample files; Lightning's own step counts from 0).
+
+    Rows are on disk as soon as they are logged, so a killed run loses none of them; a run
+    resumed from generator iteration `keep_until` keeps the rows up to it and appends, and
+    keeps hparams.yaml as the first part wrote it.
+    """
+
+    def __init__(self, run_dir: Path, g_steps: Callable[[], int], keep_until: int = 0) -> None:
+        super().__init__(run_dir, name="", version="")
+        self._g_steps = g_steps
+        self._keep_until = keep_until
+
+    @property
+    def experiment(self) -> ExperimentWriter:
+        if self._experiment is None:
+            self._experiment = _AppendingWriter(self.log_dir, self._keep_until)
+        return self._experiment
+
+    @rank_zero_only
+    def log_hyperparams(self, params: dict[str, Any] | Namespace | None = None) -> None:
+        """hparams.yaml: the config of the run's first part (a resume's own config is in
+        .hydra/resume-N/)."""
+        if self._keep_until and (Path(self.log_dir) / "hparams.yaml").is_file():
+            return
+        super().log_hyperparams(params)
+
+    @rank_zero_only
+    def log_metrics(self, metrics: dict[str, Tensor | float], step: int | None = None) -> None:
+        self.experiment.log_metrics(metrics, self._g_steps())
+        self.experiment.save()

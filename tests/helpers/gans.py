@@ -1,0 +1,49 @@
+"""A tiny GAN for tests that train it for real without the entry point; the data and GAN a
+config describes."""
+
+from __future__ import annotations
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from litgan.data.base import GANDataModule
+from litgan.gan import GAN
+from litgan.training import build_gan
+
+ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
+GAMES = {
+    "minimax": {"_target_": "litgan.games.Minimax"},
+    "non_saturating": {"_target_": "litgan.games.NonSaturating"},
+    "hinge": {"_target_": "litgan.games.Hinge"},
+    "wasserstein": {"_target_": "litgan.games.Wasserstein"},
+    "least_squares": {"_target_": "litgan.games.LeastSquares"},
+}
+
+
+def make_gan(
+    loss: str = "non_saturating",
+    d_steps: int = 1,
+    metrics: dict | None = None,
+    data_shape: tuple[int, ...] = (2,),
+    **kwargs,
+) -> GAN:
+    """A tiny MLP GAN, on 2D points unless `data_shape` says otherwise, for tests that train it
+    for real; `loss` names a game of conf/loss."""
+    return GAN(
+        generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
+        discriminator={"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
+        g_optimizer=ADAM,
+        d_optimizer=ADAM,
+        data_shape=data_shape,
+        game=GAMES[loss],
+        d_steps=d_steps,
+        metrics=metrics,
+        **kwargs,
+    )
+
+
+def data_and_gan(cfg: DictConfig) -> tuple[GANDataModule, GAN]:
+    """The data module and the GAN that train.py builds from `cfg`, without training: through
+    the same calls (`litgan.training`), whichever way those build them."""
+    datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
+    return datamodule, build_gan(cfg, datamodule.shape)

@@ -1,0 +1,118 @@
+"""Run `train.py` the way a user does: in a subprocess (`run_train`) or in this process
+(`run_main`), in a scratch directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from hydra import compose, initialize_config_dir
+
+from litgan.config import CONFIG_DIR
+from litgan.train import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Small networks and short runs keep the end-to-end tests to a few seconds each.
+TINY_MLP = [
+    "model.generator.hidden=[32,32]",
+    "model.discriminator.hidden=[32,32]",
+]
+TINY_DCGAN = ["model=dcgan", "model.generator.ngf=8", "model.discriminator.ndf=8"]
+UNREACHABLE_URL = "http://127.0.0.1:9/weights.pth"  # the discard port: refused at once
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    run_dir: Path
+
+    @property
+    def summary(self) -> dict:
+        return json.loads((self.run_dir / "summary.json").read_text())
+
+
+def run_train(
+    cwd: Path, *overrides: str, run_dir: Path | None = None, env: dict[str, str] | None = None
+) -> Run:
+    """`python train.py <overrides>` from `cwd`, with the run (or sweep) directory pinned.
+
+    With `-m` among the overrides, `run_dir` is the sweep directory. Validation is off
+    (`metrics=none`) unless an override mentions `metrics`: Inception FID on CPU would cost
+    minutes per image run.
+    """
+    run_dir = run_dir or cwd / "run"
+    if not any(o.lstrip("+~").startswith("metrics") for o in overrides):
+        overrides = (*overrides, "metrics=none")
+    dir_key = "hydra.sweep.dir" if "-m" in overrides else "hydra.run.dir"
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"} | (env or {})
+    env.setdefault("OMP_NUM_THREADS", "1")
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "train.py"), *overrides, f"{dir_key}={run_dir}"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr, run_dir)
+
+
+def run_main(
+    monkeypatch, capsys, tmp_path, *overrides: str, base: tuple[str, ...] = tuple(TINY_DCGAN)
+) -> tuple[int, str]:
+    """`main()` with `base` and these overrides, in this process: the same code as
+    `python train.py` without an interpreter start per case. Returns the exit status (0 when
+    main returns) and stderr. An override of hydra.run.dir replaces the default
+    `<tmp_path>/run`."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    # seed_everything sets these: setenv makes monkeypatch restore their state afterwards.
+    for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    run_dir = f"hydra.run.dir={tmp_path / 'run'}"
+    argv = [
+        "train.py",
+        *base,
+        f"paths.data_dir={tmp_path / 'datasets'}",
+        *overrides,
+        *([] if any(o.startswith("hydra.run.dir=") for o in overrides) else [run_dir]),
+        # As run_train does: no Inception set-up in a run meant to fail early.
+        *([] if any(o.startswith("metrics") for o in overrides) else ["metrics=none"]),
+        "hydra/job_logging=none",  # leave the test process's logging alone
+        "hydra/hydra_logging=none",
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    # One thread, as run_train's OMP_NUM_THREADS=1: on shared cores, more make tiny models slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        main()
+    except SystemExit as exit_:
+        return exit_.code, capsys.readouterr().err
+    finally:
+        torch.set_num_threads(threads)
+    return 0, capsys.readouterr().err
+
+
+def check_clean_failure(status: int, stderr: str, tmp_path, *messages: str) -> None:
+    assert status == 2
+    assert stderr.startswith("litgan: error: ") and stderr.count("\n") == 1, stderr
+    for message in messages:
+        assert message in stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "run").exists()  # a refused run leaves no directory
+
+
+def compose_train(*overrides: str):
+    """The train config with these overrides and Hydra's own, as a run composes it."""
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return compose("train", overrides=list(overrides), return_hydra_config=True)
