@@ -1,0 +1,110 @@
+"""The composed config of the default run, of every preset and of every group option is the
+one recorded in tests/snapshots/composed_configs.json: typing the config changes no value.
+
+The snapshot was recorded before the groups got schemas; `python -m tests.test_config_snapshot`
+records it again (only for a deliberate change of a default).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from litgan.config import CONFIG_DIR
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "composed_configs.json"
+CONF = Path(CONFIG_DIR)
+# Hydra's runtime values, which only a run has, and no environment variable.
+FIXED = ["paths.root_dir=/ROOT", "paths.output_dir=/ROOT/run"]
+ENV = ("LITGAN_DATA_DIR", "LITGAN_CACHE_DIR")
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+
+
+def cases() -> dict[str, list[str]]:
+    """Case name: the overrides that compose it."""
+    found = {"default": []}
+    for group in ("experiment", "data", "model", "loss", "penalty", "optim", "metrics"):
+        found |= {f"{group}={o}": [f"{group}={o}"] for o in options(group)}
+    for option in options("trainer") + options("logger"):
+        group = "trainer" if option in options("trainer") else "logger"
+        found[f"{group}={option}"] = [f"{group}={option}"]
+    # Penalties reach into model; image data with DCGAN.
+    for penalty in options("penalty"):
+        found[f"model=dcgan,data=digits,penalty={penalty}"] = [
+            "model=dcgan",
+            "data=digits",
+            f"penalty={penalty}",
+        ]
+    return found
+
+
+def composed(overrides: list[str]) -> dict:
+    """The resolved config of `overrides` as plain data."""
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=[*overrides, *FIXED])
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def same(a: object, b: object, where: str = "") -> str | None:
+    """Where `a` and `b` differ (None: nowhere). Dicts compare by keys, not their order; an int
+    and a float are the same when equal, a bool is only ever the same as a bool."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return f"{where}: keys {sorted(set(a) ^ set(b))}"
+        return next((d for k in a if (d := same(a[k], b[k], f"{where}.{k}"))), None)
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{where}: {a} != {b}"
+        return next(
+            (
+                d
+                for i, (x, y) in enumerate(zip(a, b, strict=True))
+                if (d := same(x, y, f"{where}[{i}]"))
+            ),
+            None,
+        )
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers):
+        if isinstance(a, bool) == isinstance(b, bool) and a == b:
+            return None
+        return f"{where}: {a!r} != {b!r}"
+    return None if type(a) is type(b) and a == b else f"{where}: {a!r} != {b!r}"
+
+
+@pytest.fixture
+def no_env(monkeypatch):
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("case", sorted(cases()))
+def test_composed_config_is_the_recorded_one(case, no_env):
+    recorded = json.loads(SNAPSHOT.read_text())
+    assert case in recorded, f"{case} has no snapshot: record it from the config it had before"
+    assert same(composed(cases()[case]), recorded[case]) is None
+
+
+def test_every_recorded_case_is_still_composed():
+    assert set(json.loads(SNAPSHOT.read_text())) == set(cases())
+
+
+def record() -> None:
+    for name in ENV:
+        os.environ.pop(name, None)
+    snapshot = {name: composed(overrides) for name, overrides in sorted(cases().items())}
+    SNAPSHOT.parent.mkdir(exist_ok=True)
+    SNAPSHOT.write_text(json.dumps(snapshot, indent=1, sort_keys=True) + "\n")
+    print(f"{len(snapshot)} configs written to {SNAPSHOT}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    record()
