@@ -6,8 +6,10 @@ config may choose are therefore kept here, and the modules that implement them u
 
 from __future__ import annotations
 
-import builtins
+import types
+import typing
 from collections.abc import Sequence
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -26,46 +28,40 @@ EXTRA_METRICS = ("kid", "prc", "isc")  # torch-fidelity metrics besides FID (met
 FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.augment (model.augment)
 
-COUNTS = ("d_steps", "sample_every", "val_every", "checkpoint_every")  # integers by the schema
+# Integers, numbers and lists by the schema (litgan.schema): the checks here are of their values.
+COUNTS = ("d_steps", "sample_every", "val_every", "checkpoint_every")
 
 
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError for settings that cannot train, before anything is built or written."""
-    unknown = sorted(set(cfg) - set(schema.TrainConfig.__dataclass_fields__))
-    if unknown:
-        raise ConfigError(
-            f"{unknown[0]} is not a key of the config: check its spelling (python train.py "
-            "--help lists the top-level keys)"
-        )
+    check_keys(cfg)
     for key in COUNTS:
         if cfg[key] < 1:
             raise ConfigError(f"{key} must be a positive integer, got {cfg[key]!r}")
     for key in ("data.batch_size", "model.generator.nz"):
         value = OmegaConf.select(cfg, key, default=1)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if value < 1:
             raise ConfigError(f"{key} must be a positive integer, got {value!r}")
     for player in ("generator", "discriminator"):
         lr = OmegaConf.select(cfg, f"optim.{player}.lr")
-        if not isinstance(lr, int | float) or isinstance(lr, bool) or not 0 < lr < float("inf"):
+        if not 0 < lr < float("inf"):
             raise ConfigError(
                 f"optim.{player}.lr (model.lr by default) must be a positive number, got {lr!r}"
             )
     decay = OmegaConf.select(cfg, "optim.lr_decay", default=0.0)
-    if not isinstance(decay, int | float) or isinstance(decay, bool) or not 0 <= decay <= 1:
+    if not 0 <= decay <= 1:
         raise ConfigError(
             f"optim.lr_decay (model.lr_decay by default) is the fraction of training over which "
             f"the learning rates fall to 0, from 0 to 1; got {decay!r}"
         )
     ema = OmegaConf.select(cfg, "model.ema_decay", default=0.0)
-    if not isinstance(ema, int | float) or isinstance(ema, bool) or not 0 <= ema < 1:
+    if not 0 <= ema < 1:
         raise ConfigError(
             f"model.ema_decay is the decay of the average of G's weights, from 0 (none) up to "
             f"but not including 1; got {ema!r}"
         )
-    augment = OmegaConf.select(cfg, "model.augment", default=None)
-    if augment is not None and (
-        not OmegaConf.is_list(augment) or not set(augment) <= set(AUGMENT_NAMES)
-    ):
+    augment = OmegaConf.select(cfg, "model.augment", default=[])
+    if not set(augment) <= set(AUGMENT_NAMES):
         raise ConfigError(
             f"model.augment is a list of DiffAugment transforms from {', '.join(AUGMENT_NAMES)} "
             f"(e.g. model.augment=[translation,cutout]), got {augment!r}"
@@ -121,11 +117,11 @@ def _validate_early_batch_size(cfg: DictConfig, pack: int, decay: float) -> None
 
 
 def _validate_penalty(cfg: DictConfig) -> None:
-    """A penalty's weight is a non-negative number, its interval a positive integer."""
-    weight, every = cfg.penalty.get("weight"), cfg.penalty.get("every", 1)
-    if not isinstance(weight, int | float) or isinstance(weight, bool) or not weight >= 0:
+    """A penalty's weight is at least 0 (not NaN), its interval positive."""
+    weight, every = cfg.penalty.weight, cfg.penalty.every
+    if not weight >= 0:
         raise ConfigError(f"penalty.weight must be a number of at least 0, got {weight!r}")
-    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+    if every < 1:
         raise ConfigError(
             f"penalty.every (apply it every N-th D update) must be a positive integer, got "
             f"{every!r}"
@@ -145,10 +141,10 @@ def _validate_metrics(metrics: DictConfig) -> None:
     """The evaluation settings: sample counts a covariance can be estimated from, known names."""
     for key in ("fid.num_samples", "points.num_samples"):
         value = OmegaConf.select(metrics, key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+        if value < 2:
             raise ConfigError(f"metrics.{key} must be an integer of at least 2, got {value!r}")
     batch_size = metrics.fid.batch_size
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+    if batch_size < 1:
         raise ConfigError(f"metrics.fid.batch_size must be a positive integer, got {batch_size!r}")
     if str(metrics.fid.feature_layer) not in FEATURE_LAYERS:
         raise ConfigError(
@@ -160,7 +156,7 @@ def _validate_metrics(metrics: DictConfig) -> None:
             "litgan computes torch-fidelity's FID: metrics.fid.resize must be tf1_bilinear and "
             f"metrics.fid.antialias false, got {metrics.fid.resize!r} and {metrics.fid.antialias!r}"
         )
-    unknown = set(metrics.extra or []) - set(EXTRA_METRICS)
+    unknown = set(metrics.extra) - set(EXTRA_METRICS)
     if unknown:
         raise ConfigError(
             f"metrics.extra has unknown metrics {sorted(unknown)}; "
@@ -177,8 +173,13 @@ def lightning_max_steps(g_steps: int, d_steps: int) -> int:
     return g_steps * (d_steps + 1) if g_steps > 0 else -1
 
 
-# How each type of the schema reads in a message.
-TYPE_WORDS = {int: "an integer", bool: "true or false", str: "a string", float: "a number"}
+# How each type of the schema reads in a message: alone, and in a list.
+TYPE_WORDS = {
+    int: ("an integer", "integers"),
+    bool: ("true or false", "booleans (true or false)"),
+    str: ("a string", "strings"),
+    float: ("a number", "numbers"),
+}
 
 
 def check_composes(overrides: Sequence[str]) -> None:
@@ -187,9 +188,31 @@ def check_composes(overrides: Sequence[str]) -> None:
     report them in several lines, with exit status 1)."""
     try:
         with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-            compose(config_name="train", overrides=list(overrides))
+            cfg = compose(config_name="train", overrides=list(overrides))
     except HydraException as err:
         raise ConfigError(_one_line(err)) from err
+    check_keys(cfg)
+
+
+def check_keys(cfg: DictConfig) -> None:
+    """Refuse a key that its part of the schema does not name: one added with `+key=value`,
+    which composition lets in."""
+    found = schema.unknown_key(cfg)
+    if found:
+        key, named = found
+        raise ConfigError(_not_a_key(key, None if "." not in key else named))
+
+
+def _not_a_key(key: str, named: Sequence[str] | None) -> str:
+    """The message for `key`, which is not among the keys `named` beside it (None: the node
+    takes new keys, and only the top level refuses them)."""
+    group = key.rpartition(".")[0]
+    if named is not None:
+        return f"{key} is not a key of {group}: check its spelling; its keys are {', '.join(named)}"
+    message = f"{key} is not a key of the config: check its spelling"
+    if not group:
+        return f"{message} (python train.py --help lists the top-level keys)"
+    return f"{message}, or add a new one with +{key}=<value>"
 
 
 def _one_line(err: HydraException) -> str:
@@ -198,16 +221,14 @@ def _one_line(err: HydraException) -> str:
     key = getattr(cause, "full_key", None)
     if isinstance(cause, ValidationError) and key:
         value = str(err).removeprefix("Error merging override ").split("=", 1)[-1]
-        field = schema.TrainConfig.__dataclass_fields__.get(key)
-        wanted = _type_words(field.type) if field is not None else None
+        key, wanted = _wanted(cause)
         if wanted:
             return f"{key} must be {wanted}, got {value!r}"
         return f"{key}={value}: {_first_line(cause)}"
     if isinstance(cause, ConfigKeyError | ConfigAttributeError) and key:
-        return (
-            f"{key} is not a key of the config: check its spelling (python train.py --help "
-            f"lists the top-level keys), or add a new one with +{key}=<value>"
-        )
+        schema_type = getattr(cause, "object_type", None)
+        typed = is_dataclass(schema_type) and schema_type is not schema.TrainConfig
+        return _not_a_key(key, [f.name for f in fields(schema_type)] if typed else None)
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     if isinstance(err, OverrideParseException):
         return f"cannot read the overrides: {lines[0]} ({lines[-1].removeprefix('See ')})"
@@ -221,13 +242,29 @@ def _one_line(err: HydraException) -> str:
     return "; ".join(lines[:1] + ([_first_line(cause)] if cause is not None else []))
 
 
-def _type_words(annotation: str) -> str | None:
-    """'an integer or null' for the annotation 'int | None' (annotations are strings here)."""
-    names = [part.strip() for part in annotation.split("|")]
-    words = [TYPE_WORDS.get(getattr(builtins, n, None)) for n in names if n != "None"]
-    if not words or None in words:
-        return None
-    return " or ".join(words + (["null"] if "None" in names else []))
+def _wanted(cause: ValidationError) -> tuple[str, str | None]:
+    """The key a value was refused for, and what its type in the schema reads as ('an integer
+    or null'); an element of a list stands for the list."""
+    key, owner = cause.full_key, cause.object_type
+    if isinstance(cause.key, int):  # an element of a typed list: the list's key and type
+        return key.rsplit("[", 1)[0], _type_words(cause.ref_type)
+    if is_dataclass(owner) and cause.key in {f.name for f in fields(owner)}:
+        return key, _type_words(typing.get_type_hints(owner)[cause.key])
+    return key, None
+
+
+def _type_words(hint: object) -> str | None:
+    """'an integer or null' for int | None, 'a list of numbers' for list[float]."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        words = _type_words(rest[0]) if len(rest) == 1 else None
+        if words == TYPE_WORDS[bool][0]:
+            return "true, false or null"
+        return f"{words} or null" if words else None
+    if typing.get_origin(hint) is list and args in {(t,) for t in TYPE_WORDS}:
+        return f"a list of {TYPE_WORDS[args[0]][1]}"
+    return TYPE_WORDS[hint][0] if hint in TYPE_WORDS else None
 
 
 def _first_line(err: BaseException) -> str:
