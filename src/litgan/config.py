@@ -15,7 +15,12 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+from omegaconf.errors import (
+    ConfigAttributeError,
+    ConfigKeyError,
+    InterpolationResolutionError,
+    ValidationError,
+)
 
 from litgan import schema
 from litgan.errors import ConfigError
@@ -34,7 +39,7 @@ COUNTS = ("d_steps", "sample_every", "val_every", "checkpoint_every")
 
 def validate_config(cfg: DictConfig) -> None:
     """Raise ConfigError for settings that cannot train, before anything is built or written."""
-    check_keys(cfg)
+    check_schema(cfg)
     for key in COUNTS:
         if cfg[key] < 1:
             raise ConfigError(f"{key} must be a positive integer, got {cfg[key]!r}")
@@ -191,16 +196,41 @@ def check_composes(overrides: Sequence[str]) -> None:
             cfg = compose(config_name="train", overrides=list(overrides))
     except HydraException as err:
         raise ConfigError(_one_line(err)) from err
-    check_keys(cfg)
+    check_schema(cfg)
 
 
-def check_keys(cfg: DictConfig) -> None:
-    """Refuse a key that its part of the schema does not name: one added with `+key=value`,
-    which composition lets in."""
+def check_schema(cfg: DictConfig) -> None:
+    """What composition leaves unchecked: a key added with `+key=value` that its part of the
+    schema does not name, and the type of a typed key set by interpolation (checked only when
+    it is read)."""
     found = schema.unknown_key(cfg)
     if found:
         key, named = found
         raise ConfigError(_not_a_key(key, None if "." not in key else named))
+    _read_interpolations(cfg)
+
+
+def _read_interpolations(cfg: DictConfig, prefix: str = "") -> None:
+    """Read every interpolated key of the typed nodes under `cfg`: a ConfigError for a value
+    its type refuses."""
+    owner = OmegaConf.get_type(cfg)
+    for key in cfg:
+        if OmegaConf.is_interpolation(cfg, key):
+            if not is_dataclass(owner):
+                continue
+            try:
+                cfg[key]
+            except ValidationError as err:
+                expr = OmegaConf.to_container(cfg)[key]
+                wanted = _type_words(typing.get_type_hints(owner)[key]) or "of its type"
+                raise ConfigError(
+                    f"{prefix}{key} must be {wanted}, and {expr} is not: "
+                    + _first_line(err).split("': ", 1)[-1]  # after "While dereferencing '...'"
+                ) from err
+            except InterpolationResolutionError:
+                pass  # Hydra's runtime values (${hydra:...}): only a run resolves them
+        elif isinstance(cfg[key], DictConfig):
+            _read_interpolations(cfg[key], f"{prefix}{key}.")
 
 
 def _not_a_key(key: str, named: Sequence[str] | None) -> str:

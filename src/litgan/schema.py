@@ -11,7 +11,7 @@ data, model, loss, penalty, optim and metrics brings a schema of its own (`OPTIO
 as `<group>_<option>_schema` and named first in the option's defaults list
 (`- /model_mlp_schema@_here_`; a `_global_` option such as a penalty places it with `@penalty`).
 A new option needs an entry in `OPTIONS`, a new key of an option a field in its schema.
-penalty=none and metrics=none are null.
+penalty=none (null) and metrics=none (empty) have none.
 
 Open by design: `trainer` (any pytorch_lightning.Trainer argument can be added:
 `+trainer.gradient_clip_val=0.5`; Lightning checks them), each player's optimizer (`lr`, `betas`
@@ -245,7 +245,7 @@ class PointMetrics:
 
 @dataclass
 class Metrics:
-    """metrics=default (metrics=none is null)."""
+    """metrics=default (metrics=none is empty)."""
 
     split: str = MISSING
     cache_dir: str = MISSING
