@@ -176,6 +176,102 @@ BAD_INPUT = {
         ["metrics=default", "metrics.extra=[is]"],
         ["metrics.extra has unknown metrics ['is']", "isc"],
     ),
+    # Inside the groups: each option's keys are typed (litgan/schema.py).
+    "widths not a list": (
+        None,
+        ["model.generator.hidden=abc"],
+        ["model.generator.hidden must be a list of integers, got 'abc'"],
+    ),
+    "a width not an integer": (
+        None,
+        ["model.discriminator.hidden=[64,wide]"],
+        ["model.discriminator.hidden must be a list of integers, got '[64,wide]'"],
+    ),
+    "spectral norm not a boolean": (
+        None,
+        ["model.discriminator.spectral_norm=maybe"],
+        ["model.discriminator.spectral_norm must be true or false, got 'maybe'"],
+    ),
+    "tanh output neither boolean nor null": (
+        None,
+        ["model.generator.tanh_output=auto"],
+        ["model.generator.tanh_output must be true, false or null, got 'auto'"],
+    ),
+    "optimizer rate not a number": (
+        None,
+        ["optim.generator.lr=fast"],
+        ["optim.generator.lr must be a number, got 'fast'"],
+    ),
+    "betas not numbers": (
+        None,
+        ["optim.discriminator.betas=[half,0.9]"],
+        ["optim.discriminator.betas must be a list of numbers"],
+    ),
+    "penalty weight not a number": (
+        None,
+        ["penalty=r1", "penalty.weight=x"],
+        ["penalty.weight must be a number, got 'x'"],
+    ),
+    "weight average decay not a number": (
+        None,
+        ["model.ema_decay=abc"],
+        ["model.ema_decay must be a number, got 'abc'"],
+    ),
+    "batch size not a number": (
+        None,
+        ["data.batch_size=abc"],
+        ["data.batch_size must be an integer, got 'abc'"],
+    ),
+    "loader workers not a number": (
+        None,
+        ["data=mnist", "data.num_workers=all"],
+        ["data.num_workers must be an integer or null, got 'all'"],
+    ),
+    "FID sample count not a number": (
+        None,
+        ["metrics=default", "metrics.fid.num_samples=abc"],
+        ["metrics.fid.num_samples must be an integer, got 'abc'"],
+    ),
+    "misspelt key in a group": (
+        None,
+        ["model.generator.hiden=[3]"],
+        ["model.generator.hiden is not a key of model.generator", "its keys are", "hidden"],
+    ),
+    "misspelt key added to a group": (
+        None,
+        ["+model.generator.hiden=[3]"],
+        ["model.generator.hiden is not a key of model.generator", "hidden"],
+    ),
+    "misspelt penalty key added": (
+        None,
+        ["penalty=r1", "+penalty.wieght=1"],
+        ["penalty.wieght is not a key of penalty", "its keys are _target_, weight, every"],
+    ),
+    "argument added to a game": (
+        None,
+        ["+loss.temperature=2"],
+        ["loss.temperature is not a key of loss", "its keys are _target_"],
+    ),
+    "misspelt key added to the data": (
+        None,
+        ["+data.batchsize=64"],
+        ["data.batchsize is not a key of data", "batch_size"],
+    ),
+    "misspelt key added to the metrics": (
+        None,
+        ["metrics=default", "+metrics.fid.samples=10"],
+        ["metrics.fid.samples is not a key of metrics.fid", "num_samples"],
+    ),
+    "an interpolation of the wrong type": (
+        None,
+        ["data.batch_size=${{data.layout}}"],  # braces doubled for str.format
+        ["data.batch_size must be an integer, and ${data.layout} is not", "'ring'"],
+    ),
+    "misspelt group inside a group": (
+        None,
+        ["model.gen.nz=3"],
+        ["model.gen is not a key of model", "generator"],
+    ),
 }
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import torch
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 
 from litgan.games import (
     CrossEntropyGame,
@@ -17,6 +16,7 @@ from litgan.games import (
     NonSaturating,
     Wasserstein,
 )
+from tests.helpers.runs import compose_train
 
 GAMES = [Minimax(), NonSaturating(), Hinge(), Wasserstein(), LeastSquares()]
 CONF_LOSS = Path(__file__).resolve().parents[1] / "conf" / "loss"
@@ -205,7 +205,7 @@ def test_every_loss_option_instantiates_its_game():
     names = sorted(p.stem for p in CONF_LOSS.glob("*.yaml"))
     assert names == sorted(g.name for g in GAMES)
     for name in names:
-        game = instantiate(OmegaConf.load(CONF_LOSS / f"{name}.yaml"))
+        game = instantiate(compose_train(f"loss={name}").loss)
         assert isinstance(game, Game) and game.name == name
         described = game.describe()
         assert described["optimum"]["value"] == game.optimum.value
