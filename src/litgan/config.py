@@ -215,6 +215,8 @@ def _read_interpolations(cfg: DictConfig, prefix: str = "") -> None:
     its type refuses."""
     owner = OmegaConf.get_type(cfg)
     for key in cfg:
+        if OmegaConf.is_missing(cfg, key):
+            continue
         if OmegaConf.is_interpolation(cfg, key):
             if not is_dataclass(owner):
                 continue
