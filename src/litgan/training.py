@@ -78,6 +78,8 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     refuse_to_overwrite(run_dir, ckpt_path is not None)
     checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
     pl.seed_everything(cfg.seed, workers=True)
+    if cfg.model.get("cpu_threads"):
+        torch.set_num_threads(cfg.model.cpu_threads)
 
     # Each generator iteration consumes one real batch per discriminator update.
     datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
