@@ -58,6 +58,7 @@ def train(tmp_path: Path, steps_per_batch: int, on_device: bool = True) -> dict:
         "probe": probe,
         "metrics": (tmp_path / "metrics.csv").read_text(),
         "callback_metrics": {k: float(v) for k, v in trainer.callback_metrics.items()},
+        "bar": dict(trainer.progress_bar_metrics),
         "weights": [p.detach().clone() for p in gan.parameters()],
         "checkpoint": torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True),
     }
@@ -80,6 +81,11 @@ def test_several_iterations_per_batch_train_and_log_exactly_as_one_per_batch(tmp
     assert [line.split(",")[1] for line in one["metrics"].splitlines()[1:4]] == ["3", "7", "9"]
     assert many["callback_metrics"] == one["callback_metrics"]
     assert "train/d_grad_norm" in many["callback_metrics"]
+    assert (
+        many["bar"]
+        == one["bar"]
+        == {k: many["callback_metrics"][k] for k in ("train/value", "val/fid")}
+    )
     assert all(torch.equal(a, b) for a, b in zip(many["weights"], one["weights"], strict=True))
     ckpt_one, ckpt_many = one["checkpoint"], many["checkpoint"]
     assert ckpt_many["g_steps"] == ckpt_one["g_steps"] == 30

@@ -131,14 +131,15 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, pl.LightningModule):
     def training_step(self, batch: Tensor, batch_idx: int) -> None:
         # Data held on the device comes as the real batches of several iterations, stacked.
         chunk = batch if batch.dim() == len(self.hparams.data_shape) + 2 else batch[None]
+        optimizers, schedulers = self.optimizers(), self.lr_schedulers() or []
         for real_batch in chunk:
-            self.iteration(real_batch)
+            self.iteration(real_batch, *optimizers, schedulers)
         self.count_batches(len(chunk))
         self.write_rows()
 
-    def iteration(self, batch: Tensor) -> None:
-        """One generator iteration: `d_steps` updates of D, one of G, on `batch`'s real data."""
-        opt_g, opt_d = self.optimizers()
+    def iteration(self, batch: Tensor, opt_g: Any, opt_d: Any, schedulers: Sequence[Any]) -> None:
+        """One generator iteration: `d_steps` updates of D, one of G, on `batch`'s real data;
+        then the learning-rate `schedulers` step."""
         if self.hparams.channels_last and batch.dim() == 4:
             batch = batch.contiguous(memory_format=torch.channels_last)
         size, d_steps = self._batch_size_now(), self.hparams.d_steps
@@ -149,7 +150,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, pl.LightningModule):
             d_metrics = self.discriminator_step(real, opt_d, d_update)
         g_metrics = self.generator_step(len(real), opt_g)
         self.g_steps += 1
-        for scheduler in self.lr_schedulers() or []:
+        for scheduler in schedulers:
             scheduler.step()
         if self.g_steps == self._last_g_step():
             # Lightning validates when asked to stop: so the final model is always evaluated,
