@@ -12,6 +12,7 @@ from pytorch_lightning.loggers import CSVLogger
 from litgan.callbacks import LastCheckpoint
 from litgan.config import lightning_max_steps
 from litgan.data import GaussianMixtureDataModule
+from tests.test_image_train import run_main
 from tests.test_training_step import make_gan
 from tests.test_validation_rng import METRICS
 
@@ -102,3 +103,9 @@ def test_data_on_the_device_trains_as_the_loader_does(tmp_path):
     assert len(loader["probe"].batch_ends) == 30  # the loader serves one iteration a batch
     assert device["metrics"] == loader["metrics"]
     assert all(torch.equal(a, b) for a, b in zip(device["weights"], loader["weights"], strict=True))
+
+
+def test_steps_per_batch_must_be_a_positive_integer(monkeypatch, capsys, tmp_path):
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, "steps_per_batch=0", base=())
+    assert status == 2 and "steps_per_batch must be a positive integer, got 0" in stderr
+    assert not (tmp_path / "run" / "summary.json").exists()

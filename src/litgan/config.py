@@ -14,7 +14,14 @@ EXTRA_METRICS = ("kid", "prc", "isc")  # torch-fidelity metrics besides FID (met
 FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.augment (model.augment)
 
-POSITIVE_INTS = ("d_steps", "sample_every", "val_every", "checkpoint_every", "data.batch_size")
+POSITIVE_INTS = (
+    "d_steps",
+    "sample_every",
+    "val_every",
+    "checkpoint_every",
+    "steps_per_batch",
+    "data.batch_size",
+)
 
 
 def validate_config(cfg: DictConfig) -> None:
