@@ -10,11 +10,18 @@ G(z).detach(), then a G step through a frozen D, both gradient norms at every st
 quantity litgan logs (both value terms, V, D(x), D(G(z)), both losses) on the iterations it
 logs them (every trainer.log_every_n_steps). (a) is a plain loop; (b) is
 litgan's GAN through the Trainer with train.py's default settings (CSV logger, progress bar,
-last-checkpoint and sample callbacks). The rate is measured between the end of warm-up and the
-last iteration, so checkpoint and sample writes at the end of training are not counted.
-(b) runs once more with data.on_device=true: the whole data set on the training device and
-batches drawn there, against (b)'s DataLoader (the `vs loader` column).
-With --switches, (b) also runs with bf16-mixed, compile=true and channels_last=true.
+last-checkpoint and sample callbacks; for the ring, its data on the device and up to
+steps_per_batch generator iterations per Lightning batch). The rate is measured between the
+first Lightning batch that ends at or after the warm-up and the last iteration, so checkpoint
+and sample writes at the end of training are not counted. Rows run in turn, repeat after
+repeat, so that a change in the machine's load reaches every row alike; each rate is given
+in wall-clock time and in the process's CPU time (less sensitive to other jobs on the machine).
+(b) runs once more on the other data path: through a DataLoader (`litgan loader`) where the
+config holds its data on the device, else with data.on_device=true (`litgan on_device`): the
+whole data set on the training device and batches drawn there; the `vs loader` column is the
+on-device rate over the DataLoader's.
+With --switches, (b) also runs with bf16-mixed, compile=true, channels_last=true and
+steps_per_batch=1 (one generator iteration per Lightning batch).
 --only runs just the named rows of (b), switches included (the plain loop always runs): bf16 on
 a CPU is ~20x slower, so it gets its own, shorter invocation.
 """
@@ -28,6 +35,7 @@ import platform
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -68,11 +76,16 @@ def compose_run(name: str, out: str, extra: list[str]):
 
 
 def plain_loop(
-    name: str, iterations: int, warmup: int, profiler: cProfile.Profile | None = None
+    name: str,
+    iterations: int,
+    warmup: int,
+    profiler: cProfile.Profile | None = None,
+    cpu_rates: list[float] | None = None,
 ) -> float:
     """(a): the loop one would write by hand; returns generator iterations per second.
 
-    A `profiler` records the measured iterations (benchmarks/profile_loop.py)."""
+    A `profiler` records the measured iterations (benchmarks/profile_loop.py); `cpu_rates`
+    gets the rate in CPU time appended."""
     with tempfile.TemporaryDirectory() as out:
         cfg = compose_run(name, out, [])
     torch.manual_seed(0)
@@ -92,10 +105,10 @@ def plain_loop(
     order = torch.randperm(len(real_data))
     log_every = cfg.trainer.log_every_n_steps
     logged: list[dict[str, torch.Tensor]] = []
-    start = 0.0
+    start = cpu_start = 0.0
     for it in range(iterations):
         if it == warmup:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             if profiler is not None:
                 profiler.enable()
         index = order[(it * batch) % (len(order) - batch) :][:batch]
@@ -132,28 +145,49 @@ def plain_loop(
                 }
             )
     float(logged[-1]["value"])  # wait for the last step, as a logger would
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     if profiler is not None:
         profiler.disable()
+    if cpu_rates is not None:
+        cpu_rates.append((iterations - warmup) / cpu)
     return (iterations - warmup) / elapsed
 
 
 class _IterationClock(pl.Callback):
-    """Time stamps at the end of every generator iteration; a `profiler` records the
-    iterations after the first `warmup` up to the last, as the rate does."""
+    """(generator iteration, wall time, CPU time) at the start of training and at the end of
+    every Lightning batch. The rate is measured over `window`: from the first batch end at or
+    after `warmup` iterations to the last one, or, where that first one is the last (a tiny run
+    of a script check), from the stamp before it. A `profiler` records the same iterations."""
 
     def __init__(
         self, warmup: int, iterations: int, profiler: cProfile.Profile | None = None
     ) -> None:
-        self.stamps: list[float] = []
+        self.stamps: list[tuple[int, float, float]] = []
         self.warmup, self.iterations, self.profiler = warmup, iterations, profiler
 
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.stamps.append((pl_module.g_steps, time.perf_counter(), time.process_time()))
+
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        self.stamps.append(time.perf_counter())
-        if self.profiler is not None and len(self.stamps) == self.warmup:
-            self.profiler.enable()
-        elif self.profiler is not None and len(self.stamps) == self.iterations:
+        g_step = pl_module.g_steps
+        self.stamps.append((g_step, time.perf_counter(), time.process_time()))
+        if self.profiler is None:
+            return
+        if g_step == self.iterations:
             self.profiler.disable()
+        elif g_step >= self.warmup and self.stamps[-2][0] < self.warmup:
+            self.profiler.enable()
+
+    @property
+    def window(self) -> list[tuple[int, float, float]]:
+        """The stamps the rate is measured between."""
+        first = next(i for i, (g, _, _) in enumerate(self.stamps) if g >= self.warmup)
+        return self.stamps[min(first, len(self.stamps) - 2) :]
+
+    @property
+    def measured(self) -> int:
+        """Generator iterations between the window's first stamp and its last."""
+        return self.window[-1][0] - self.window[0][0]
 
 
 def litgan_run(
@@ -162,8 +196,25 @@ def litgan_run(
     warmup: int,
     overrides: list[str],
     profiler: cProfile.Profile | None = None,
+    cpu_rates: list[float] | None = None,
 ) -> float:
-    """(b): litgan's GAN through the Trainer, configured as `python train.py` would."""
+    """(b): litgan's GAN through the Trainer, configured as `python train.py` would; returns
+    generator iterations per second (`cpu_rates` gets the rate in CPU time appended)."""
+    clock = litgan_clock(name, iterations, warmup, overrides, profiler)
+    (_, wall0, cpu0), (_, wall1, cpu1) = clock.window[0], clock.window[-1]
+    if cpu_rates is not None:
+        cpu_rates.append(clock.measured / (cpu1 - cpu0))
+    return clock.measured / (wall1 - wall0)
+
+
+def litgan_clock(
+    name: str,
+    iterations: int,
+    warmup: int,
+    overrides: list[str],
+    profiler: cProfile.Profile | None = None,
+) -> _IterationClock:
+    """Runs (b) and returns its clock, stamped at the end of every measured batch."""
     with tempfile.TemporaryDirectory() as out:
         cfg = compose_run(name, out, [f"trainer.max_steps={iterations}", *overrides])
         pl.seed_everything(0, workers=True)
@@ -179,13 +230,36 @@ def litgan_run(
             enable_model_summary=False,
         )
         trainer.fit(gan, datamodule=data)
-    measured = clock.stamps[warmup - 1 :]
-    return (len(measured) - 1) / (measured[-1] - measured[0])
+    return clock
 
 
-def median_rate(fn, repeats: int, *args) -> dict[str, float]:
-    rates = [fn(*args) for _ in range(repeats)]
-    return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
+def litgan_cpu(
+    name: str, iterations: int, warmup: int, overrides: list[str], cpu_rates: list[float]
+) -> float:
+    return litgan_run(name, iterations, warmup, overrides, cpu_rates=cpu_rates)
+
+
+def other_data_path(name: str) -> dict[str, list[str]]:
+    """The litgan row with the data path this config does not use by default: the DataLoader
+    (`litgan loader`) for data on the device, else data.on_device=true (`litgan on_device`)."""
+    with tempfile.TemporaryDirectory() as out:
+        on_device = compose_run(name, out, []).data.get("on_device", False)
+    # ++: the key is in every in-memory data config, and this also runs where it is not yet.
+    if on_device:
+        return {"litgan loader": ["++data.on_device=false"]}
+    return {"litgan on_device": ["++data.on_device=true"]}
+
+
+def summarise(wall: list[float], cpu: list[float]) -> dict[str, float]:
+    """Median, min and max of the wall-clock rates, median of the CPU-time ones."""
+    return {
+        "median": statistics.median(wall),
+        "min": min(wall),
+        "max": max(wall),
+        "cpu_median": statistics.median(cpu),
+        "wall": wall,
+        "cpu": cpu,
+    }
 
 
 def main() -> None:
@@ -199,21 +273,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/train_throughput.json"))
     args = parser.parse_args()
 
-    # ++: the key is in every in-memory data config, and this also runs where it is not yet.
-    variants = {"litgan": [], "litgan on_device": ["++data.on_device=true"]}
     switches = {
         "litgan bf16-mixed": ["trainer.precision=bf16-mixed"],
         "litgan compile": ["compile=true"],
         "litgan channels_last": ["channels_last=true"],
+        "litgan steps_per_batch=1": ["steps_per_batch=1"],
     }
-    if args.only:
-        every = variants | switches
-        keep = args.only.split(",")
-        if unknown := set(keep) - set(every):
-            parser.error(f"--only: unknown rows {sorted(unknown)}; choose from {sorted(every)}")
-        variants = {label: every[label] for label in keep}
-    elif args.switches:
-        variants |= switches
     results = {
         "machine": {
             "cpu": platform.processor() or platform.machine(),
@@ -226,26 +291,45 @@ def main() -> None:
         "runs": {},
     }
     print(
-        f"{'config':<11} {'run':<22} {'it/s (median)':>14} {'min':>8} {'max':>8} {'b/a':>6} "
-        f"{'vs loader':>9}"
+        f"{'config':<11} {'run':<26} {'it/s (median)':>14} {'min':>8} {'max':>8} {'b/a':>6} "
+        f"{'cpu it/s':>9} {'cpu b/a':>7} {'vs loader':>9}"
     )
     for name in args.configs.split(","):
-        plain = median_rate(plain_loop, args.repeats, name, args.iterations, args.warmup)
-        rows = {"plain loop": plain}
+        variants = {"litgan": []} | other_data_path(name)
+        if args.only:
+            every = variants | switches
+            keep = args.only.split(",")
+            if unknown := set(keep) - set(every):
+                parser.error(f"--only: unknown rows {sorted(unknown)}; choose from {sorted(every)}")
+            variants = {label: every[label] for label in keep}
+        elif args.switches:
+            variants |= switches
+        runs = {"plain loop": partial(plain_loop, name, args.iterations, args.warmup, None)}
         for label, overrides in variants.items():
-            rows[label] = median_rate(
-                litgan_run, args.repeats, name, args.iterations, args.warmup, overrides
+            runs[label] = partial(litgan_cpu, name, args.iterations, args.warmup, overrides)
+        wall: dict[str, list[float]] = {label: [] for label in runs}
+        cpu: dict[str, list[float]] = {label: [] for label in runs}
+        for _ in range(args.repeats):  # in turn: a change of load reaches every row alike
+            for label, run in runs.items():
+                wall[label].append(run(cpu[label]))
+        rows = {label: summarise(wall[label], cpu[label]) for label in runs}
+        if "litgan loader" in rows:
+            rows["litgan"]["ratio_to_loader"] = (
+                rows["litgan"]["median"] / rows["litgan loader"]["median"]
             )
-        if {"litgan", "litgan on_device"} <= rows.keys():
+        if "litgan on_device" in rows and "litgan" in rows:
             rows["litgan on_device"]["ratio_to_loader"] = (
                 rows["litgan on_device"]["median"] / rows["litgan"]["median"]
             )
+        plain = rows["plain loop"]
         for label, rate in rows.items():
             rate["ratio_to_plain"] = rate["median"] / plain["median"]
+            rate["cpu_ratio_to_plain"] = rate["cpu_median"] / plain["cpu_median"]
             vs_loader = f"{rate['ratio_to_loader']:>9.3f}" if "ratio_to_loader" in rate else ""
             print(
-                f"{name:<11} {label:<22} {rate['median']:>14.3f} {rate['min']:>8.3f} "
-                f"{rate['max']:>8.3f} {rate['ratio_to_plain']:>6.3f} {vs_loader}".rstrip()
+                f"{name:<11} {label:<26} {rate['median']:>14.3f} {rate['min']:>8.3f} "
+                f"{rate['max']:>8.3f} {rate['ratio_to_plain']:>6.3f} {rate['cpu_median']:>9.3f} "
+                f"{rate['cpu_ratio_to_plain']:>7.3f} {vs_loader}".rstrip()
             )
         results["runs"][name] = rows
     args.out.write_text(json.dumps(results, indent=2) + "\n")

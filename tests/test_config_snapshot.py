@@ -1,8 +1,10 @@
 """The composed config of the default run, of every preset and of every group option is the
 one recorded in tests/snapshots/composed_configs.json: typing the config changes no value.
 
-The snapshot was recorded before the groups got schemas; `python -m tests.test_config_snapshot`
-records it again (only for a deliberate change of a default).
+The snapshot was recorded before the groups got schemas, and recorded again when the speed work
+changed defaults on purpose (steps_per_batch, model.cpu_threads, Adam's foreach, ring and grid
+on the device; every other value as before). `python -m tests.test_config_snapshot` records it
+again (only for a deliberate change of a default).
 """
 
 from __future__ import annotations

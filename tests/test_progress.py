@@ -56,6 +56,7 @@ PROBED = [
     *TINY_MLP,
     "data.num_samples=2000",
     "callbacks.progress_bar.refresh_rate=1",  # every iteration drawn: n is checked at each
+    "steps_per_batch=1",  # a Lightning batch per iteration: the bar is drawn at batch ends
     "+callbacks.probe._target_=tests.test_progress.BarProbe",
 ]
 

@@ -34,7 +34,7 @@ FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.augment (model.augment)
 
 # Integers, numbers and lists by the schema (litgan.schema): the checks here are of their values.
-COUNTS = ("d_steps", "sample_every", "val_every", "checkpoint_every")
+COUNTS = ("d_steps", "sample_every", "val_every", "checkpoint_every", "steps_per_batch")
 
 
 def validate_config(cfg: DictConfig) -> None:

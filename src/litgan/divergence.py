@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -11,8 +13,9 @@ from litgan.errors import DivergenceError
 def check_finite(player: str, loss: Tensor, norm: Tensor | None, g_step: int) -> None:
     """Raise DivergenceError if `loss` or `norm` (None: not checked) of `player` ("g" or "d")
     is NaN or infinite at generator iteration `g_step`: one device sync per optimizer step."""
-    # A sum is finite when both terms are; NaN and inf propagate through it.
-    if torch.isfinite(loss if norm is None else loss + norm):
+    # A sum is finite when both terms are; NaN and inf propagate through it. A Python float:
+    # torch.isfinite of a scalar costs several tensor operations, at every optimizer step.
+    if math.isfinite(float(loss if norm is None else loss + norm)):
         return
     name = "G" if player == "g" else "D"
     if not torch.isfinite(loss):

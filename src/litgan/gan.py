@@ -22,15 +22,17 @@ from litgan.augment import DiffAugment
 from litgan.divergence import check_finite
 from litgan.errors import ConfigError
 from litgan.games import Game
+from litgan.lean_loop import LeanLoop
 from litgan.network_ops import ema_update, evaluating, frozen, grad_norm, lr_factor
 from litgan.noise import NoiseStream, ResumableNoise, fixed_noise
 from litgan.penalties import Penalty
 from litgan.validation import FixedNoiseValidation
 
 
-class GAN(FixedNoiseValidation, ResumableNoise, pl.LightningModule):
-    """Generator and discriminator playing a game; validation (`FixedNoiseValidation`) and
-    the random streams' checkpointing (`ResumableNoise`) come from the mixins.
+class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, pl.LightningModule):
+    """Generator and discriminator playing a game; validation (`FixedNoiseValidation`), the
+    random streams' checkpointing (`ResumableNoise`) and the loop's bookkeeping around
+    Lightning (`LeanLoop`) come from the mixins.
 
     Args:
         generator, discriminator: `_target_` configs of the networks; `data_shape` is added.
@@ -55,6 +57,8 @@ class GAN(FixedNoiseValidation, ResumableNoise, pl.LightningModule):
             samples, validation and `generate` then use the average, `generator_ema`.
         augment: DiffAugment's transforms (`litgan.augment`) of every image D judges in
             training, real and generated, in D's step and in G's (empty: none).
+        steps_per_batch: generator iterations per Lightning batch at most, for data held on
+            the device (`litgan.lean_loop`); other data gives one per batch.
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, pl.LightningModule):
         early_batch_size: int | None = None,
         ema_decay: float = 0.0,
         augment: Sequence[str] = (),
+        steps_per_batch: int = 1,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -124,28 +129,35 @@ class GAN(FixedNoiseValidation, ResumableNoise, pl.LightningModule):
         return fixed_noise(n, self.nz, self.hparams.eval_seed).to(self.device)
 
     def training_step(self, batch: Tensor, batch_idx: int) -> None:
-        opt_g, opt_d = self.optimizers()
+        # Data held on the device comes as the real batches of several iterations, stacked.
+        chunk = batch if batch.dim() == len(self.hparams.data_shape) + 2 else batch[None]
+        optimizers, schedulers = self.optimizers(), self.lr_schedulers() or []
+        for real_batch in chunk:
+            self.iteration(real_batch, *optimizers, schedulers)
+        self.count_batches(len(chunk))
+        self.write_rows()
+
+    def iteration(self, batch: Tensor, opt_g: Any, opt_d: Any, schedulers: Sequence[Any]) -> None:
+        """One generator iteration: `d_steps` updates of D, one of G, on `batch`'s real data;
+        then the learning-rate `schedulers` step."""
         if self.hparams.channels_last and batch.dim() == 4:
             batch = batch.contiguous(memory_format=torch.channels_last)
-        size = self._batch_size_now()
+        size, d_steps = self._batch_size_now(), self.hparams.d_steps
         # The loader serves d_steps real batches at once: each D update sees fresh data.
-        for i, real in enumerate(batch.chunk(self.hparams.d_steps)):
-            real = real[:size]
-            d_update = self.g_steps * self.hparams.d_steps + i
+        for i, real in enumerate(batch.chunk(d_steps) if d_steps > 1 else (batch,)):
+            real = real if size is None else real[:size]
+            d_update = self.g_steps * d_steps + i
             d_metrics = self.discriminator_step(real, opt_d, d_update)
         g_metrics = self.generator_step(len(real), opt_g)
         self.g_steps += 1
-        for scheduler in self.lr_schedulers() or []:
+        for scheduler in schedulers:
             scheduler.step()
         if self.g_steps == self._last_g_step():
             # Lightning validates when asked to stop: so the final model is always evaluated,
             # not only when max_steps is a multiple of val_every.
             self.trainer.should_stop = True
         if self._logging_step():
-            metrics = {**d_metrics(), **g_metrics}
-            # Averaged over ranks under DDP: each rank's batch and noise are its own.
-            self.log("train/value", metrics.pop("train/value"), prog_bar=True, sync_dist=True)
-            self.log_dict(metrics, sync_dist=True)
+            self.log_row({**d_metrics(), **g_metrics})
 
     def discriminator_step(
         self, real: Tensor, opt_d: torch.optim.Optimizer, d_update: int
@@ -166,8 +178,8 @@ class GAN(FixedNoiseValidation, ResumableNoise, pl.LightningModule):
             self._penalty = penalty.detach()
             d_loss = d_loss + self.penalty.every * penalty
         self._losses["d"] = d_loss.detach()
-        self.manual_backward(d_loss)
-        opt_d.step()
+        self.player_backward(d_loss)
+        self.player_step(opt_d)
         # Gradients live only inside their player's step: none is left over for the other.
         opt_d.zero_grad(set_to_none=True)
         real_out, fake_out = real_out.detach(), fake_out.detach()
@@ -193,8 +205,8 @@ class GAN(FixedNoiseValidation, ResumableNoise, pl.LightningModule):
             fake_out = self.discriminator(self.augment(self.generator(self.sample_z(batch_size))))
             g_loss = self.game.generator_loss(fake_out)
             self._losses["g"] = g_loss.detach()
-            self.manual_backward(g_loss)
-        opt_g.step()
+            self.player_backward(g_loss)
+        self.player_step(opt_g)
         opt_g.zero_grad(set_to_none=True)
         if self.generator_ema is not None:
             ema_update(self.generator_ema, self.generator, self.hparams.ema_decay)
@@ -226,8 +238,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, pl.LightningModule):
     def _logging_step(self) -> bool:
         """Whether loggers write this iteration (every trainer.log_every_n_steps, and the last).
 
-        Lightning drops on-step values between those iterations anyway, and each self.log call
-        costs about a millisecond: logging every iteration would slow small models down by half.
+        D's outputs on the game's scale are computed only for these iterations.
         """
         return (
             self.g_steps % self.trainer.log_every_n_steps == 0

@@ -45,6 +45,7 @@ class TrainConfig:
     eval_seed: int = MISSING
     compile: bool = False
     channels_last: bool = False
+    steps_per_batch: int = MISSING
     # Config groups (conf/<group>/): each option brings its own schema (see the docstring).
     data: Any = MISSING
     model: Any = MISSING
@@ -176,6 +177,7 @@ class Model:
     lr_decay: float = MISSING
     ema_decay: float = MISSING
     augment: list[str] = MISSING
+    cpu_threads: int | None = None
 
 
 @dataclass

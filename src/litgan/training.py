@@ -113,6 +113,8 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
         resumed_from = checkpoint.get("g_steps", 0) if checkpoint is not None else 0
         pl.seed_everything(cfg.seed, workers=True)
+        if cfg.model.get("cpu_threads"):
+            torch.set_num_threads(cfg.model.cpu_threads)
 
         # Each generator iteration consumes one real batch per discriminator update.
         datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)

@@ -130,6 +130,8 @@ class GANDataModule(pl.LightningDataModule, ABC):
             world_size=self._world_size(),
             flip=flip,
             to_float=to_float,
+            # The GAN's (litgan.lean_loop): several generator iterations per Lightning batch.
+            chunk_end=getattr(trainer.lightning_module, "chunk_end", None) if trainer else None,
         )
         if self._resume is not None:
             batches.resume_at(*self._resume)

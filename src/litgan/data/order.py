@@ -60,6 +60,11 @@ class DeviceBatches:
     under DDP, so batch k of each epoch goes to rank k mod world_size, every rank getting the
     same number. uint8 images are turned into floats by `to_float`, per batch; with `flip`
     each sample is mirrored or not by a coin drawn per epoch from the same seed.
+
+    With `chunk_end`, each item holds the batches of several generator iterations, stacked,
+    shape (k, batch_size, ...): from the iteration g of its first batch (epoch × len + its
+    place in the epoch: one batch per iteration) up to `chunk_end(g)`, within the epoch
+    (`litgan.lean_loop`). The batches, and their order, are the same.
     """
 
     def __init__(
@@ -72,6 +77,7 @@ class DeviceBatches:
         world_size: int = 1,
         flip: bool = False,
         to_float: Callable[[Tensor], Tensor] | None = None,
+        chunk_end: Callable[[int], int] | None = None,
     ) -> None:
         self.samples = samples
         self.batch_size = batch_size
@@ -81,6 +87,7 @@ class DeviceBatches:
         self.world_size = world_size
         self.flip = flip
         self.to_float = to_float
+        self.chunk_end = chunk_end
         self._resume: tuple[int, int] | None = None
         if len(self) == 0:
             raise ConfigError(
@@ -112,8 +119,14 @@ class DeviceBatches:
         if self.flip:
             # Drawn after the permutation, so the order is the same with and without flips.
             mirror = (torch.rand(len(self.samples), generator=generator) < 0.5).to(device)
-        for index in shard.to(device):
+        shard, first, done = shard.to(device), epoch * rounds + start, 0
+        while done < len(shard):
+            size = 1 if self.chunk_end is None else self.chunk_end(first + done) - first - done
+            index = shard[done : done + max(1, size)]
+            done += len(index)
             batch = self.samples[index]
             if mirror is not None:
-                batch = torch.where(mirror[index].view(-1, 1, 1, 1), batch.flip(-1), batch)
-            yield self.to_float(batch) if self.to_float is not None else batch
+                flipped = mirror[index].view(*index.shape, 1, 1, 1)
+                batch = torch.where(flipped, batch.flip(-1), batch)
+            batch = self.to_float(batch) if self.to_float is not None else batch
+            yield batch if self.chunk_end is not None else batch[0]
