@@ -173,12 +173,17 @@ def test_on_device_trains_as_the_loader_does_and_resumes_exactly(monkeypatch, ca
     # Same data order, same math: switching data.on_device does not change a run on one device.
     assert max_abs_diff(weights("loader"), weights("device")) == 0
 
-    crash = ["++data.on_device=true", "+callbacks.crash._target_=tests.test_on_device.CrashAt"]
+    # Batches of 5 generator iterations end at 45: the crash lands between two checkpoints.
+    crash = [
+        "++data.on_device=true",
+        "steps_per_batch=5",
+        "+callbacks.crash._target_=tests.test_on_device.CrashAt",
+    ]
     status, stderr = train("resumed", *crash, "+callbacks.crash.g_step=45")
     assert status == 1 and "simulated crash after generator iteration 45" in stderr
     ckpt = torch.load(tmp_path / "resumed" / "checkpoints" / "last.ckpt", weights_only=True)
     assert ckpt["g_steps"] == 40
-    assert train("resumed", "++data.on_device=true", "ckpt_path=last")[0] == 0
+    assert train("resumed", "++data.on_device=true", "steps_per_batch=5", "ckpt_path=last")[0] == 0
     summary = json.loads((tmp_path / "resumed" / "summary.json").read_text())
     assert summary["g_steps"] == 80
     assert max_abs_diff(weights("device"), weights("resumed")) == 0

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from litgan.config import CONFIG_DIR, validate_config
 from tests.helpers.gans import data_and_gan
@@ -84,3 +85,14 @@ def test_every_preset_builds_its_data_module_and_gan(preset, tmp_path):
         samples = gan.generate(gan.fixed_noise(2))
     assert samples.shape == (2, *datamodule.shape)
     assert list(tmp_path.iterdir()) == []  # built, nothing written
+
+
+def test_the_grid_preset_adds_r1_and_a_wider_g_to_the_sharp_schedule():
+    grid, sharp = compose_train("experiment=sharp_grid"), compose_train("experiment=sharp_2d")
+    assert grid.data._target_.endswith("GaussianMixtureDataModule") and grid.data.layout == "grid"
+    assert grid.penalty._target_ == "litgan.penalties.R1" and grid.penalty.weight == 0.1
+    assert grid.model.discriminator.batch_norm is False
+    assert list(grid.model.generator.hidden) == [256, 256, 256]
+    assert list(grid.model.discriminator.hidden) == [128, 128, 128]
+    for key in ("early_batch_size", "data.batch_size", "trainer.max_steps", "model.lr_decay"):
+        assert OmegaConf.select(grid, key) == OmegaConf.select(sharp, key)

@@ -74,5 +74,7 @@ class MetricsCSV(CSVLogger):
 
     @rank_zero_only
     def log_metrics(self, metrics: dict[str, Tensor | float], step: int | None = None) -> None:
-        self.experiment.log_metrics(metrics, self._g_steps())
+        # Rows come with Lightning's 0-based step, also the rows the lean loop writes at the end
+        # of a batch of several generator iterations (when g_steps is already past them).
+        self.experiment.log_metrics(metrics, self._g_steps() if step is None else step + 1)
         self.experiment.save()
