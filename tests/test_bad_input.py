@@ -158,6 +158,11 @@ BAD_INPUT = {
     "unknown model": (None, ["model=gpt"], ["Could not find 'model/gpt'", "dcgan, mlp"]),
     "a sweep without -m": (None, ["seed=0,1"], ["Ambiguous value", "add -m to sweep"]),
     "an override that does not parse": (None, ["data.batch_size=[1"], ["cannot read the overrid"]),
+    "metrics=none under a preset that tunes validation": (
+        None,
+        ["experiment=digits_dcgan", "metrics=none"],
+        ["metrics=none turns validation off", "add ~metrics.fid"],
+    ),
     "unknown game": (None, ["loss=wgan"], ["Could not find 'loss/wgan'", "hinge", "wasserstein"]),
     "negative penalty weight": (None, ["penalty=r1", "penalty.weight=-1"], ["penalty.weight"]),
     "lazy penalty every 0": (None, ["penalty=gp", "penalty.every=0"], ["penalty.every"]),

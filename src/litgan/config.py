@@ -144,6 +144,13 @@ def check_pack(pack: object) -> int:
 
 def _validate_metrics(metrics: DictConfig) -> None:
     """The evaluation settings: sample counts a covariance can be estimated from, known names."""
+    if "points" not in metrics:
+        # metrics=none is empty: what is there came from a preset that tunes validation.
+        keys = ", ".join(f"metrics.{k}" for k in metrics)
+        raise ConfigError(
+            f"metrics=none turns validation off, but {keys} is set (by the experiment preset): "
+            f"add ~metrics.{next(iter(metrics))} to drop it, or leave out metrics=none"
+        )
     for key in ("fid.num_samples", "points.num_samples"):
         value = OmegaConf.select(metrics, key)
         if value < 2:
