@@ -16,13 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
-import pytorch_lightning as pl
-import torch
-from train_throughput import CONFIGS, litgan_run
+from train_throughput import CONFIGS, litgan_run, machine
 
 # train_throughput.py's switches, by the names gpu_check reports them under.
 DCGAN_ROWS = {
@@ -65,13 +62,7 @@ def main() -> None:
     compile_disabled = os.environ.get("TORCH_COMPILE_DISABLE") == "1"
     runs: dict[str, dict[str, dict]] = {"mlp_ring": {}, "dcgan64x3": {}}
     results = {
-        "machine": {
-            "cpu": platform.processor() or platform.machine(),
-            "threads": torch.get_num_threads(),
-            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-            "torch": torch.__version__,
-            "lightning": pl.__version__,
-        },
+        "machine": machine(),
         "settings": vars(args) | {"out": str(args.out), "compile_disabled": compile_disabled},
         "runs": runs,
     }

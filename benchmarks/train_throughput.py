@@ -57,6 +57,17 @@ CONFIGS = {
 }
 
 
+def machine() -> dict[str, object]:
+    """What a measurement ran on, for the JSON beside its numbers."""
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        "torch": torch.__version__,
+        "lightning": pl.__version__,
+    }
+
+
 def compose_run(name: str, out: str, extra: list[str]):
     """The config `python train.py` composes for this benchmark case."""
     overrides, batch = CONFIGS[name]
@@ -280,13 +291,7 @@ def main() -> None:
         "litgan steps_per_batch=1": ["steps_per_batch=1"],
     }
     results = {
-        "machine": {
-            "cpu": platform.processor() or platform.machine(),
-            "threads": torch.get_num_threads(),
-            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-            "torch": torch.__version__,
-            "lightning": pl.__version__,
-        },
+        "machine": machine(),
         "settings": vars(args) | {"out": str(args.out)},
         "runs": {},
     }

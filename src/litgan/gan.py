@@ -152,7 +152,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, pl.LightningModule):
         self.g_steps += 1
         for scheduler in schedulers:
             scheduler.step()
-        if self.g_steps == self._last_g_step():
+        if self.g_steps == self.last_g_step():
             # Lightning validates when asked to stop: so the final model is always evaluated,
             # not only when max_steps is a multiple of val_every.
             self.trainer.should_stop = True
@@ -241,11 +241,10 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, pl.LightningModule):
         D's outputs on the game's scale are computed only for these iterations.
         """
         return (
-            self.g_steps % self.trainer.log_every_n_steps == 0
-            or self.g_steps == self._last_g_step()
+            self.g_steps % self.trainer.log_every_n_steps == 0 or self.g_steps == self.last_g_step()
         )
 
-    def _last_g_step(self) -> int:
+    def last_g_step(self) -> int:
         """The generator iteration that ends training: from max_steps, else from max_epochs."""
         trainer = self.trainer
         if trainer.max_steps > 0:
@@ -259,7 +258,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, pl.LightningModule):
         optimizers = [make_g(self.generator.parameters()), make_d(self.discriminator.parameters())]
         if not self.hparams.lr_decay:
             return optimizers
-        if self._last_g_step() < 1:
+        if self.last_g_step() < 1:
             raise ConfigError(
                 "optim.lr_decay needs to know where training ends: set trainer.max_steps, or "
                 "model.lr_decay=0"
@@ -269,7 +268,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, pl.LightningModule):
         return optimizers, [LambdaLR(opt, self._lr_factor) for opt in optimizers]
 
     def _lr_factor(self, g_step: int) -> float:
-        return lr_factor(g_step, self._last_g_step(), self.hparams.lr_decay)
+        return lr_factor(g_step, self.last_g_step(), self.hparams.lr_decay)
 
     @property
     def sampling_generator(self) -> nn.Module:

@@ -31,7 +31,7 @@ STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_st
 
 
 class LeanLoop(pl.LightningModule):
-    """The GAN provides `g_steps`, `hparams.steps_per_batch` and `_last_g_step()`."""
+    """The GAN provides `g_steps`, `hparams.steps_per_batch` and `last_g_step()`."""
 
     g_steps: int
 
@@ -43,7 +43,7 @@ class LeanLoop(pl.LightningModule):
         """
         every = [self.hparams.steps_per_batch, *self._cadences()]
         end = min((g_step // n + 1) * n for n in every if n > 0)
-        last = self._last_g_step()
+        last = self.last_g_step()
         return min(end, last) if last > g_step else end
 
     def _cadences(self) -> list[int]:

@@ -6,7 +6,6 @@ means nothing to a GAN run, which is set in generator iterations (trainer.max_st
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any
 
@@ -31,14 +30,10 @@ class RunProgressBar(TQDMProgressBar):
         return "Training"
 
     def total_g_steps(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> int | None:
-        """Generator iterations the run ends at, or None when it has no end."""
-        if trainer.max_steps > 0:
-            # Lightning counts every optimizer step: d_steps for D, then one for G.
-            return trainer.max_steps // (pl_module.hparams.d_steps + 1)
-        batches, epochs = trainer.num_training_batches, trainer.max_epochs
-        if epochs is not None and epochs > 0 and math.isfinite(batches):
-            return int(batches * epochs)
-        return None
+        """Generator iterations the run ends at (the GAN's own count), or None when it has no
+        end."""
+        last = pl_module.last_g_step()
+        return last if last > 0 else None
 
     def init_train_tqdm(self) -> Tqdm:
         """The run's bar, from the generator iteration the run starts at to the one it ends at."""
