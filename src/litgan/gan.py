@@ -8,7 +8,6 @@ of G on its own loss through a frozen D.
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,23 +15,24 @@ import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
 from torch import Tensor, nn
-from torch.optim.lr_scheduler import LambdaLR
 
 from litgan.augment import DiffAugment
 from litgan.divergence import check_finite
 from litgan.errors import ConfigError
 from litgan.games import Game
 from litgan.lean_loop import LeanLoop
-from litgan.network_ops import ema_update, evaluating, frozen, grad_norm, lr_factor
+from litgan.network_ops import ema_update, evaluating, frozen, grad_norm
 from litgan.noise import NoiseStream, ResumableNoise, fixed_noise
 from litgan.penalties import Penalty
+from litgan.schedule import Schedule
 from litgan.validation import FixedNoiseValidation
 
 
-class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, pl.LightningModule):
+class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.LightningModule):
     """Generator and discriminator playing a game; validation (`FixedNoiseValidation`), the
-    random streams' checkpointing (`ResumableNoise`) and the loop's bookkeeping around
-    Lightning (`LeanLoop`) come from the mixins.
+    random streams' checkpointing (`ResumableNoise`), the loop's bookkeeping around
+    Lightning (`LeanLoop`) and the run's clock (`Schedule`: optimizers, learning-rate schedule,
+    early batch size, logging iterations) come from the mixins.
 
     Args:
         generator, discriminator: `_target_` configs of the networks; `data_shape` is added.
@@ -142,7 +142,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, pl.LightningModule):
         then the learning-rate `schedulers` step."""
         if self.hparams.channels_last and batch.dim() == 4:
             batch = batch.contiguous(memory_format=torch.channels_last)
-        size, d_steps = self._batch_size_now(), self.hparams.d_steps
+        size, d_steps = self.batch_size_now(), self.hparams.d_steps
         # The loader serves d_steps real batches at once: each D update sees fresh data.
         for i, real in enumerate(batch.chunk(d_steps) if d_steps > 1 else (batch,)):
             real = real if size is None else real[:size]
@@ -156,7 +156,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, pl.LightningModule):
             # Lightning validates when asked to stop: so the final model is always evaluated,
             # not only when max_steps is a multiple of val_every.
             self.trainer.should_stop = True
-        if self._logging_step():
+        if self.logging_step():
             self.log_row({**d_metrics(), **g_metrics})
 
     def discriminator_step(
@@ -224,51 +224,6 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, pl.LightningModule):
             scaled = getattr(self.trainer.precision_plugin, "scaler", None) is not None
             norm = None if scaled else self._grad_norms[player]
             check_finite(player, self._losses[player], norm, self.g_steps + 1)
-
-    def _batch_size_now(self) -> int | None:
-        """The samples per update this iteration: `early_batch_size` while the learning rates
-        are still at their starting value, else None (the whole batch).
-
-        Small batches are noisy, which helps G spread over the modes early on; large ones let
-        its paths between modes keep narrowing while the rates fall (docs/results.md).
-        """
-        early = self.hparams.early_batch_size
-        return early if early and self._lr_factor(self.g_steps) == 1.0 else None
-
-    def _logging_step(self) -> bool:
-        """Whether loggers write this iteration (every trainer.log_every_n_steps, and the last).
-
-        D's outputs on the game's scale are computed only for these iterations.
-        """
-        return (
-            self.g_steps % self.trainer.log_every_n_steps == 0 or self.g_steps == self.last_g_step()
-        )
-
-    def last_g_step(self) -> int:
-        """The generator iteration that ends training: from max_steps, else from max_epochs."""
-        trainer = self.trainer
-        if trainer.max_steps > 0:
-            return trainer.max_steps // (self.hparams.d_steps + 1)
-        batches, epochs = trainer.num_training_batches, trainer.max_epochs
-        return int(batches * epochs) if epochs and math.isfinite(batches) else -1
-
-    def configure_optimizers(self) -> Any:
-        make_g = instantiate(self.hparams.g_optimizer, _convert_="all")
-        make_d = instantiate(self.hparams.d_optimizer, _convert_="all")
-        optimizers = [make_g(self.generator.parameters()), make_d(self.discriminator.parameters())]
-        if not self.hparams.lr_decay:
-            return optimizers
-        if self.last_g_step() < 1:
-            raise ConfigError(
-                "optim.lr_decay needs to know where training ends: set trainer.max_steps, or "
-                "model.lr_decay=0"
-            )
-        # Returned to Lightning so that checkpoints keep their state; stepped once per
-        # generator iteration in training_step (manual optimization steps nothing itself).
-        return optimizers, [LambdaLR(opt, self._lr_factor) for opt in optimizers]
-
-    def _lr_factor(self, g_step: int) -> float:
-        return lr_factor(g_step, self.last_g_step(), self.hparams.lr_decay)
 
     @property
     def sampling_generator(self) -> nn.Module:
