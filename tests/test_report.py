@@ -98,3 +98,23 @@ def test_a_sweep_it_cannot_write_to_is_reported_elsewhere_with_out(tmp_path, cap
     assert "| seed=0 | ok |" in (elsewhere / "report.md").read_text()
     assert (elsewhere / "report.png").is_file()
     assert sorted(p.relative_to(sweep) for p in sweep.rglob("*")) == before
+
+
+def test_interrupted_and_unfinished_jobs_are_named_and_left_out_of_the_seeds(tmp_path):
+    write_job(tmp_path / "0", ["lr=1", "seed=0"], {"val/modes": 8})
+    write_job(tmp_path / "1", ["lr=1", "seed=1"], {"val/modes": 2})
+    summary = json.loads((tmp_path / "1" / "summary.json").read_text())
+    (tmp_path / "1" / "summary.json").write_text(json.dumps({**summary, "interrupted": True}))
+    write_job(tmp_path / "2", ["lr=1", "seed=2"])  # running, or killed: no summary, no error
+    write_job(tmp_path / "3", ["lr=1", "seed=3"])
+    (tmp_path / "3" / "error.txt").write_text("DivergenceError: d loss is nan\nmore\n")
+
+    statuses = [row["status"] for row in job_rows(find_jobs(tmp_path))]
+    assert statuses == [
+        "ok",
+        "interrupted at generator step 300: resume it with ckpt_path=last",
+        "no summary.json: still running, or killed",
+        "failed: DivergenceError: d loss is nan",
+    ]
+    (group,) = group_rows(find_jobs(tmp_path))
+    assert group["seeds ok"] == "1/4" and group["val/modes"] == "8.0"

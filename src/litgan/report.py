@@ -63,15 +63,22 @@ def _lookup(summary: dict[str, Any] | None, path: tuple[str, ...]) -> Any:
     return value
 
 
+def finished_summary(job: Path) -> dict[str, Any] | None:
+    """The job's summary.json if it trained to its end: an interrupted run's summary describes
+    where it stopped, and does not count among the seeds until it is resumed and finishes."""
+    summary = read_summary(job)
+    return None if summary is None or summary.get("interrupted") else summary
+
+
 def job_rows(jobs: list[Path]) -> list[dict[str, str]]:
-    """One row per job: its overrides, ok/failed (no summary.json) and the summary's numbers."""
+    """One row per job: its overrides, its status and the summary's numbers."""
     rows = []
     for job in jobs:
         summary = read_summary(job)
         row = {
             "job": job.name,
             "overrides": " ".join(read_overrides(job)) or "(defaults)",
-            "status": "ok" if summary else _failure(job),
+            "status": _status(job, summary),
         }
         for header, path, fmt in COLUMNS:
             value = _lookup(summary, path)
@@ -82,11 +89,19 @@ def job_rows(jobs: list[Path]) -> list[dict[str, str]]:
     return rows
 
 
-def _failure(job: Path) -> str:
-    """`failed`, with the first line of the job's error.txt when it wrote one."""
+def _status(job: Path, summary: dict[str, Any] | None) -> str:
+    """`ok`; `interrupted` (resumable); `failed` with the first line of the job's error.txt;
+    or, with neither file, a job still running or killed without a chance to write either."""
+    if summary is not None:
+        if summary.get("interrupted"):
+            step = summary.get("g_steps")
+            return f"interrupted at generator step {step}: resume it with ckpt_path=last"
+        return "ok"
     error = job / "error.txt"
     lines = error.read_text().splitlines() if error.is_file() else []
-    return f"failed: {lines[0]}" if lines else "failed"
+    if lines:
+        return f"failed: {lines[0]}"
+    return "failed" if error.is_file() else "no summary.json: still running, or killed"
 
 
 def markdown_table(rows: list[dict[str, str]]) -> str:
@@ -122,7 +137,7 @@ def group_rows(jobs: list[Path]) -> list[dict[str, str]]:
         groups[_group_name(read_overrides(job))].append(job)
     rows = []
     for name, members in groups.items():
-        summaries = [s for s in map(read_summary, members) if s is not None]
+        summaries = [s for s in map(finished_summary, members) if s is not None]
         row = {"group": name, "seeds ok": f"{len(summaries)}/{len(members)}"}
         for header, path, fmt in GROUP_COLUMNS:
             values = [v for v in (_lookup(s, path) for s in summaries) if v is not None]
@@ -143,7 +158,7 @@ def save_report_plot(jobs: list[Path], path: Path) -> None:
     """Curves of each group of jobs (same overrides but the seed): mean ± std over seeds."""
     groups: dict[str, list[dict]] = defaultdict(list)
     for job in jobs:
-        if read_summary(job) is not None:
+        if finished_summary(job) is not None:
             groups[_group_name(read_overrides(job))].append(read_series(job / "metrics.csv"))
     keys = [k for k in CURVES if any(k in s for runs in groups.values() for s in runs)]
     fig = Figure(figsize=(7, 3 * max(1, len(keys))))
