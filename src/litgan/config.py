@@ -73,12 +73,6 @@ def validate_config(cfg: DictConfig) -> None:
         )
     if cfg.get("penalty"):
         _validate_penalty(cfg)
-    if cfg.get("penalty") and OmegaConf.select(cfg, "model.discriminator.batch_norm"):
-        raise ConfigError(
-            "a penalty needs D's output for one sample to depend on that sample alone, and "
-            "BatchNorm in D mixes the batch: set model.discriminator.batch_norm=false or "
-            "penalty=none"
-        )
     max_steps = cfg.trainer.get("max_steps", -1)
     max_epochs = cfg.trainer.get("max_epochs", -1)
     if not (max_steps == -1 or (isinstance(max_steps, int) and max_steps > 0)):
@@ -122,7 +116,7 @@ def _validate_early_batch_size(cfg: DictConfig, pack: int, decay: float) -> None
 
 
 def _validate_penalty(cfg: DictConfig) -> None:
-    """A penalty's weight is at least 0 (not NaN), its interval positive."""
+    """A penalty's weight is at least 0 (not NaN), its interval positive, D without BatchNorm."""
     weight, every = cfg.penalty.weight, cfg.penalty.every
     if not weight >= 0:
         raise ConfigError(f"penalty.weight must be a number of at least 0, got {weight!r}")
@@ -130,6 +124,12 @@ def _validate_penalty(cfg: DictConfig) -> None:
         raise ConfigError(
             f"penalty.every (apply it every N-th D update) must be a positive integer, got "
             f"{every!r}"
+        )
+    if OmegaConf.select(cfg, "model.discriminator.batch_norm"):
+        raise ConfigError(
+            "a penalty needs D's output for one sample to depend on that sample alone, and "
+            "BatchNorm in D mixes the batch: set model.discriminator.batch_norm=false or "
+            "penalty=none"
         )
 
 
