@@ -82,7 +82,7 @@ def log_images(loggers: Sequence[Logger], key: str, paths: Sequence[Path], step:
 
 @rank_zero_only
 def finish_trackers(loggers: Sequence[Logger], failed: bool = False) -> None:
-    """Flush TensorBoard's files and end the W&B run (one per Hydra job, also in a multirun);
+    """Close TensorBoard's files and end the W&B run (one per Hydra job, also in a multirun);
     say how to upload it if offline.
 
     A run that raised is marked failed in W&B (exit code 1).
@@ -91,9 +91,10 @@ def finish_trackers(loggers: Sequence[Logger], failed: bool = False) -> None:
 
     for logger in loggers:
         if isinstance(logger, TensorBoardLogger):
-            # The plots are logged after Lightning finalized the logger: its writer would
-            # otherwise hold them until its next timed flush, or the process's exit.
-            logger.experiment.flush()
+            # The plots are logged after Lightning finalized the logger, to a writer it
+            # reopens. Its flush() writes only what its thread has taken from the queue;
+            # close() drains the queue first, so the last pictures are on disk on return.
+            logger.experiment.close()
 
     if wandb.run is None or not any(isinstance(lg, WandbLogger) for lg in loggers):
         return
