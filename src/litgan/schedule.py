@@ -1,8 +1,9 @@
 """The run's clock: where training ends, the players' optimizers and their learning-rate
 schedule, the batch size of the early iterations and which iterations log.
 
-`Schedule` is a mixin of the GAN (`litgan.gan`), which provides `g_steps` and the hparams
-`d_steps`, `g_optimizer`, `d_optimizer`, `lr_decay` and `early_batch_size`.
+`Schedule` is a mixin of the GAN (`litgan.gan`), which provides `g_steps`, `generator`,
+`discriminator` and the hparams `d_steps`, `g_optimizer`, `d_optimizer`, `lr_decay` and
+`early_batch_size`.
 """
 
 from __future__ import annotations
