@@ -281,3 +281,40 @@ def test_an_augmented_image_run_resumes_exactly(monkeypatch, capsys, tmp_path):
         assert status == 0, stderr[-3000:]
     assert torch.load(split / "checkpoints" / "last.ckpt", weights_only=True)["g_steps"] == 6
     assert max_abs_diff(final_weights(reference), final_weights(split)) <= 1e-6
+
+
+def test_a_job_slurm_restarted_resumes_from_its_checkpoint(monkeypatch, capsys, tmp_path):
+    """A requeued SLURM job runs its original overrides again, without ckpt_path: with
+    SLURM_RESTART_COUNT set and a checkpoint in its directory, it continues that run."""
+    run_dir = tmp_path / "job"
+    common = (f"hydra.run.dir={run_dir}", "checkpoint_every=2")
+    status, stderr = run_main(
+        monkeypatch, capsys, tmp_path, *common, "trainer.max_steps=4", base=tuple(TINY_MLP)
+    )
+    assert status == 0, stderr[-3000:]
+
+    status, stderr = run_main(
+        monkeypatch, capsys, tmp_path, *common, "trainer.max_steps=8", base=tuple(TINY_MLP)
+    )
+    assert status == 2 and "already holds a run" in stderr  # not restarted: refused as before
+
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
+    status, stderr = run_main(
+        monkeypatch, capsys, tmp_path, *common, "trainer.max_steps=8", base=tuple(TINY_MLP)
+    )
+    assert status == 0, stderr[-3000:]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["g_steps"] == 8 and summary["wall_time_parts"] == 2
+    assert (run_dir / ".hydra" / "resume-1" / "config.yaml").is_file()
+
+    fresh = tmp_path / "fresh"  # restarted before its first checkpoint: it starts again
+    status, stderr = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        f"hydra.run.dir={fresh}",
+        "trainer.max_steps=2",
+        base=tuple(TINY_MLP),
+    )
+    assert status == 0, stderr[-3000:]
+    assert json.loads((fresh / "summary.json").read_text())["wall_time_parts"] == 1

@@ -29,6 +29,21 @@ def refuse_to_overwrite(run_dir: Path, resuming: bool) -> None:
         )
 
 
+def requeued_ckpt_path(ckpt_path: str | None, run_dir: Path) -> str | None:
+    """`ckpt_path`, or `last` for a job that SLURM restarted and that left a checkpoint.
+
+    A requeued job (submitit's requeue before the time limit, `scontrol requeue`, a node
+    failure) runs its original overrides again in the same directory, and those do not name
+    the checkpoint it wrote when it was stopped; SLURM counts the restarts in
+    SLURM_RESTART_COUNT.
+    """
+    restarts = os.environ.get("SLURM_RESTART_COUNT", "0")
+    checkpoint = run_dir / "checkpoints" / "last.ckpt"
+    if ckpt_path is None and restarts.isdigit() and int(restarts) > 0 and checkpoint.is_file():
+        return "last"
+    return ckpt_path
+
+
 def check_writable(path: Path, key: str) -> None:
     """Create `path` and a file in it, or raise a LitganError naming `key`."""
     try:

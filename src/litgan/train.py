@@ -29,6 +29,7 @@ from litgan.run_dir import (
     rank,
     refuse_to_overwrite,
     remove_new_empty_dirs,
+    requeued_ckpt_path,
     write_record,
 )
 
@@ -44,7 +45,8 @@ class OutputDirCheck(Callback):
         run_dir = Path(config.hydra.run.dir)
         note_missing_dirs(run_dir)
         try:
-            refuse_to_overwrite(run_dir, config.get("ckpt_path") is not None)
+            resuming = requeued_ckpt_path(config.get("ckpt_path"), run_dir) is not None
+            refuse_to_overwrite(run_dir, resuming)
             check_writable(run_dir, "hydra.run.dir")
         except LitganError as err:
             remove_new_empty_dirs()

@@ -35,7 +35,13 @@ from litgan.history import read_series
 from litgan.interrupts import StopOnSignal, WallClock
 from litgan.metrics_csv import MetricsCSV
 from litgan.plotting import save_run_plots
-from litgan.run_dir import file_logs_held, rank, refuse_to_overwrite, write_record
+from litgan.run_dir import (
+    file_logs_held,
+    rank,
+    refuse_to_overwrite,
+    requeued_ckpt_path,
+    write_record,
+)
 from litgan.summary import build_summary, format_summary, write_summary
 from litgan.tracking import finish_trackers, log_images
 
@@ -108,7 +114,10 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     _quiet_known_noise()
     # Everything that can refuse the run comes before anything is written into run_dir.
     with file_logs_held():
-        ckpt_path = resolve_ckpt_path(cfg.ckpt_path, run_dir)
+        requested = requeued_ckpt_path(cfg.ckpt_path, run_dir)
+        ckpt_path = resolve_ckpt_path(requested, run_dir)
+        if requested != cfg.ckpt_path and rank() == 0:
+            print(f"litgan: SLURM restarted this job: resuming it from {ckpt_path}")
         refuse_to_overwrite(run_dir, ckpt_path is not None)
         checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
         resumed_from = checkpoint.get("g_steps", 0) if checkpoint is not None else 0
