@@ -73,7 +73,8 @@ def test_mlp_generator_batch_norm_normalises_every_hidden_layer():
     assert [m.num_features for m in norms] == [16, 8]
     # In train mode each hidden unit leaves BatchNorm with zero mean over the batch.
     captured = []
-    norms[0].register_forward_hook(lambda module, args, out: captured.append(out))
+    # A copy: the in-place ReLU after it overwrites BatchNorm's output.
+    norms[0].register_forward_hook(lambda module, args, out: captured.append(out.clone()))
     gen(torch.randn(64, 4) * 5 + 3)
     assert torch.allclose(captured[0].mean(0), torch.zeros(16), atol=1e-5)
     # In eval mode it uses running statistics: samples do not depend on the rest of the batch.

@@ -32,6 +32,7 @@ from litgan.config import lightning_max_steps
 from litgan.errors import Interrupted
 from litgan.gan import GAN
 from litgan.history import read_series
+from litgan.host import set_up_host
 from litgan.interrupts import StopOnSignal, WallClock
 from litgan.metrics_csv import MetricsCSV
 from litgan.plotting import save_run_plots
@@ -122,8 +123,7 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
         resumed_from = checkpoint.get("g_steps", 0) if checkpoint is not None else 0
         pl.seed_everything(cfg.seed, workers=True)
-        if cfg.model.get("cpu_threads"):
-            torch.set_num_threads(cfg.model.cpu_threads)
+        set_up_host(cfg.model.get("cpu_threads"))
 
         # Each generator iteration consumes one real batch per discriminator update.
         datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
