@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
 from PIL import Image
+from pytorch_lightning.loggers import TensorBoardLogger
 
 from litgan.history import read_overrides
+from litgan.tracking import log_images
 from tests.helpers.runs import TINY_MLP, run_main
 from tests.helpers.tensorboard_events import summaries
 from tests.helpers.wandb_records import history_keys, read_records, run_info
@@ -168,3 +171,17 @@ def test_tensorboard_gets_one_tag_per_picture_with_a_step_slider(monkeypatch, ca
     ]
     scalars = {tag for tag, _, kind in logged if kind == "scalar"}
     assert "train/value" in scalars and "hp_metric" not in scalars  # no -1 placeholder
+
+
+def test_plots_logged_after_fit_keep_tensorboards_scalars_file(monkeypatch, tmp_path):
+    # Training that ends within the second the closed writer reopens in: tensorboardX names an
+    # event file after the second it opens, so a reopened writer would overwrite the scalars.
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)
+    logger = TensorBoardLogger(tmp_path, name="tensorboard", version="")
+    logger.log_metrics({"train/value": -1.0}, step=20)
+    logger.finalize("success")  # as Lightning does at the end of fit
+    picture = tmp_path / "value.png"
+    Image.new("RGB", (120, 120)).save(picture)
+    log_images([logger], "plots", [picture], step=20, after_fit=True)
+    logged = summaries(tmp_path / "tensorboard")
+    assert ("train/value", 20, "scalar") in logged and ("plots", 20, "image") in logged

@@ -64,20 +64,33 @@ def wandb_logger(
 
 
 @rank_zero_only
-def log_images(loggers: Sequence[Logger], key: str, paths: Sequence[Path], step: int) -> None:
+def log_images(
+    loggers: Sequence[Logger], key: str, paths: Sequence[Path], step: int, after_fit: bool = False
+) -> None:
     """Send PNG files to every logger that shows images (W&B, TensorBoard).
 
     TensorBoard gets one tag per picture, which its step slider then moves through: `key` for a
     single picture (samples), `key/<file stem>` for several (plots/value, plots/grad_norm).
+
+    Args:
+        after_fit: Lightning has closed the loggers. TensorBoard's pictures then go to an event
+            file of their own: the closed writer would reopen under a name with the current
+            second in it, which is the scalars' file's name when training ended within the
+            same second, and overwrite that file.
     """
     for logger in loggers:
         if isinstance(logger, WandbLogger):
             logger.log_image(key=key, images=[str(p) for p in paths], step=step)
         elif isinstance(logger, TensorBoardLogger):
+            writer = logger.experiment
+            if after_fit:
+                writer = type(writer)(logger.log_dir, filename_suffix=f".{key}")
             for path in paths:
                 image = np.asarray(Image.open(path).convert("RGB"))
                 tag = key if len(paths) == 1 else f"{key}/{path.stem}"
-                logger.experiment.add_image(tag, image, step, dataformats="HWC")
+                writer.add_image(tag, image, step, dataformats="HWC")
+            if after_fit:
+                writer.close()
 
 
 @rank_zero_only
@@ -91,9 +104,8 @@ def finish_trackers(loggers: Sequence[Logger], failed: bool = False) -> None:
 
     for logger in loggers:
         if isinstance(logger, TensorBoardLogger):
-            # The plots are logged after Lightning finalized the logger, to a writer it
-            # reopens. Its flush() writes only what its thread has taken from the queue;
-            # close() drains the queue first, so the last pictures are on disk on return.
+            # close() drains the writer's queue (flush() writes only what its thread has taken
+            # from it): on a run that raised, Lightning has not closed it.
             logger.experiment.close()
 
     if wandb.run is None or not any(isinstance(lg, WandbLogger) for lg in loggers):

@@ -172,7 +172,7 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
             plots = save_run_plots(
                 read_series(run_dir / "metrics.csv"), run_dir / "plots", summary["game"]
             )
-            log_images(loggers, "plots", plots, step=model.g_steps)
+            log_images(loggers, "plots", plots, step=model.g_steps, after_fit=True)
             print(format_summary(summary, run_dir))
         failed = False
     finally:
