@@ -55,7 +55,7 @@ class MLPGenerator(nn.Module):
         self,
         data_shape: Sequence[int],
         nz: int = 16,
-        hidden: Sequence[int] = (128, 128, 128),
+        hidden: Sequence[int] = (64, 64, 64),
         activation: str = "relu",
         tanh_output: bool | None = None,
         batch_norm: bool = False,
@@ -82,7 +82,7 @@ class MLPDiscriminator(nn.Module):
     def __init__(
         self,
         data_shape: Sequence[int],
-        hidden: Sequence[int] = (128, 128, 128),
+        hidden: Sequence[int] = (64, 64, 64),
         activation: str = "leaky_relu",
         pack: int = 1,
         batch_norm: bool = False,
