@@ -20,6 +20,7 @@ import time
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
+from train_throughput import players
 
 from litgan.config import CONFIG_DIR
 from litgan.network_ops import frozen
@@ -45,10 +46,7 @@ def iterations_per_second(
         )
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    g = instantiate(cfg.model.generator, data_shape=DATA_SHAPE, _convert_="all")
-    d = instantiate(cfg.model.discriminator, data_shape=DATA_SHAPE, _convert_="all")
-    opt_g = instantiate(cfg.optim.generator, _convert_="all")(g.parameters())
-    opt_d = instantiate(cfg.optim.discriminator, _convert_="all")(d.parameters())
+    g, d, opt_g, opt_d = players(cfg, DATA_SHAPE)
     game, penalty = instantiate(cfg.loss), instantiate(cfg.penalty)
     real = torch.randn(batch, *DATA_SHAPE)
     for i in range(warmup + iterations):

@@ -35,6 +35,7 @@ import platform
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
@@ -42,7 +43,10 @@ import pytorch_lightning as pl
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
+from omegaconf import DictConfig
 from pytorch_lightning.loggers import CSVLogger
+from torch import nn
+from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
 from litgan.config import CONFIG_DIR, lightning_max_steps
@@ -86,6 +90,17 @@ def compose_run(name: str, out: str, extra: list[str]):
         )
 
 
+def players(
+    cfg: DictConfig, data_shape: Sequence[int]
+) -> tuple[nn.Module, nn.Module, Optimizer, Optimizer]:
+    """G, D and their optimizers as `cfg` describes them, built without litgan's GAN."""
+    g = instantiate(cfg.model.generator, data_shape=list(data_shape), _convert_="all")
+    d = instantiate(cfg.model.discriminator, data_shape=list(data_shape), _convert_="all")
+    opt_g = instantiate(cfg.optim.generator, _convert_="all")(g.parameters())
+    opt_d = instantiate(cfg.optim.discriminator, _convert_="all")(d.parameters())
+    return g, d, opt_g, opt_d
+
+
 def plain_loop(
     name: str,
     iterations: int,
@@ -103,10 +118,7 @@ def plain_loop(
     data = instantiate(cfg.data)
     data.setup()
     real_data, shape, batch = data.samples, data.shape, cfg.data.batch_size
-    g = instantiate(cfg.model.generator, data_shape=shape, _convert_="all")
-    d = instantiate(cfg.model.discriminator, data_shape=shape, _convert_="all")
-    opt_g = instantiate(cfg.optim.generator, _convert_="all")(g.parameters())
-    opt_d = instantiate(cfg.optim.discriminator, _convert_="all")(d.parameters())
+    g, d, opt_g, opt_d = players(cfg, shape)
     game = instantiate(cfg.loss)
     # litgan's schedule (optim.lr_decay): constant, then linearly to 0 over the last fraction.
     decay = cfg.optim.get("lr_decay", 0.0)
