@@ -68,6 +68,26 @@ def test_jobs_that_differ_only_in_seed_form_one_row(tmp_path):
     assert "## Over seeds" in (tmp_path / "report.md").read_text()
 
 
+def test_group_names_leave_out_the_overrides_every_job_shares(tmp_path):
+    shared = ["experiment=mnist5k_dcgan", "trainer.enable_progress_bar=false"]
+    for job, (loss, seed) in enumerate([("hinge", 0), ("hinge", 1), ("minimax", 0)]):
+        write_job(tmp_path / str(job), [*shared, f"loss={loss}", f"seed={seed}"], {"val/fid": 1})
+
+    rows = group_rows(find_jobs(tmp_path))
+    assert [(r["group"], r["seeds ok"]) for r in rows] == [
+        ("loss=hinge", "2/2"),
+        ("loss=minimax", "1/1"),
+    ]
+    write_report(tmp_path)
+    assert (
+        f"(left out of the group names): {' '.join(shared)}" in (tmp_path / "report.md").read_text()
+    )
+
+    # One group: nothing is compared, so its name keeps every override but the seed.
+    (only,) = group_rows(find_jobs(tmp_path)[:2])
+    assert only["group"] == " ".join([*shared, "loss=hinge"])
+
+
 def test_each_job_row_reads_its_own_game_against_its_own_optimum(tmp_path):
     for job, game in enumerate([Hinge(), Wasserstein()]):
         write_job(tmp_path / str(job), [f"loss={game.name}"], {"train/value": -1.5})

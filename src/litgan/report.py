@@ -130,13 +130,33 @@ def early_grad_norm(job: Path) -> float | None:
     return statistics.fmean(early) if early else None
 
 
-def group_rows(jobs: list[Path]) -> list[dict[str, str]]:
-    """One row per group of jobs that differ only in their seed: mean ± std over the seeds."""
+def group_jobs(jobs: list[Path]) -> dict[str, list[Path]]:
+    """Jobs that differ only in their seed, by group name: their overrides without the seed
+    and without those every job shares (shared_overrides), so a name shows what was compared."""
+    shared = set(shared_overrides(jobs))
+    names = {job: _without_seed(read_overrides(job)) for job in jobs}
+    if len({tuple(n) for n in names.values()}) > 1:
+        names = {job: [o for o in n if o not in shared] for job, n in names.items()}
     groups: dict[str, list[Path]] = defaultdict(list)
     for job in jobs:
-        groups[_group_name(read_overrides(job))].append(job)
+        groups[" ".join(names[job]) or "(defaults)"].append(job)
+    return dict(groups)
+
+
+def shared_overrides(jobs: list[Path]) -> list[str]:
+    """The overrides but the seed that every job has, in the first job's order."""
+    first, *others = (_without_seed(read_overrides(job)) for job in jobs)
+    return [o for o in first if all(o in other for other in others)]
+
+
+def _without_seed(overrides: list[str]) -> list[str]:
+    return [o for o in overrides if not o.startswith("seed=")]
+
+
+def group_rows(jobs: list[Path]) -> list[dict[str, str]]:
+    """One row per group of jobs that differ only in their seed: mean ± std over the seeds."""
     rows = []
-    for name, members in groups.items():
+    for name, members in group_jobs(jobs).items():
         summaries = [s for s in map(finished_summary, members) if s is not None]
         row = {"group": name, "seeds ok": f"{len(summaries)}/{len(members)}"}
         for header, path, fmt in GROUP_COLUMNS:
@@ -148,18 +168,14 @@ def group_rows(jobs: list[Path]) -> list[dict[str, str]]:
     return rows
 
 
-def _group_name(overrides: list[str]) -> str:
-    """Overrides without the seed: the jobs that differ only in seed form one group."""
-    kept = [o for o in overrides if not o.startswith("seed=")]
-    return " ".join(kept) or "(defaults)"
-
-
 def save_report_plot(jobs: list[Path], path: Path) -> None:
     """Curves of each group of jobs (same overrides but the seed): mean ± std over seeds."""
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for job in jobs:
-        if finished_summary(job) is not None:
-            groups[_group_name(read_overrides(job))].append(read_series(job / "metrics.csv"))
+    groups = {
+        name: [
+            read_series(job / "metrics.csv") for job in members if finished_summary(job) is not None
+        ]
+        for name, members in group_jobs(jobs).items()
+    }
     keys = [k for k in CURVES if any(k in s for runs in groups.values() for s in runs)]
     fig = Figure(figsize=(7, 3 * max(1, len(keys))))
     axes = fig.subplots(max(1, len(keys)), 1, squeeze=False)[:, 0]
@@ -202,8 +218,10 @@ def write_report(sweep_dir: Path, out_dir: Path | None = None) -> str:
         )
     table = markdown_table(job_rows(jobs))
     groups = markdown_table(group_rows(jobs))
+    shared = " ".join(shared_overrides(jobs)) or "(none)"
     (out_dir / "report.md").write_text(
-        f"# Sweep report: {sweep_dir}\n\n{table}\n\n## Over seeds\n\n{groups}\n\n"
+        f"# Sweep report: {sweep_dir}\n\n{table}\n\n## Over seeds\n\n"
+        f"Overrides of every job (left out of the group names): {shared}\n\n{groups}\n\n"
         "![curves](report.png)\n"
     )
     save_report_plot(jobs, out_dir / "report.png")
