@@ -70,13 +70,15 @@ def test_jobs_that_differ_only_in_seed_form_one_row(tmp_path):
 
 def test_group_names_leave_out_the_overrides_every_job_shares(tmp_path):
     shared = ["experiment=mnist5k_dcgan", "trainer.enable_progress_bar=false"]
-    for job, (loss, seed) in enumerate([("hinge", 0), ("hinge", 1), ("minimax", 0)]):
-        write_job(tmp_path / str(job), [*shared, f"loss={loss}", f"seed={seed}"], {"val/fid": 1})
+    runs = [["loss=hinge", "seed=0"], ["loss=hinge", "seed=1"], ["loss=minimax", "seed=0"]]
+    for job, overrides in enumerate([*runs, ["seed=0"]]):
+        write_job(tmp_path / str(job), [*shared, *overrides], {"val/fid": 1})
 
     rows = group_rows(find_jobs(tmp_path))
     assert [(r["group"], r["seeds ok"]) for r in rows] == [
         ("loss=hinge", "2/2"),
         ("loss=minimax", "1/1"),
+        ("(the shared overrides only)", "1/1"),
     ]
     write_report(tmp_path)
     assert (

@@ -135,11 +135,13 @@ def group_jobs(jobs: list[Path]) -> dict[str, list[Path]]:
     and without those every job shares (shared_overrides), so a name shows what was compared."""
     shared = set(shared_overrides(jobs))
     names = {job: _without_seed(read_overrides(job)) for job in jobs}
+    empty = "(defaults)"
     if len({tuple(n) for n in names.values()}) > 1:
         names = {job: [o for o in n if o not in shared] for job, n in names.items()}
+        empty = "(the shared overrides only)" if shared else empty
     groups: dict[str, list[Path]] = defaultdict(list)
     for job in jobs:
-        groups[" ".join(names[job]) or "(defaults)"].append(job)
+        groups[" ".join(names[job]) or empty].append(job)
     return dict(groups)
 
 
