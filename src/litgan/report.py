@@ -133,10 +133,10 @@ def early_grad_norm(job: Path) -> float | None:
 def group_jobs(jobs: list[Path]) -> dict[str, list[Path]]:
     """Jobs that differ only in their seed, by group name: their overrides without the seed
     and without those every job shares (shared_overrides), so a name shows what was compared."""
-    shared = set(shared_overrides(jobs))
     names = {job: _without_seed(read_overrides(job)) for job in jobs}
     empty = "(defaults)"
     if len({tuple(n) for n in names.values()}) > 1:
+        shared = set(_common(list(names.values())))
         names = {job: [o for o in n if o not in shared] for job, n in names.items()}
         empty = "(the shared overrides only)" if shared else empty
     groups: dict[str, list[Path]] = defaultdict(list)
@@ -147,7 +147,11 @@ def group_jobs(jobs: list[Path]) -> dict[str, list[Path]]:
 
 def shared_overrides(jobs: list[Path]) -> list[str]:
     """The overrides but the seed that every job has, in the first job's order."""
-    first, *others = (_without_seed(read_overrides(job)) for job in jobs)
+    return _common([_without_seed(read_overrides(job)) for job in jobs])
+
+
+def _common(overrides: list[list[str]]) -> list[str]:
+    first, *others = overrides
     return [o for o in first if all(o in other for other in others)]
 
 
