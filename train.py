@@ -1,6 +1,6 @@
 """Train a GAN: `python train.py [group=option ...] [key=value ...]` (see README.md)."""
 
-from litgan.train import main
+from litgan.cli.train import main
 
 if __name__ == "__main__":
     main()

@@ -60,7 +60,7 @@ def main() -> None:
         discriminator={"_target_": "litgan.networks.DCGANDiscriminator", "ndf": 64},
         g_optimizer=ADAM,
         d_optimizer=ADAM,
-        game={"_target_": "litgan.games.NonSaturating"},
+        game={"_target_": "litgan.game.games.NonSaturating"},
         data_shape=data.shape,
     ).to(args.device)
     weights = resolve_weights(args.weights, fid_helper=fid_helper_model_path())

@@ -22,8 +22,8 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from train_throughput import players
 
-from litgan.config import CONFIG_DIR
-from litgan.network_ops import frozen
+from litgan.config.checks import CONFIG_DIR
+from litgan.gan.players import frozen
 
 DATA_SHAPE = [2]
 # (D's width, R1 every, batch): the preset's two phases, then the variants tried.

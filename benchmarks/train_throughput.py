@@ -49,9 +49,9 @@ from torch import nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
-from litgan.config import CONFIG_DIR, lightning_max_steps
-from litgan.network_ops import frozen, grad_norm, lr_factor
-from litgan.training import build_gan
+from litgan.config.checks import CONFIG_DIR, lightning_max_steps
+from litgan.gan.players import frozen, grad_norm, lr_factor
+from litgan.run.fit import build_gan
 
 # name: (overrides that make `python train.py` run it, batch size)
 CONFIGS = {

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from litgan.augment import AUGMENTATIONS, DiffAugment, cutout, translation
-from litgan.config import AUGMENT_NAMES
+from litgan.config.checks import AUGMENT_NAMES
+from litgan.game.augment import AUGMENTATIONS, DiffAugment, cutout, translation
 
 
 def numbered_images(n: int, size: int = 16) -> torch.Tensor:

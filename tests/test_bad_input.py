@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from litgan.history import read_overrides
+from litgan.records.history import read_overrides
 from tests.helpers.runs import TINY_MLP, run_main
 
 RING = ("trainer.max_steps=4",)
@@ -181,7 +181,7 @@ BAD_INPUT = {
         ["metrics=default", "metrics.extra=[is]"],
         ["metrics.extra has unknown metrics ['is']", "isc"],
     ),
-    # Inside the groups: each option's keys are typed (litgan/schema.py).
+    # Inside the groups: each option's keys are typed (litgan/config/schema.py).
     "widths not a list": (
         None,
         ["model.generator.hidden=abc"],

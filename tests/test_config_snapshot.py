@@ -19,7 +19,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from litgan.config import CONFIG_DIR
+from litgan.config.checks import CONFIG_DIR
 from litgan.data.base import ON_DEVICE_MAX_MB
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "composed_configs.json"

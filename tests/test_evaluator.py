@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
+from litgan.cli.fid import main
 from litgan.data import GaussianMixtureDataModule
-from litgan.fid import main
 from litgan.metrics import build_evaluator, fid_floor
 from litgan.metrics.features import PointFeatures
 

@@ -9,9 +9,9 @@ import math
 import pytest
 import torch
 
-from litgan.games import Hinge, LeastSquares, NonSaturating, Wasserstein
-from litgan.plotting import value_figure
-from litgan.summary import format_summary
+from litgan.game.games import Hinge, LeastSquares, NonSaturating, Wasserstein
+from litgan.pictures.plots import value_figure
+from litgan.run.summary import format_summary
 from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_main
 
 CASES = {

@@ -7,7 +7,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from litgan.games import (
+from litgan.game.games import (
     CrossEntropyGame,
     Game,
     Hinge,

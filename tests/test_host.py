@@ -1,4 +1,4 @@
-"""The training process's CPU settings (litgan.host)."""
+"""The training process's CPU settings (litgan.run.torch_setup)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import torch
 
-from litgan.host import NVML_CHECK, set_up_host
+from litgan.run.torch_setup import NVML_CHECK, set_up_host
 
 
 def test_threads_are_set_and_the_nvml_check_is_dropped_only_without_a_cuda_device(monkeypatch):

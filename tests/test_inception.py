@@ -9,8 +9,8 @@ import torch_fidelity
 from PIL import Image
 from torchmetrics.image.fid import FrechetInceptionDistance
 
+from litgan.cli.fid import fid_between, main
 from litgan.errors import LitganError
-from litgan.fid import fid_between, main
 from litgan.metrics import inception
 from litgan.metrics.inception import (
     CONVERSION_TOLERANCE,

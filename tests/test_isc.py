@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch_fidelity
 
+from litgan.cli.fid import main
 from litgan.errors import ConfigError
-from litgan.fid import main
 from litgan.metrics.evaluator import Evaluator, Reference, isc_space
 from litgan.metrics.features import InceptionFeatures
 from litgan.metrics.fid import feature_statistics, stats_distance

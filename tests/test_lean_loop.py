@@ -1,5 +1,6 @@
 """Several generator iterations per Lightning batch, logged rows written directly and optimizer
-steps without Lightning's hook dispatch (`litgan.lean_loop`): the same run, the same counters."""
+steps without Lightning's hook dispatch (`litgan.gan.lean_loop`): the same run, the same
+counters."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.loggers import CSVLogger
 
-from litgan.callbacks import LastCheckpoint
-from litgan.config import lightning_max_steps
+from litgan.config.checks import lightning_max_steps
 from litgan.data import GaussianMixtureDataModule
+from litgan.run.callbacks import LastCheckpoint
 from tests.test_image_train import run_main
 from tests.test_training_step import make_gan
 from tests.test_validation_rng import METRICS

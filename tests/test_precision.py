@@ -9,7 +9,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.plugins import MixedPrecision
 
-from litgan.config import lightning_max_steps
+from litgan.config.checks import lightning_max_steps
 from litgan.data import GaussianMixtureDataModule
 from tests.helpers.gans import make_gan
 from tests.helpers.runs import TINY_DCGAN, TINY_MLP

@@ -7,7 +7,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from litgan.config import CONFIG_DIR, validate_config
+from litgan.config.checks import CONFIG_DIR, validate_config
 from tests.helpers.gans import data_and_gan
 from tests.helpers.runs import compose_train
 
@@ -91,7 +91,7 @@ def test_every_preset_builds_its_data_module_and_gan(preset, tmp_path):
 def test_the_grid_preset_adds_r1_a_wider_g_and_a_longer_fall_to_the_sharp_schedule():
     grid, sharp = compose_train("experiment=sharp_grid"), compose_train("experiment=sharp_2d")
     assert grid.data._target_.endswith("GaussianMixtureDataModule") and grid.data.layout == "grid"
-    assert grid.penalty._target_ == "litgan.penalties.R1" and grid.penalty.weight == 0.1
+    assert grid.penalty._target_ == "litgan.game.penalties.R1" and grid.penalty.weight == 0.1
     assert grid.model.discriminator.batch_norm is False
     assert list(grid.model.generator.hidden) == [256, 256, 256]
     assert list(grid.model.discriminator.hidden) == [128, 128, 128]

@@ -9,7 +9,7 @@ import pytest
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ProgressBar
 
-from litgan.progress import RunProgressBar
+from litgan.run.progress import RunProgressBar
 from tests.helpers.runs import TINY_MLP, run_main
 
 

@@ -7,8 +7,7 @@ import json
 import pytest
 import yaml
 
-from litgan.games import Hinge, Wasserstein
-from litgan.report import (
+from litgan.cli.report import (
     EARLY_STEPS,
     find_jobs,
     group_rows,
@@ -17,6 +16,7 @@ from litgan.report import (
     spread,
     write_report,
 )
+from litgan.game.games import Hinge, Wasserstein
 
 
 def write_job(job, overrides, final=None, grad_norms=()):

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import torch
 
-import litgan.gan as gan_module
+import litgan.gan.module as gan_module
 from litgan.data.order import EpochShuffle
-from litgan.games import Game
+from litgan.game.games import Game
 from tests.helpers.checkpoints import final_weights, max_abs_diff
 from tests.helpers.runs import REPO, TINY_MLP, run_main, run_train
 
@@ -241,7 +241,8 @@ def test_a_kill_during_the_checkpoint_write_leaves_the_previous_one_loadable(tmp
         [
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; from litgan.callbacks import save_atomically; "
+            "import sys; from pathlib import Path; "
+            "from litgan.run.callbacks import save_atomically; "
             "from tests.test_resume import SlowWriter; "
             "save_atomically(SlowWriter(), Path(sys.argv[1]))",
             str(last),

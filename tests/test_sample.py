@@ -13,10 +13,10 @@ import pytest
 import torch
 from PIL import Image
 
-from litgan import fid
+from litgan.cli import fid
+from litgan.cli.checkpoint import load_gan
+from litgan.cli.sample import main, slerp
 from litgan.metrics.features import to_uint8
-from litgan.sample import main, slerp
-from litgan.trained import load_gan
 from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_main
 
 DIGITS = [*TINY_DCGAN, "data=digits", "data.batch_size=16", "trainer.max_steps=4"]

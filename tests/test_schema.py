@@ -1,5 +1,5 @@
-"""The schemas of the group options (litgan/schema.py): every option composes to its own, each
-names only arguments its target takes, and the nodes left open take new keys."""
+"""The schemas of the group options (litgan/config/schema.py): every option composes to its
+own, each names only arguments its target takes, and the nodes left open take new keys."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
 
-from litgan.config import CONFIG_DIR, check_composes, validate_config
-from litgan.schema import OPTIONS
+from litgan.config.checks import CONFIG_DIR, check_composes, validate_config
+from litgan.config.schema import OPTIONS
 from tests.helpers.runs import compose_train
 
 TYPED = [(group, option) for group, options in OPTIONS.items() for option in options]
@@ -26,7 +26,7 @@ def test_every_option_of_a_typed_group_has_a_schema_or_is_empty(group):
         if path.stem in OPTIONS[group]:
             assert OmegaConf.get_type(cfg[group]) is OPTIONS[group][path.stem]
         else:
-            assert not cfg[group], f"{path} has no schema in litgan.schema.OPTIONS"
+            assert not cfg[group], f"{path} has no schema in litgan.config.schema.OPTIONS"
 
 
 def accepted(target: str) -> set[str]:

@@ -12,8 +12,8 @@ import yaml
 from PIL import Image
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from litgan.history import read_overrides
-from litgan.tracking import log_images
+from litgan.records.history import read_overrides
+from litgan.run.loggers import log_images
 from tests.helpers.runs import TINY_MLP, run_main
 from tests.helpers.tensorboard_events import summaries
 from tests.helpers.wandb_records import history_keys, read_records, run_info
@@ -97,7 +97,7 @@ def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
     assert exit_codes[:2] == [0, 0] and exit_codes[2] != 0
 
     report = subprocess.run(
-        [sys.executable, "-m", "litgan.report", str(sweep)],
+        [sys.executable, "-m", "litgan.cli.report", str(sweep)],
         capture_output=True,
         text=True,
         check=True,

@@ -67,7 +67,7 @@ def test_ring_mlp_run_leaves_the_documented_files(train_in):
     assert samples == ["g_step_000020.png", "g_step_000040.png"]
     ckpt = torch.load(run.run_dir / "checkpoints" / "last.ckpt", weights_only=False)
     assert ckpt["g_steps"] == 40
-    assert ckpt["hyper_parameters"]["game"] == {"_target_": "litgan.games.NonSaturating"}
+    assert ckpt["hyper_parameters"]["game"] == {"_target_": "litgan.game.games.NonSaturating"}
 
 
 def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path):
@@ -178,7 +178,7 @@ def test_help_and_config_errors_do_not_import_torch(tmp_path):
     # Hydra has composed the config by then: torch and Lightning load only for training.
     script = (
         "import sys\n"
-        "from litgan.train import main\n"
+        "from litgan.cli.train import main\n"
         f"for argv in (['--help'], ['trainer.max_steps=0', 'hydra.run.dir={tmp_path}']):\n"
         "    sys.argv = ['train.py', *argv]\n"
         "    try:\n"

@@ -6,9 +6,10 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from litgan.config import lightning_max_steps
+from litgan.config.checks import lightning_max_steps
 from litgan.data import DigitsDataModule, GaussianMixtureDataModule
-from litgan.gan import GAN, ema_update, frozen
+from litgan.gan import GAN
+from litgan.gan.players import ema_update, frozen
 from tests.helpers.gans import ADAM, GAMES, make_gan
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytorch_lightning as pl
 import torch
 
-from litgan.config import lightning_max_steps
+from litgan.config.checks import lightning_max_steps
 from litgan.data import GaussianMixtureDataModule
 from litgan.gan import GAN
 from tests.helpers.gans import make_gan

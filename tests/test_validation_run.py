@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 
-from litgan.config import validate_config
+from litgan.cli.fid import compose_config, fid_between
+from litgan.config.checks import validate_config
 from litgan.errors import ConfigError
-from litgan.fid import compose_config, fid_between
 from tests.helpers.runs import TINY_DCGAN, TINY_MLP
 
 

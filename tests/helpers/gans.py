@@ -8,15 +8,15 @@ from omegaconf import DictConfig
 
 from litgan.data.base import GANDataModule
 from litgan.gan import GAN
-from litgan.training import build_gan
+from litgan.run.fit import build_gan
 
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
 GAMES = {
-    "minimax": {"_target_": "litgan.games.Minimax"},
-    "non_saturating": {"_target_": "litgan.games.NonSaturating"},
-    "hinge": {"_target_": "litgan.games.Hinge"},
-    "wasserstein": {"_target_": "litgan.games.Wasserstein"},
-    "least_squares": {"_target_": "litgan.games.LeastSquares"},
+    "minimax": {"_target_": "litgan.game.games.Minimax"},
+    "non_saturating": {"_target_": "litgan.game.games.NonSaturating"},
+    "hinge": {"_target_": "litgan.game.games.Hinge"},
+    "wasserstein": {"_target_": "litgan.game.games.Wasserstein"},
+    "least_squares": {"_target_": "litgan.game.games.LeastSquares"},
 }
 
 
@@ -44,6 +44,6 @@ def make_gan(
 
 def data_and_gan(cfg: DictConfig) -> tuple[GANDataModule, GAN]:
     """The data module and the GAN that train.py builds from `cfg`, without training: through
-    the same calls (`litgan.training`), whichever way those build them."""
+    the same calls (`litgan.run.fit`), whichever way those build them."""
     datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
     return datamodule, build_gan(cfg, datamodule.shape)

@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 from hydra import compose, initialize_config_dir
 
-from litgan.config import CONFIG_DIR
-from litgan.train import main
+from litgan.cli.train import main
+from litgan.config.checks import CONFIG_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,6 +13,7 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset
 
 from litgan.data.order import DeviceBatches, EpochShuffle
 from litgan.errors import ConfigError
+from litgan.lightning_internals import batches_started
 
 ON_DEVICE_MAX_MB = 1024  # data.on_device's default cap: CIFAR-10 at 32x32 takes 147 MB
 
@@ -130,7 +131,7 @@ class GANDataModule(pl.LightningDataModule, ABC):
             world_size=self._world_size(),
             flip=flip,
             to_float=to_float,
-            # The GAN's (litgan.lean_loop): several generator iterations per Lightning batch.
+            # The GAN's (litgan.gan.lean_loop): several generator iterations per Lightning batch.
             chunk_end=getattr(trainer.lightning_module, "chunk_end", None) if trainer else None,
         )
         if self._resume is not None:
@@ -146,11 +147,10 @@ class GANDataModule(pl.LightningDataModule, ABC):
 
     def state_dict(self) -> dict[str, Any]:
         """Where training is in the shuffled order: saved in checkpoints for an exact resume."""
-        loop = self.trainer.fit_loop
         return {
             "shuffle_seed": self.shuffle_seed,
             "epoch": self.trainer.current_epoch,
-            "batches": loop.epoch_loop.batch_progress.current.ready,
+            "batches": batches_started(self.trainer),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:

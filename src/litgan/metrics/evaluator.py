@@ -168,7 +168,7 @@ class Evaluator:
         space: the feature space (Inception for images, coordinates for 2D data).
         reference: the real data's statistics.
         num_samples, batch_size: how many samples to generate, and how many at a time.
-        extra: any of `litgan.config.EXTRA_METRICS`, from torch-fidelity on the same features
+        extra: any of `litgan.config.checks.EXTRA_METRICS`, from torch-fidelity on the same features
             (isc: on the logits of the same forward passes; `space` must give them).
         modes, mode_std, num_stds: 2D mixtures only: mode coverage (`val/modes`,
             `val/high_quality`, `val/reverse_kl`).

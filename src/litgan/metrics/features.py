@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Protocol
 import torch
 from torch import Tensor
 
-from litgan.config import FEATURE_LAYERS
+from litgan.config.checks import FEATURE_LAYERS
 from litgan.metrics.inception import file_sha256, load_feature_extractor
 from litgan.metrics.isc import LOGITS_LAYER, NoClassifierError, no_classifier_message
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from litgan.config import check_pack
+from litgan.config.checks import check_pack
 from litgan.errors import ConfigError
 from litgan.networks.packing import pack_samples
 from litgan.networks.spectral import spectrally_normalize

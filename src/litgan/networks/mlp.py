@@ -9,7 +9,7 @@ from itertools import pairwise
 import torch
 from torch import Tensor, nn
 
-from litgan.config import check_pack
+from litgan.config.checks import check_pack
 from litgan.errors import ConfigError
 from litgan.networks.packing import pack_samples
 from litgan.networks.spectral import spectrally_normalize

@@ -12,8 +12,8 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from litgan.errors import ConfigError, LitganError
 from litgan.gan import GAN
-from litgan.samples_picture import save_samples_picture
-from litgan.tracking import log_images
+from litgan.pictures.samples import save_samples_picture
+from litgan.run.loggers import log_images
 
 
 class _EveryGSteps(pl.Callback, ABC):

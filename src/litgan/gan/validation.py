@@ -6,7 +6,7 @@ import pytorch_lightning as pl
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from litgan.distributed import average_buffers, gather_in_order, sharded_loader
+from litgan.gan.distributed import average_buffers, gather_in_order, sharded_loader
 from litgan.metrics import Evaluator, build_evaluator
 
 

@@ -2,7 +2,7 @@
 
 Each penalises the gradient of D's raw output with respect to its input, one input at a time:
 D's output for one sample must depend on that sample alone, so a D with BatchNorm (which mixes
-the batch) is refused with them (`litgan.config`).
+the batch) is refused with them (`litgan.config.checks`).
 """
 
 from __future__ import annotations

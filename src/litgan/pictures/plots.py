@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 from torch import Tensor
 from torchvision.utils import save_image
 
-from litgan.games import Game
-from litgan.history import Series
+from litgan.game.games import Game
+from litgan.records.history import Series
 
 
 def save_image_grid(images: Tensor, path: Path) -> None:

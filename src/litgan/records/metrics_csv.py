@@ -9,20 +9,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pytorch_lightning.loggers import CSVLogger
-from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 from pytorch_lightning.utilities import rank_zero_only
 from torch import Tensor
 
+from litgan.lightning_internals import ContinuingExperimentWriter, CSVLoggerOwnWriter
 
-class _AppendingWriter(ExperimentWriter):
+
+class _AppendingWriter(ContinuingExperimentWriter):
     """Lightning's writer, except that an existing metrics.csv is continued, not deleted."""
 
     def __init__(self, log_dir: str, keep_until: int) -> None:
         self._keep_until = keep_until
         super().__init__(log_dir)
 
-    def _check_log_dir_exists(self) -> None:
+    def on_existing_metrics_file(self) -> None:
         """Keep the rows up to generator iteration `keep_until`, the checkpoint resumed from:
         the rows after it came from training that the resumed run repeats."""
         path = Path(self.metrics_file_path)
@@ -44,7 +44,7 @@ class _AppendingWriter(ExperimentWriter):
         os.replace(tmp, path)
 
 
-class MetricsCSV(CSVLogger):
+class MetricsCSV(CSVLoggerOwnWriter):
     """`<run_dir>/metrics.csv`, one row per logging call, its `step` the generator iteration
     (1-based, as in summary.json and the sample files; Lightning's own step counts from 0).
 
@@ -58,11 +58,8 @@ class MetricsCSV(CSVLogger):
         self._g_steps = g_steps
         self._keep_until = keep_until
 
-    @property
-    def experiment(self) -> ExperimentWriter:
-        if self._experiment is None:
-            self._experiment = _AppendingWriter(self.log_dir, self._keep_until)
-        return self._experiment
+    def make_writer(self) -> ContinuingExperimentWriter:
+        return _AppendingWriter(self.log_dir, self._keep_until)
 
     @rank_zero_only
     def log_hyperparams(self, params: dict[str, Any] | Namespace | None = None) -> None:

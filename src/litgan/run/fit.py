@@ -1,6 +1,6 @@
 """Training itself: data, GAN and Trainer built from a config, fitted, results written.
 
-`litgan.train` imports this module only once Hydra has composed and litgan has checked the
+`litgan.cli.train` imports this module only once Hydra has composed and litgan has checked the
 config, so that `--help` and config errors never wait for torch and Lightning to load.
 """
 
@@ -22,29 +22,29 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, read_write
 
-from litgan.checkpoints import (
+from litgan.config.checks import lightning_max_steps
+from litgan.errors import Interrupted
+from litgan.gan import GAN
+from litgan.pictures.plots import save_run_plots
+from litgan.records.history import read_series
+from litgan.records.metrics_csv import MetricsCSV
+from litgan.run.checkpoints import (
     check_architecture,
     check_unfinished,
     read_checkpoint,
     resolve_ckpt_path,
 )
-from litgan.config import lightning_max_steps
-from litgan.errors import Interrupted
-from litgan.gan import GAN
-from litgan.history import read_series
-from litgan.host import set_up_host
-from litgan.interrupts import StopOnSignal, WallClock
-from litgan.metrics_csv import MetricsCSV
-from litgan.plotting import save_run_plots
-from litgan.run_dir import (
+from litgan.run.loggers import finish_trackers, log_images
+from litgan.run.run_dir import (
     file_logs_held,
     rank,
     refuse_to_overwrite,
     requeued_ckpt_path,
     write_record,
 )
-from litgan.summary import build_summary, format_summary, write_summary
-from litgan.tracking import finish_trackers, log_images
+from litgan.run.signals import StopOnSignal, WallClock
+from litgan.run.summary import build_summary, format_summary, write_summary
+from litgan.run.torch_setup import set_up_host
 
 
 @contextmanager

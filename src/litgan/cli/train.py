@@ -2,7 +2,7 @@
 
 Only Hydra, OmegaConf and the standard library load with this module (and so with every
 `--help` and config error): torch, Lightning and the GAN are imported by `train`, from
-`litgan.training`, once the config has been composed and checked.
+`litgan.run.fit`, once the config has been composed and checked.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from litgan.config import CONFIG_DIR, check_composes, validate_config
+from litgan.config.checks import CONFIG_DIR, check_composes, validate_config
 from litgan.errors import Interrupted, LitganError
-from litgan.run_dir import (
+from litgan.run.run_dir import (
     check_writable,
     note_missing_dirs,
     rank,
@@ -77,7 +77,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     return the summary."""
     validate_config(cfg)
     # Imported only now: --help and config errors do not wait for torch and Lightning.
-    from litgan.training import fit
+    from litgan.run.fit import fit
 
     return fit(cfg)
 
@@ -153,3 +153,7 @@ def _user_error(err: BaseException | None) -> LitganError | None:
     while err is not None and not isinstance(err, LitganError):
         err = err.__cause__
     return err
+
+
+if __name__ == "__main__":
+    main()

@@ -28,11 +28,11 @@ from PIL import Image
 from torch import Tensor
 from tqdm import tqdm
 
+from litgan.cli.checkpoint import first_line, load_gan, resolve_checkpoint
 from litgan.errors import LitganError
 from litgan.gan import GAN
 from litgan.metrics.features import to_uint8
-from litgan.samples_picture import save_samples_picture
-from litgan.trained import first_line, load_gan, resolve_checkpoint
+from litgan.pictures.samples import save_samples_picture
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DEFAULT_IMAGES = 64  # a picture's images: the run's own sample grids hold 64

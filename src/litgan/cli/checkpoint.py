@@ -13,6 +13,13 @@ from litgan.gan import GAN
 
 RUN_CHECKPOINT = Path("checkpoints") / "last.ckpt"  # what a run directory stands for
 
+# Where classes that checkpoints name by `_target_` moved when the modules became packages
+# (0.1.0 at b2a2751): a checkpoint written before still loads.
+MOVED_TARGETS = {
+    "litgan.games.": "litgan.game.games.",
+    "litgan.penalties.": "litgan.game.penalties.",
+}
+
 
 def resolve_checkpoint(spec: str, cwd: Path | None = None) -> Path:
     """The checkpoint file `spec` names: `last` or `best` are `<cwd>/checkpoints/<spec>.ckpt`
@@ -59,11 +66,26 @@ def load_gan(path: Path, device: torch.device | str = "cpu") -> GAN:
             f"{path} is a checkpoint, but not of a litgan GAN (it has no generator "
             "weights or no data_shape)"
         )
+    moved = moved_targets(checkpoint["hyper_parameters"])
     try:
-        gan = GAN.load_from_checkpoint(io.BytesIO(data), map_location="cpu", weights_only=True)
+        gan = GAN.load_from_checkpoint(
+            io.BytesIO(data), map_location="cpu", weights_only=True, **moved
+        )
     except Exception as err:  # a litgan checkpoint this version cannot rebuild
         raise LitganError(f"{path} cannot be loaded by this litgan ({first_line(err)})") from err
     return gan.to(device).eval()
+
+
+def moved_targets(hparams: dict[str, Any]) -> dict[str, Any]:
+    """The hparams whose `_target_` names a class where an earlier litgan kept it, each with
+    the class's path today."""
+    moved = {}
+    for key, value in hparams.items():
+        target = value.get("_target_") if isinstance(value, dict) else None
+        for old, new in MOVED_TARGETS.items() if isinstance(target, str) else ():
+            if target.startswith(old):
+                moved[key] = {**value, "_target_": new + target.removeprefix(old)}
+    return moved
 
 
 def is_litgan_checkpoint(checkpoint: Any) -> bool:

@@ -11,7 +11,7 @@ from torch import Tensor
 from torchvision.utils import save_image
 
 from litgan.gan import GAN
-from litgan.plotting import save_decision_surface, save_image_grid
+from litgan.pictures.plots import save_decision_surface, save_image_grid
 
 
 def save_samples_picture(

@@ -13,8 +13,8 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
-from litgan.callbacks import LastCheckpoint, save_atomically
 from litgan.errors import Interrupted
+from litgan.run.callbacks import LastCheckpoint, save_atomically
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 

@@ -4,7 +4,7 @@ Composing a config checks every typed key's value (`seed=abc`, `model.generator.
 are refused) and refuses keys the schema does not name (`d_step=2`, `model.generator.hiden=3`);
 a key added with `+`, which Hydra lets into any node, is refused by `unknown_key` right after
 composition. Value rules and rules between keys (positive counts, learning rates, packs
-dividing batches) are in litgan.config.
+dividing batches) are in litgan.config.checks.
 
 conf/train.yaml builds on `TrainConfig`, which types the groups `Any`: each option of the groups
 data, model, loss, penalty, optim and metrics brings a schema of its own (`OPTIONS`), registered
@@ -197,14 +197,14 @@ class DCGANModel(Model):
 
 @dataclass
 class Game:
-    """Every option of loss: a litgan.games.Game without arguments."""
+    """Every option of loss: a litgan.game.games.Game without arguments."""
 
     _target_: str = MISSING
 
 
 @dataclass
 class Penalty:
-    """r1, r2, gp: a litgan.penalties.Penalty (penalty=none is null)."""
+    """r1, r2, gp: a litgan.game.penalties.Penalty (penalty=none is null)."""
 
     _target_: str = MISSING
     weight: float = MISSING

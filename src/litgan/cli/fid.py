@@ -27,7 +27,8 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from litgan.config import CONFIG_DIR
+from litgan.cli.checkpoint import load_gan
+from litgan.config.checks import CONFIG_DIR
 from litgan.errors import LitganError
 from litgan.metrics.evaluator import (
     dataset_batches,
@@ -41,7 +42,6 @@ from litgan.metrics.evaluator import (
 from litgan.metrics.features import FeatureSpace, InceptionFeatures
 from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
 from litgan.metrics.isc import NoClassifierError, inception_score
-from litgan.trained import load_gan
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 

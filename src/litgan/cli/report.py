@@ -12,7 +12,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from litgan.history import read_overrides, read_series, read_summary
+from litgan.records.history import read_overrides, read_series, read_summary
 
 # Columns of the table: (header, where in summary.json, format).
 COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
@@ -21,7 +21,7 @@ COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
     ("val/modes", ("final", "val/modes"), "{:.0f}"),
     ("val/high_quality", ("final", "val/high_quality"), "{:.3f}"),
     ("val/reverse_kl", ("final", "val/reverse_kl"), "{:.3f}"),
-    # Each game's own value (litgan.games): V's real and fake terms, and V at its optimum.
+    # Each game's own value (litgan.game.games): V's real and fake terms, and V at its optimum.
     ("game", ("game", "name"), "{}"),
     ("V", ("final", "train/value"), "{:+.4f}"),
     ("V at optimum", ("game", "optimum", "value"), "{:+.4f}"),
@@ -236,7 +236,9 @@ def write_report(sweep_dir: Path, out_dir: Path | None = None) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point of `litgan-report`."""
-    parser = argparse.ArgumentParser(description=__doc__.split(":", 1)[1].strip())
+    parser = argparse.ArgumentParser(
+        prog="litgan-report", description=__doc__.split(":", 1)[1].strip()
+    )
     parser.add_argument("sweep_dir", type=Path, help="a Hydra multirun directory")
     parser.add_argument(
         "--out", type=Path, help="where to write report.md and report.png (default: SWEEP_DIR)"

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import TQDMProgressBar
-from pytorch_lightning.callbacks.progress.tqdm_progress import Tqdm
+
+from litgan.lightning_internals import Tqdm
 
 
 class RunProgressBar(TQDMProgressBar):
@@ -65,7 +66,7 @@ class RunProgressBar(TQDMProgressBar):
     ) -> None:
         bar = self.train_progress_bar
         n = pl_module.g_steps
-        if not bar.disable and self._should_update(n, bar.total):
+        if not bar.disable and (n % self.refresh_rate == 0 or n == bar.total):
             bar.n = n
             bar.set_postfix(self.get_metrics(trainer, pl_module))  # refreshes the bar
 

@@ -22,18 +22,19 @@ from omegaconf.errors import (
     ValidationError,
 )
 
-from litgan import schema
+from litgan.config import schema
 from litgan.errors import ConfigError
 
 # conf/ of the repository: Hydra composes every litgan command's config from it.
-CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
+CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "conf")
 schema.store()  # conf/train.yaml builds on the typed schema: registered for every use of CONFIG_DIR
 
 EXTRA_METRICS = ("kid", "prc", "isc")  # torch-fidelity metrics besides FID (metrics.extra)
 FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
-AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.augment (model.augment)
+AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.game.augment (model.augment)
 
-# Integers, numbers and lists by the schema (litgan.schema): the checks here are of their values.
+# Integers, numbers and lists by the schema (litgan.config.schema): the checks here are of
+# their values.
 COUNTS = ("d_steps", "sample_every", "val_every", "checkpoint_every", "steps_per_batch")
 
 

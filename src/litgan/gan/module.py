@@ -1,7 +1,7 @@
 """The GAN as a LightningModule: one training_step is one generator iteration of a game.
 
 Manual optimization, because the two players take turns with their own optimizers:
-`d_steps` updates of D that ascend the game's value V(D, G) (`litgan.games`), then one update
+`d_steps` updates of D that ascend the game's value V(D, G) (`litgan.game.games`), then one update
 of G on its own loss through a frozen D.
 """
 
@@ -16,16 +16,17 @@ import torch
 from hydra.utils import instantiate
 from torch import Tensor, nn
 
-from litgan.augment import DiffAugment
-from litgan.divergence import check_finite
 from litgan.errors import ConfigError
-from litgan.games import Game
-from litgan.lean_loop import LeanLoop
-from litgan.network_ops import ema_update, evaluating, frozen, grad_norm
-from litgan.noise import NoiseStream, ResumableNoise, fixed_noise
-from litgan.penalties import Penalty
-from litgan.schedule import Schedule
-from litgan.validation import FixedNoiseValidation
+from litgan.game.augment import DiffAugment
+from litgan.game.games import Game
+from litgan.game.penalties import Penalty
+from litgan.gan.lean_loop import LeanLoop
+from litgan.gan.noise import NoiseStream, ResumableNoise, fixed_noise
+from litgan.gan.nonfinite import check_finite
+from litgan.gan.players import ema_update, evaluating, frozen, grad_norm
+from litgan.gan.schedule import Schedule
+from litgan.gan.validation import FixedNoiseValidation
+from litgan.lightning_internals import grad_scaler
 
 
 class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.LightningModule):
@@ -37,7 +38,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
     Args:
         generator, discriminator: `_target_` configs of the networks; `data_shape` is added.
         g_optimizer, d_optimizer: `_partial_` optimizer configs, called with each net's params.
-        game: `_target_` config of the game (`conf/loss`), a `litgan.games.Game`.
+        game: `_target_` config of the game (`conf/loss`), a `litgan.game.games.Game`.
         penalty: `_target_` config of D's regulariser (`conf/penalty`); None: none.
         data_shape: the shape of one real sample, from the data module.
         d_steps: discriminator updates per generator update.
@@ -55,10 +56,10 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
             only this many of its batch's samples, and as many noise vectors (None: all).
         ema_decay: keep an exponential moving average of G's weights with this decay (0: none);
             samples, validation and `generate` then use the average, `generator_ema`.
-        augment: DiffAugment's transforms (`litgan.augment`) of every image D judges in
+        augment: DiffAugment's transforms (`litgan.game.augment`) of every image D judges in
             training, real and generated, in D's step and in G's (empty: none).
         steps_per_batch: generator iterations per Lightning batch at most, for data held on
-            the device (`litgan.lean_loop`); other data gives one per batch.
+            the device (`litgan.gan.lean_loop`); other data gives one per batch.
     """
 
     def __init__(
@@ -221,7 +222,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
         self._grad_norms[player] = grad_norm(params)
         if self.hparams.stop_on_nonfinite:
             # A GradScaler (16-mixed) meets infinite gradients by design: it skips those steps.
-            scaled = getattr(self.trainer.precision_plugin, "scaler", None) is not None
+            scaled = grad_scaler(self.trainer) is not None
             norm = None if scaled else self._grad_norms[player]
             check_finite(player, self._losses[player], norm, self.g_steps + 1)
 

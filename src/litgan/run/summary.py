@@ -8,8 +8,8 @@ from typing import Any
 
 import pytorch_lightning as pl
 
-from litgan.callbacks import BestCheckpoint
 from litgan.gan import GAN
+from litgan.run.callbacks import BestCheckpoint
 
 
 def build_summary(trainer: pl.Trainer, model: GAN, wall_time_s: float) -> dict[str, Any]:

@@ -13,6 +13,9 @@ as the math (about 1.8 ms on top of a 5.8 ms ring-MLP iteration, benchmarks/RESU
   `trainer.callback_metrics` and the progress bar's `train/value`, where `self.log` would.
 - Backward passes and optimizer steps without Lightning's hook dispatch when nothing listens to
   those hooks (one device, 32-bit precision, no profiler, no callback that overrides them).
+
+The loop's counters are Lightning's private state: `litgan.lightning_internals` holds every
+access to them.
 """
 
 from __future__ import annotations
@@ -24,8 +27,14 @@ import torch
 from pytorch_lightning.plugins.precision import Precision
 from pytorch_lightning.profilers import PassThroughProfiler
 from pytorch_lightning.strategies import SingleDeviceStrategy
-from pytorch_lightning.utilities.model_helpers import is_overridden
 from torch import Tensor
+
+from litgan.lightning_internals import (
+    count_batches,
+    is_overridden,
+    optimizer_step_counted,
+    set_logged,
+)
 
 STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step")
 
@@ -56,16 +65,8 @@ class LeanLoop(pl.LightningModule):
     def count_batches(self, n: int) -> None:
         """Tell Lightning's loop that the batch it is in was `n` batches (one per generator
         iteration): its counters then say what they would with one iteration per batch."""
-        if n == 1:
-            return
-        loop = self.trainer.fit_loop.epoch_loop
-        for tracker in (loop.batch_progress.total, loop.batch_progress.current):
-            tracker.ready += n - 1
-            tracker.started += n - 1
-            tracker.processed += n - 1
-            tracker.completed += n - 1
-        # The loggers' step and Lightning's log_every_n_steps count this.
-        loop._batches_that_stepped += n - 1
+        if n > 1:
+            count_batches(self.trainer, n)
 
     def log_row(self, metrics: dict[str, Tensor]) -> None:
         """Keep this generator iteration's logged scalars until the batch ends (`write_rows`)."""
@@ -92,10 +93,13 @@ class LeanLoop(pl.LightningModule):
                 logger.log_metrics(scalars, step=step)
             logger.save()
         # The last row where self.log would leave it, for callbacks (and summary.json's `final`)
-        # and the progress bar: these properties return the trainer's own dicts.
+        # and the progress bar.
         last = rows[-1][1]
-        trainer.callback_metrics.update(zip(last, values[len(values) - len(last) :], strict=True))
-        trainer.progress_bar_metrics["train/value"] = steps[-1][1]["train/value"]
+        set_logged(
+            trainer,
+            dict(zip(last, values[len(values) - len(last) :], strict=True)),
+            {"train/value": steps[-1][1]["train/value"]},
+        )
 
     def on_train_start(self) -> None:
         self._rows: list[tuple[int, dict[str, Tensor]]] = []
@@ -126,8 +130,9 @@ class LeanLoop(pl.LightningModule):
         if self._lightning_steps:
             optimizer.step()
             return
-        progress = self.trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
-        progress.increment_ready()
-        self.on_before_optimizer_step(optimizer.optimizer)
-        optimizer.optimizer.step()
-        progress.increment_completed()
+
+        def step() -> None:
+            self.on_before_optimizer_step(optimizer.optimizer)
+            optimizer.optimizer.step()
+
+        optimizer_step_counted(self.trainer, step)

@@ -16,7 +16,7 @@ from hydra.utils import instantiate
 from torch.optim.lr_scheduler import LambdaLR
 
 from litgan.errors import ConfigError
-from litgan.network_ops import lr_factor
+from litgan.gan.players import lr_factor
 
 
 class Schedule(pl.LightningModule):

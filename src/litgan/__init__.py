@@ -1,0 +1,17 @@
+"""litgan: GAN experiments with PyTorch Lightning and Hydra that make the value function visible.
+
+The packages are layers; each imports only from those below it (checked by import-linter,
+`[tool.importlinter]` in pyproject.toml):
+
+    cli        the commands: litgan-train (train.py), litgan-fid, litgan-sample, litgan-report
+    run        one training run: fit, run directory, checkpoints, signals, loggers, summary
+    pictures   plots of a run's metrics, pictures of G's samples and D's surface
+    gan        the LightningModule: D's step and G's step, noise, schedule, validation
+    metrics | data | networks | records
+               evaluation (FID, modes), LightningDataModules, G and D, metrics.csv read/written
+    game | config
+               the games' math (losses, value, optimum, penalties, augmentation); the typed
+               config schema and its cross-key checks
+    errors, lightning_internals
+               litgan's exceptions; every use of Lightning's private API
+"""
