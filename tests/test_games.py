@@ -209,3 +209,109 @@ def test_every_loss_option_instantiates_its_game():
         assert isinstance(game, Game) and game.name == name
         described = game.describe()
         assert described["optimum"]["value"] == game.optimum.value
+
+
+# --- the best D for a fixed G, and V there: quadrature on a 1D pair of known densities ---
+
+X = torch.linspace(-8, 8, 160_001, dtype=torch.float64)
+DX = float(X[1] - X[0])
+
+
+def _normal(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    return torch.exp(-(((x - mean) / std) ** 2) / 2) / (std * math.sqrt(2 * math.pi))
+
+
+# p_data: two modes; p_G: one wider mode between them, leaning right. They overlap.
+P_DATA = 0.5 * _normal(X, -1.0, 0.3) + 0.5 * _normal(X, 1.0, 0.3)
+P_G = _normal(X, 0.5, 0.7)
+P_MID = (P_DATA + P_G) / 2
+DIVERGENCES = {
+    "jsd": float(
+        (torch.xlogy(P_DATA, P_DATA / P_MID) + torch.xlogy(P_G, P_G / P_MID)).sum() * DX / 2
+    ),
+    "tv": float((P_DATA - P_G).abs().sum() * DX / 2),
+    "triangular": float(((P_DATA - P_G) ** 2 / (P_DATA + P_G)).nan_to_num().sum() * DX),
+}
+BOUNDED = [game for game in GAMES if not isinstance(game, Wasserstein)]
+
+
+def _raw(game: Game, output: torch.Tensor) -> torch.Tensor:
+    """The raw output that `game.output` turns into `output`."""
+    return torch.logit(output.clamp(1e-12, 1 - 1e-12)) if game.probability else output
+
+
+def _pointwise_terms(game: Game, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The game's own value terms at each point: its real and fake term of a batch of one."""
+    terms = torch.func.vmap(lambda r: torch.stack(game.value_terms(r, r)))(raw[:, None])
+    return terms[:, 0], terms[:, 1]
+
+
+def _integrated_value(game: Game, raw: torch.Tensor) -> float:
+    """V = ∫ p_data · (real term) + p_G · (fake term) for D's raw output `raw` on the grid X."""
+    real, fake = _pointwise_terms(game, raw)
+    return float((P_DATA * real + P_G * fake).sum() * DX)
+
+
+def test_every_game_names_its_divergence():
+    names = {type(game).__name__: game.divergence for game in GAMES}
+    assert names == {
+        "Minimax": "jsd",
+        "NonSaturating": "jsd",
+        "Hinge": "tv",
+        "Wasserstein": "w1",
+        "LeastSquares": "triangular",
+    }
+    assert all(game.describe()["divergence"] == game.divergence for game in GAMES)
+
+
+@pytest.mark.parametrize("game", BOUNDED, ids=lambda g: g.name)
+def test_the_best_output_beats_every_other_output_at_every_point(game: Game):
+    # Brute force: the pointwise value p f(t) + q g(t) over a grid of outputs t.
+    p, q = P_DATA[::4000], P_G[::4000]
+    best = game.best_output(p, q)
+    outputs = torch.linspace(-1.5, 1.5, 3001, dtype=torch.float64)
+    if game.probability:
+        outputs = torch.linspace(1e-4, 1 - 1e-4, 3001, dtype=torch.float64)
+    real, fake = _pointwise_terms(game, _raw(game, outputs))
+    values = p[:, None] * real[None] + q[:, None] * fake[None]
+    real_best, fake_best = _pointwise_terms(game, _raw(game, best))
+    at_best = p * real_best + q * fake_best
+    assert (at_best >= values.max(dim=1).values - 1e-9).all()
+
+
+def test_the_best_probability_d_is_p_data_over_the_sum_and_hinge_is_its_sign():
+    p = torch.tensor([1.0, 3.0, 0.0, 2.0], dtype=torch.float64)
+    q = torch.tensor([1.0, 1.0, 2.0, 6.0], dtype=torch.float64)
+    for game in (Minimax(), NonSaturating(), LeastSquares()):
+        assert torch.equal(game.best_output(p, q), torch.tensor([0.5, 0.75, 0.0, 0.25]).double())
+    assert torch.equal(Hinge().best_output(p, q), torch.tensor([0.0, 1.0, -1.0, -1.0]).double())
+
+
+@pytest.mark.parametrize("game", BOUNDED, ids=lambda g: g.name)
+def test_the_value_at_the_best_d_is_the_games_divergence_formula(game: Game):
+    value = _integrated_value(game, _raw(game, game.best_output(P_DATA, P_G)))
+    assert game.value_at_best(DIVERGENCES) == pytest.approx(value, abs=1e-6)
+    # The table: V* = optimum + a multiple of the divergence, 0 at p_G = p_data.
+    zero = dict.fromkeys(DIVERGENCES, 0.0)
+    assert game.value_at_best(zero) == pytest.approx(game.optimum.value)
+    assert game.value_at_best(DIVERGENCES) > game.optimum.value
+
+
+@pytest.mark.parametrize("game", BOUNDED, ids=lambda g: g.name)
+def test_a_d_off_its_best_response_reads_below_the_value_at_the_best_d(game: Game):
+    best = game.best_output(P_DATA, P_G)
+    ceiling = game.value_at_best(DIVERGENCES)
+    for other in (best * 0.8, torch.full_like(best, game.optimum.d_output or 0.0), best.flip(0)):
+        assert _integrated_value(game, _raw(game, other)) < ceiling
+
+
+def test_the_critic_has_no_pointwise_best_and_its_value_no_maximum():
+    game = Wasserstein()
+    assert game.best_output(P_DATA, P_G) is None
+    assert game.value_at_best({**DIVERGENCES, "w1": 0.3}) is None
+    # Scaling any critic that separates the two scales V with it: no maximum without a
+    # Lipschitz constraint.
+    sign = torch.sign(P_DATA - P_G)
+    values = [_integrated_value(game, scale * sign) for scale in (1.0, 10.0, 100.0)]
+    assert values[0] > 0
+    assert values == pytest.approx([values[0], 10 * values[0], 100 * values[0]])

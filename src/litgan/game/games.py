@@ -4,12 +4,24 @@ Every game here is written as a value V(D, G) = real term + fake term that D max
 loss is always -V; the games differ in V, in G's loss and in what D's raw output means. D's
 raw output is a real number per sample (a logit for the probability games). A new family is
 one subclass, one `conf/loss/<name>.yaml` and its tests.
+
+The theory of each game: V = ∫ p_data f(D) + p_G g(D) over x, so for a fixed G the best D
+maximises p_data f(t) + p_G g(t) at every point (`best_output`), and V at that D is a
+divergence between p_data and p_G (`divergence`, `value_at_best`):
+
+    minimax, non_saturating   D* = p_d / (p_d + p_G)     V* = -log 4 + 2 JSD
+    least_squares             D* = p_d / (p_d + p_G)     V* = -¼ + Δ/8 (triangular discrimination)
+    hinge                     D* = sign(p_d - p_G)       V* = -2 + 2 TV
+    wasserstein               a 1-Lipschitz potential    V* = W1, unbounded without the constraint
+
+`litgan.metrics.divergences` estimates the four divergences on the 2D mixtures.
 """
 
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
@@ -63,6 +75,8 @@ class Game(ABC):
     probability: bool = False  # D's output is a probability (the raw output is its logit)
     # The colour range of D's output in 2D pictures, when the game bounds it.
     output_range: tuple[float, float] | None = None
+    # The key of the divergence V at the best D measures (litgan.metrics.divergences.KEYS).
+    divergence: str
 
     @abstractmethod
     def value_terms(self, real_out: Tensor, fake_out: Tensor) -> ValueTerms:
@@ -80,6 +94,16 @@ class Game(ABC):
         """D's output on the game's scale (the probability for the probability games)."""
         return raw
 
+    @abstractmethod
+    def best_output(self, p_data: Tensor, p_g: Tensor) -> Tensor | None:
+        """The best D's output for a fixed G on the game's scale, elementwise at points where
+        the two densities are `p_data` and `p_g`; None where no pointwise best D exists."""
+
+    @abstractmethod
+    def value_at_best(self, divergences: Mapping[str, float]) -> float | None:
+        """V at the best D for a fixed G, from the divergences between p_data and p_G (keys of
+        `litgan.metrics.divergences.KEYS`); None where V has no maximum over D."""
+
     def level(self, real_out: Tensor, fake_out: Tensor) -> float:
         """The level of D's output (game scale) that separates real from generated in 2D
         pictures, given D's outputs on the pictured real and generated points."""
@@ -95,6 +119,7 @@ class Game(ABC):
             "output": self.output_label,
             "probability": self.probability,
             "optimum": asdict(self.optimum),
+            "divergence": self.divergence,
         }
 
 
@@ -120,12 +145,21 @@ class CrossEntropyGame(Game):
     )
     probability = True
     output_range = (0.0, 1.0)
+    divergence = "jsd"
 
     def value_terms(self, real_out: Tensor, fake_out: Tensor) -> ValueTerms:
         return ValueTerms(F.logsigmoid(real_out).mean(), F.logsigmoid(-fake_out).mean())
 
     def output(self, raw: Tensor) -> Tensor:
         return torch.sigmoid(raw)
+
+    def best_output(self, p_data: Tensor, p_g: Tensor) -> Tensor:
+        """p_d / (p_d + p_G): the maximiser of p_d log t + p_G log(1 - t) over t in (0, 1)."""
+        return p_data / (p_data + p_g)
+
+    def value_at_best(self, divergences: Mapping[str, float]) -> float:
+        """-log 4 + 2 JSD (Goodfellow et al. 2014, Thm. 1)."""
+        return -math.log(4) + 2 * divergences["jsd"]
 
     def level(self, real_out: Tensor, fake_out: Tensor) -> float:
         """½: where D is as likely to call a point real as generated."""
@@ -175,9 +209,19 @@ class Hinge(Game):
         d_band=(-1.0, 1.0),
         note="equal, anywhere in [-1, 1], at the optimum",
     )
+    divergence = "tv"
 
     def value_terms(self, real_out: Tensor, fake_out: Tensor) -> ValueTerms:
         return ValueTerms(-F.relu(1 - real_out).mean(), -F.relu(1 + fake_out).mean())
+
+    def best_output(self, p_data: Tensor, p_g: Tensor) -> Tensor:
+        """sign(p_d - p_G): on [-1, 1] the pointwise value -(p_d + p_G) + t (p_d - p_G) is
+        linear in t, and outside it only falls; where p_d = p_G any t in [-1, 1] is best (0)."""
+        return torch.sign(p_data - p_g)
+
+    def value_at_best(self, divergences: Mapping[str, float]) -> float:
+        """-2 + ∫|p_d - p_G| = -2 + 2 TV."""
+        return -2.0 + 2 * divergences["tv"]
 
     def generator_loss(self, fake_out: Tensor) -> Tensor:
         return -fake_out.mean()
@@ -205,9 +249,22 @@ class Wasserstein(Game):
         d_output=None,
         note="equal at the optimum; a critic has no absolute level",
     )
+    divergence = "w1"
 
     def value_terms(self, real_out: Tensor, fake_out: Tensor) -> ValueTerms:
         return ValueTerms(real_out.mean(), -fake_out.mean())
+
+    def best_output(self, p_data: Tensor, p_g: Tensor) -> None:
+        """None: the best critic is a Kantorovich potential, a property of both distributions
+        as a whole, not of the two densities at a point."""
+        return None
+
+    def value_at_best(self, divergences: Mapping[str, float]) -> None:
+        """None: the game puts no Lipschitz constraint on D, and without one V grows without
+        bound wherever p_d ≠ p_G. Over 1-Lipschitz critics (what penalty=gp or spectral
+        normalisation aim at) the maximum is W1 (Kantorovich–Rubinstein), `divergences["w1"]`;
+        litgan logs it as the game's divergence, not as a bound on V."""
+        return None
 
     def generator_loss(self, fake_out: Tensor) -> Tensor:
         return -fake_out.mean()
@@ -221,7 +278,9 @@ class LeastSquares(Game):
     ½E[(D(G(z)) - 1)²]; V is minus D's loss.
 
     For a fixed G the best D is p_data / (p_data + p_G) (their Prop. 1 with a = 0, b = 1): ½
-    everywhere at p_G = p_data, where each term is -½ · ¼ = -1/8 and V = -¼.
+    everywhere at p_G = p_data, where each term is -½ · ¼ = -1/8 and V = -¼. At that D,
+    V = -½∫p_d p_G / (p_d + p_G) = -¼ + Δ/8, Δ = ∫(p_d - p_G)² / (p_d + p_G) the triangular
+    discrimination (Mao et al.'s Pearson χ² of p_d + p_G and 2 p_G, in their 0-1 coding).
     """
 
     name = "least_squares"
@@ -236,9 +295,18 @@ class LeastSquares(Game):
         d_output=0.5,
         note="both ½ at the optimum",
     )
+    divergence = "triangular"
 
     def value_terms(self, real_out: Tensor, fake_out: Tensor) -> ValueTerms:
         return ValueTerms(-0.5 * (real_out - 1).square().mean(), -0.5 * fake_out.square().mean())
+
+    def best_output(self, p_data: Tensor, p_g: Tensor) -> Tensor:
+        """p_d / (p_d + p_G): where -½ p_d (t - 1)² - ½ p_G t² has zero derivative in t."""
+        return p_data / (p_data + p_g)
+
+    def value_at_best(self, divergences: Mapping[str, float]) -> float:
+        """-¼ + Δ/8."""
+        return -0.25 + divergences["triangular"] / 8
 
     def generator_loss(self, fake_out: Tensor) -> Tensor:
         return 0.5 * (fake_out - 1).square().mean()
