@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -15,8 +16,8 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from litgan.records.history import read_overrides
 from litgan.run.loggers import log_images
 from tests.helpers.runs import TINY_MLP, run_main
-from tests.helpers.tensorboard_events import summaries
-from tests.helpers.wandb_records import history_keys, read_records, run_info
+from tests.helpers.tensorboard_events import steps_by_tag, summaries
+from tests.helpers.wandb_records import history_keys, history_steps, read_records, run_info
 
 SECRET = "wandb-key-that-must-not-leak-0123456789"
 OFFLINE = {"WANDB_MODE": "offline", "WANDB_API_KEY": SECRET, "WANDB_SILENT": "true"}
@@ -41,6 +42,8 @@ def test_wandb_and_tensorboard_log_scalars_images_and_config_and_no_secret(train
         "logger=[csv,wandb,tensorboard]",
         "trainer.max_steps=20",
         "sample_every=10",
+        "val_every=10",
+        "metrics=default",  # 2D data: validation takes milliseconds
         env=OFFLINE,
     )
     assert run.returncode == 0, run.stderr[-3000:]
@@ -68,6 +71,26 @@ def test_wandb_and_tensorboard_log_scalars_images_and_config_and_no_secret(train
     for name in ("value.png", "grad_norm.png"):
         assert_png(run.run_dir / "plots" / name)
     assert no_file_contains(run.run_dir, SECRET)
+
+    # One step axis: every scalar, picture and plot in every tracker at the generator iteration
+    # it belongs to, the step of metrics.csv, summary.json and the sample files.
+    with (run.run_dir / "metrics.csv").open(newline="") as f:
+        assert sorted({int(row["step"]) for row in csv.DictReader(f)}) == [10, 20]
+    assert run.summary["g_steps"] == 20
+    assert sorted(p.name for p in (run.run_dir / "samples").glob("*.png")) == [
+        "g_step_000010.png",
+        "g_step_000020.png",
+    ]
+    tensorboard = run.run_dir / "tensorboard"
+    for logged in (
+        history_steps(records),
+        steps_by_tag(tensorboard, "scalar") | steps_by_tag(tensorboard, "image"),
+    ):
+        for key in ("train/value", "train/g_grad_norm", "val/fid", "val/modes", "samples"):
+            assert logged[key] == [10, 20], key
+        plots = [key for key in logged if key.startswith("plots")]
+        assert plots and all(logged[key] == [20] for key in plots)
+        assert {step for steps in logged.values() for step in steps} == {10, 20}
 
 
 def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):

@@ -24,3 +24,12 @@ def summaries(log_dir: Path) -> list[tuple[str, int, str]]:
                 kind = "image" if value.HasField("image") else "scalar"
                 found.append((value.tag, event.step, kind))
     return found
+
+
+def steps_by_tag(log_dir: Path, kind: str) -> dict[str, list[int]]:
+    """The steps each tag of this kind ("image" or "scalar") was logged at, in order."""
+    steps: dict[str, list[int]] = {}
+    for tag, step, found in summaries(log_dir):
+        if found == kind:
+            steps.setdefault(tag, []).append(step)
+    return steps

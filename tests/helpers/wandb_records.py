@@ -7,6 +7,7 @@ carrying serialized `wandb.proto.wandb_internal_pb2.Record` messages.
 
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
 
@@ -52,3 +53,23 @@ def history_keys(records: list[pb.Record]) -> set[str]:
 def run_info(records: list[pb.Record]) -> pb.RunRecord:
     """The run record: display name, group, config."""
     return next(r.run for r in records if r.WhichOneof("record_type") == "run")
+
+
+def history_steps(records: list[pb.Record]) -> dict[str, list[int]]:
+    """Each logged key against the `trainer/global_step`s it was logged at: the step W&B's
+    charts and media panels show it at. An image counts once, under its own key (its record
+    also holds `<key>/_type`, `<key>/width`, ...)."""
+    steps: dict[str, list[int]] = {}
+    for r in records:
+        if r.WhichOneof("record_type") != "history":
+            continue
+        items = {item.key or "/".join(item.nested_key): item.value_json for item in r.history.item}
+        step = int(json.loads(items.pop("trainer/global_step")))
+        images = {key.removesuffix("/_type") for key in items if key.endswith("/_type")}
+        for key in items:
+            if key.startswith("_") or any(key.startswith(image + "/") for image in images):
+                continue
+            steps.setdefault(key, []).append(step)
+        for image in images:
+            steps.setdefault(image, []).append(step)
+    return steps

@@ -11,6 +11,9 @@ as the math (about 1.8 ms on top of a 5.8 ms ring-MLP iteration, benchmarks/RESU
 - Logged rows written to the loggers directly, averaged over ranks in one reduction per batch:
   `self.log` costs about half a millisecond per scalar. The last row goes to
   `trainer.callback_metrics` and the progress bar's `train/value`, where `self.log` would.
+  Every row goes to every logger at its generator iteration (`log_rows`), the step of
+  metrics.csv, summary.json, the sample files and the pictures, where Lightning's own step
+  counts from 0.
 - Backward passes and optimizer steps without Lightning's hook dispatch when nothing listens to
   those hooks (one device, 32-bit precision, no profiler, no callback that overrides them).
 
@@ -20,10 +23,12 @@ access to them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.loggers import Logger
 from pytorch_lightning.plugins.precision import Precision
 from pytorch_lightning.profilers import PassThroughProfiler
 from pytorch_lightning.strategies import SingleDeviceStrategy
@@ -37,6 +42,14 @@ from litgan.lightning_internals import (
 )
 
 STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step")
+
+
+def log_rows(loggers: Sequence[Logger], rows: Sequence[tuple[int, dict[str, float]]]) -> None:
+    """Hand each (generator iteration, scalars) row to every logger at that iteration."""
+    for logger in loggers:
+        for g_step, scalars in rows:
+            logger.log_metrics(scalars, step=g_step)
+        logger.save()
 
 
 class LeanLoop(pl.LightningModule):
@@ -85,13 +98,9 @@ class LeanLoop(pl.LightningModule):
         floats, epoch, steps, start = values.tolist(), trainer.current_epoch, [], 0
         for g_step, row in rows:
             scalars = dict(zip(row, floats[start : start + len(row)], strict=True))
-            # As Lightning logs them: the epoch beside, the step counted from 0.
-            steps.append((g_step - 1, {"epoch": epoch, **scalars}))
+            steps.append((g_step, {"epoch": epoch, **scalars}))  # the epoch beside, as Lightning
             start += len(row)
-        for logger in self.loggers:
-            for step, scalars in steps:
-                logger.log_metrics(scalars, step=step)
-            logger.save()
+        log_rows(self.loggers, steps)
         # The last row where self.log would leave it, for callbacks (and summary.json's `final`)
         # and the progress bar.
         last = rows[-1][1]

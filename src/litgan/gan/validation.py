@@ -7,6 +7,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from litgan.gan.distributed import average_buffers, gather_in_order, sharded_loader
+from litgan.gan.lean_loop import log_rows
 from litgan.metrics import Evaluator, build_evaluator
 
 
@@ -14,7 +15,7 @@ class FixedNoiseValidation(pl.LightningModule):
     """Lightning's validation hooks for a GAN: the batches are the fixed latent vectors (the
     same at every validation), G's samples of them go to the evaluator (`metrics` config).
 
-    The GAN provides `fixed_noise(n)`, `sampling_generator` and `hparams.metrics`.
+    The GAN provides `fixed_noise(n)`, `sampling_generator`, `g_steps` and `hparams.metrics`.
     """
 
     # A plain attribute, not a submodule: Inception's weights stay out of the checkpoints.
@@ -50,5 +51,13 @@ class FixedNoiseValidation(pl.LightningModule):
         results = self.evaluator.compute(
             gather=lambda local: gather_in_order(local, num, self.trainer, self)
         )
-        self.log("val/fid", results.pop("val/fid"), prog_bar=True)
-        self.log_dict(results)
+        fid = results.pop("val/fid")
+        # self.log for the callbacks and the progress bar; the loggers get the row at its
+        # generator iteration, as the training rows, where Lightning's step counts from 0.
+        self.log("val/fid", fid, prog_bar=True, logger=False)
+        self.log_dict(results, logger=False)
+        if not self.trainer.sanity_checking:  # whose results Lightning discards too
+            # The values as self.log keeps them, which summary.json reports.
+            kept = self.trainer.callback_metrics
+            row = {key: float(kept[key]) for key in ("val/fid", *results)}
+            log_rows(self.loggers, [(self.g_steps, {"epoch": self.current_epoch, **row})])

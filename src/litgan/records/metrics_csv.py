@@ -46,7 +46,7 @@ class _AppendingWriter(ContinuingExperimentWriter):
 
 class MetricsCSV(CSVLoggerOwnWriter):
     """`<run_dir>/metrics.csv`, one row per logging call, its `step` the generator iteration
-    (1-based, as in summary.json and the sample files; Lightning's own step counts from 0).
+    (1-based, as in summary.json and the sample files), which litgan's rows are logged at.
 
     Rows are on disk as soon as they are logged, so a killed run loses none of them; a run
     resumed from generator iteration `keep_until` keeps the rows up to it and appends, and
@@ -71,7 +71,7 @@ class MetricsCSV(CSVLoggerOwnWriter):
 
     @rank_zero_only
     def log_metrics(self, metrics: dict[str, Tensor | float], step: int | None = None) -> None:
-        # Rows come with Lightning's 0-based step, also the rows the lean loop writes at the end
-        # of a batch of several generator iterations (when g_steps is already past them).
-        self.experiment.log_metrics(metrics, self._g_steps() if step is None else step + 1)
+        # Rows come with their generator iteration: the lean loop writes a batch's rows at its
+        # end, when g_steps is already past all but the last.
+        self.experiment.log_metrics(metrics, self._g_steps() if step is None else step)
         self.experiment.save()
