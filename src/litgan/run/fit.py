@@ -45,6 +45,7 @@ from litgan.run.run_dir import (
 from litgan.run.signals import StopOnSignal, WallClock
 from litgan.run.summary import build_summary, format_summary, write_summary
 from litgan.run.torch_setup import set_up_host
+from litgan.run.validation_cost import validation_cost_notice
 
 
 @contextmanager
@@ -139,6 +140,9 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
             datamodule.prepare_data()
             datamodule.setup("fit")
     write_record(run_dir, cfg)
+    notice = validation_cost_notice(cfg, datamodule.shape, resumed_from)
+    if notice and rank() == 0:
+        print(notice, file=sys.stderr, flush=True)
     # metrics.csv at the top of the run directory is part of every run, whatever else logs.
     loggers = [MetricsCSV(run_dir, lambda: model.g_steps, keep_until=resumed_from)]
     loggers += [instantiate(c) for c in (cfg.get("logger") or {}).values()]
