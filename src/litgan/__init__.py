@@ -4,6 +4,7 @@ The packages are layers; each imports only from those below it (checked by impor
 `[tool.importlinter]` in pyproject.toml):
 
     cli        the commands: litgan-train (train.py), litgan-fid, litgan-sample, litgan-report
+    experiment training from Python: run(*overrides) -> summary, run directory, metrics table
     run        one training run: fit, run directory, checkpoints, signals, loggers, summary
     pictures   plots of a run's metrics, pictures of G's samples and D's surface
     gan        the LightningModule: D's step and G's step, noise, schedule, validation

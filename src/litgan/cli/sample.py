@@ -32,7 +32,7 @@ from litgan.cli.checkpoint import first_line, load_gan, resolve_checkpoint
 from litgan.errors import LitganError
 from litgan.gan import GAN
 from litgan.metrics.features import to_uint8
-from litgan.pictures.samples import save_samples_picture
+from litgan.pictures.samples import Mixture, save_samples_picture
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DEFAULT_IMAGES = 64  # a picture's images: the run's own sample grids hold 64
@@ -79,8 +79,9 @@ def latents(gan: GAN, n: int, seed: int | None) -> Tensor:
     return z.to(gan.device)
 
 
-def real_points(ckpt: Path, data_shape: Sequence[int]) -> tuple[Tensor | None, Tensor | None, str]:
-    """The run's real 2D data for a picture (points, modes) and where they came from.
+def real_points(ckpt: Path, data_shape: Sequence[int]) -> tuple[Tensor | None, Mixture | None, str]:
+    """The run's real 2D data for a picture (points, the mixture they come from) and where they
+    came from.
 
     The data module is rebuilt from the run's `.hydra/config.yaml` beside `checkpoints/`; where
     there is none or it does not rebuild, the picture has no real points and the note says why.
@@ -96,7 +97,7 @@ def real_points(ckpt: Path, data_shape: Sequence[int]) -> tuple[Tensor | None, T
         points = datamodule.real_batch(DEFAULT_POINTS)
     except Exception as err:  # any config can be there; the picture does without
         return None, None, f"real points not drawn: {config} does not rebuild ({first_line(err)})"
-    return points, getattr(datamodule, "modes", None), f"real points from {config}"
+    return points, Mixture.of(datamodule), f"real points from {config}"
 
 
 @contextmanager
@@ -311,9 +312,9 @@ def sample(args: argparse.Namespace) -> None:
             print(f"G: the average of its weights (model.ema_decay={decay})")
         else:
             print("G: its weights as trained (the run kept no weight average)")
-        real = modes = None
+        real = mixture = None
         if points and args.out is not None:
-            real, modes, note = real_points(path, gan.hparams.data_shape)
+            real, mixture, note = real_points(path, gan.hparams.data_shape)
             print(note)
         if args.out_dir is not None:
             write_images(gan, latents(gan, args.num_samples, args.seed), tmp, args.batch_size)
@@ -323,12 +324,12 @@ def sample(args: argparse.Namespace) -> None:
             ends = latents(gan, 2 * rows, args.seed)
             walks = slerp(ends[:rows], ends[rows:], steps).flatten(0, 1)
             title = f"{rows} latent walks of {steps} steps"
-            save_samples_picture(gan, walks, tmp, real, modes, title=title, nrow=steps)
+            save_samples_picture(gan, walks, tmp, real, mixture, title=title, nrow=steps)
             what = f"{rows} walks of {steps} steps"
         else:
             n = args.num_samples or (DEFAULT_POINTS if points else DEFAULT_IMAGES)
             title = f"generator iteration {gan.g_steps}"
-            save_samples_picture(gan, latents(gan, n, args.seed), tmp, real, modes, title=title)
+            save_samples_picture(gan, latents(gan, n, args.seed), tmp, real, mixture, title=title)
             what = f"{n} samples"
     print(f"wrote {args.out or args.out_dir} ({what})")
 

@@ -1,20 +1,17 @@
-"""Pictures of a run: image grids, 2D samples over D's output, and the logged curves drawn
-against the theory of the run's game."""
+"""Pictures of a run: image grids and the logged curves drawn against the theory of the run's
+game (the 2D picture of D's surface is `litgan.pictures.surface`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 from torchvision.utils import save_image
 
-from litgan.game.games import Game
 from litgan.records.history import Series
 
 
@@ -22,61 +19,6 @@ def save_image_grid(images: Tensor, path: Path) -> None:
     """Save images in [-1, 1] as one PNG grid."""
     nrow = max(1, int(len(images) ** 0.5))
     save_image(images.float().cpu(), path, nrow=nrow, normalize=True, value_range=(-1, 1))
-
-
-def save_decision_surface(
-    real: Tensor,
-    fake: Tensor,
-    d_output: Callable[[Tensor], Tensor],
-    game: Game,
-    path: Path,
-    title: str = "",
-    modes: Tensor | None = None,
-    resolution: int = 200,
-) -> None:
-    """Scatter real and generated 2D points over filled contours of D's output on the game's
-    scale, with the game's level line (`Game.level`: ½ for the probability games).
-
-    Where G matches the data, D can no longer tell them apart: the surface turns flat.
-    """
-    real, fake = real.float().cpu(), fake.float().cpu()
-    both = torch.cat([real, fake])
-    lo, hi = both.min(0).values, both.max(0).values
-    pad = 0.15 * (hi - lo).clamp(min=1.0)
-    xs = torch.linspace(float(lo[0] - pad[0]), float(hi[0] + pad[0]), resolution)
-    ys = torch.linspace(float(lo[1] - pad[1]), float(hi[1] + pad[1]), resolution)
-    gx, gy = torch.meshgrid(xs, ys, indexing="xy")
-    surface = d_output(torch.stack([gx.flatten(), gy.flatten()], 1)).float().cpu()
-    surface = surface.view(resolution, resolution)
-    level = game.level(d_output(real).float().cpu(), d_output(fake).float().cpu())
-    if game.output_range is not None:
-        vmin, vmax = game.output_range
-    else:
-        # Unbounded outputs: a range symmetric about the level, so that white marks it.
-        reach = float((surface - level).abs().max().clamp(min=1e-6))
-        vmin, vmax = level - reach, level + reach
-
-    # Figure without pyplot: no GUI backend, no global state, safe in any process.
-    fig = Figure(figsize=(6, 4.8), layout="constrained")
-    ax = fig.subplots()
-    filled = ax.contourf(
-        gx,
-        gy,
-        surface,
-        levels=torch.linspace(vmin, vmax, 21).tolist(),
-        cmap="RdBu_r",
-        extend="both",
-    )
-    ax.contour(gx, gy, surface, levels=[level], colors="k", linewidths=0.8)
-    fig.colorbar(filled, ax=ax, label=f"{game.output_label} ({game.name}); black line: {level:.3g}")
-    ax.scatter(real[:, 0], real[:, 1], s=3, c="black", alpha=0.5, label="real")
-    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="gold", alpha=0.7, label="G(z)")
-    if modes is not None:
-        ax.scatter(modes[:, 0], modes[:, 1], marker="x", s=25, c="green", label="modes")
-    ax.set_title(title)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, fontsize=7, markerscale=2)
-    ax.set_aspect("equal")
-    fig.savefig(path, dpi=100)
 
 
 def sum_label(first: str, second: str) -> str:

@@ -1,17 +1,94 @@
-"""One picture of G's samples: an image grid, or 2D points over D's output.
+"""One picture of G's samples: an image grid, or 2D points over D's output with G's push.
 
 The same picture for the run's samples/ (SampleWriter) and for `litgan-sample`.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import torch
 from torch import Tensor
 from torchvision.utils import save_image
 
+from litgan.game.games import Game
 from litgan.gan import GAN
-from litgan.pictures.plots import save_decision_surface, save_image_grid
+from litgan.metrics.divergences import smoothed_log_densities
+from litgan.pictures.plots import save_image_grid
+from litgan.pictures.push import ArrowScale, generator_push
+from litgan.pictures.surface import Arrows, BestD, save_decision_surface
+
+ARROWS = 200  # G's points that get an arrow: enough to see the field, few enough to read it
+BEST_D_WIDTH = 0.02  # the best-D picture's kernel width, at least, as a fraction of the extent
+NEGLIGIBLE = 1e-3  # density, relative to its peak, below which the best-D picture is blank
+
+
+NO_BEST_CRITIC = (
+    "No pointwise best D for wasserstein:\nthe best critic is a Kantorovich potential,\n"
+    "a property of both distributions as a whole,\nnot of their densities at a point."
+)
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """The 2D data's density: an isotropic Gaussian mixture (the ring, the grid)."""
+
+    centres: Tensor  # (K, 2)
+    std: float
+    weights: Tensor  # (K,)
+
+    @classmethod
+    def of(cls, datamodule: Any) -> Mixture | None:
+        """The mixture a data module samples from; None for data of unknown density."""
+        modes, std = getattr(datamodule, "modes", None), getattr(datamodule, "std", None)
+        if modes is None or std is None:
+            return None
+        return cls(modes.float(), float(std), torch.full((len(modes),), 1 / len(modes)))
+
+
+def best_d(game: Game, mixture: Mixture, fake: Tensor, extent: float) -> BestD:
+    """The best D for G's points `fake`, on the game's scale, as a function of where it is
+    evaluated (NaN where neither the data nor G has mass); or the note why the game has none.
+
+    The densities are those `litgan.metrics.divergences` estimates divergences from: the
+    mixture and G's points smoothed by the same Gaussian kernel, here of width
+    `best_d_width(mixture, extent)`, so that the picture resolves it. The best D depends only
+    on their ratio, so each pair is scaled by its larger one: far from the points both
+    densities underflow, their ratio does not.
+    """
+    one = torch.ones(1)
+    if game.best_output(one, one) is None:
+        return NO_BEST_CRITIC
+    h = best_d_width(mixture, extent)
+
+    def at(points: Tensor) -> Tensor:
+        log_p, log_q = smoothed_log_densities(
+            mixture.centres, mixture.std, mixture.weights, fake.float().cpu(), points, h
+        )
+        top = torch.maximum(log_p, log_q)
+        best = game.best_output((log_p - top).exp(), (log_q - top).exp())
+        # Where p_data + p_G is ~0, any D is best: the theory says nothing there.
+        return best.masked_fill(top < top.max() + math.log(NEGLIGIBLE), math.nan)
+
+    return at
+
+
+def best_d_width(mixture: Mixture, extent: float) -> float:
+    """The kernel width of the best-D picture: the data's std, or BEST_D_WIDTH of the data's
+    extent where that is wider (the ring's std, 0.01, is under a pixel)."""
+    return max(mixture.std, BEST_D_WIDTH * extent)
+
+
+@dataclass(frozen=True)
+class PushSeen:
+    """What a 2D picture drew of G's push: the arrows' scale and their median length over all
+    of G's pictured points (|−∇ₓ G's loss|)."""
+
+    scale: ArrowScale
+    median: float
 
 
 def save_samples_picture(
@@ -19,25 +96,44 @@ def save_samples_picture(
     z: Tensor,
     path: Path,
     real: Tensor | None = None,
-    modes: Tensor | None = None,
+    mixture: Mixture | None = None,
     title: str = "",
     nrow: int | None = None,
-) -> None:
-    """Save G(z) to `path`: images as a grid, 2D points over D's output.
+    scale: ArrowScale | None = None,
+) -> PushSeen | None:
+    """Save G(z) to `path`: images as a grid, 2D points over D's output with G's push as
+    arrows, and beside it the best D for this G when the data's density is known.
 
     Args:
-        real, modes: 2D data only: real points and the mixture's centres to draw beside G's
-            (None: not drawn).
+        real, mixture: 2D data only: real points to draw beside G's, and the data's density,
+            whose centres are drawn and from which the best D is estimated (None: neither).
         nrow: images per grid row (None: a square grid).
+        scale: the arrows' scale (None: fitted to this picture's push).
+
+    Returns the push drawn (None for images).
     """
     fake = model.generate(z)
-    if fake.dim() == 2:
-        empty = fake.new_zeros(0, fake.shape[1])
-        real = empty if real is None else real
-        save_decision_surface(
-            real, fake, model.d_output, model.game, path, title=title, modes=modes
-        )
-    elif nrow is None:
-        save_image_grid(fake, path)
-    else:
-        save_image(fake.float().cpu(), path, nrow=nrow, normalize=True, value_range=(-1, 1))
+    if fake.dim() != 2:
+        if nrow is None:
+            save_image_grid(fake, path)
+        else:
+            save_image(fake.float().cpu(), path, nrow=nrow, normalize=True, value_range=(-1, 1))
+        return None
+    real = fake.new_zeros(0, fake.shape[1]) if real is None else real
+    push = generator_push(model.discriminator, model.game, fake).float().cpu()
+    pictured = real if len(real) else fake
+    extent = float((pictured.max(0).values - pictured.min(0).values).max())
+    scale = scale or ArrowScale.fit(push, extent)
+    median = float(push.norm(dim=1).median())
+    save_decision_surface(
+        real,
+        fake,
+        model.d_output,
+        model.game,
+        path,
+        title=f"{title}; median |push| {median:.3g}" if title else f"median |push| {median:.3g}",
+        modes=None if mixture is None else mixture.centres,
+        arrows=Arrows(fake[:ARROWS], push[:ARROWS], scale),
+        best_d=None if mixture is None else best_d(model.game, mixture, fake, extent),
+    )
+    return PushSeen(scale, median)

@@ -12,7 +12,8 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from litgan.errors import ConfigError, LitganError
 from litgan.gan import GAN
-from litgan.pictures.samples import save_samples_picture
+from litgan.pictures.push import ArrowScale
+from litgan.pictures.samples import Mixture, save_samples_picture
 from litgan.run.loggers import log_images
 
 
@@ -123,8 +124,11 @@ class BestCheckpoint(pl.Callback):
 class SampleWriter(_EveryGSteps):
     """Save G's output on the fixed noise to `<dirpath>/g_step_<N>.png`.
 
-    Images become a grid; 2D points are drawn over D's output, with the real data.
-    Loggers that show images (W&B, TensorBoard) get each picture too.
+    Images become a grid; 2D points are drawn over D's output, with the real data, the best D
+    for this G beside it, and G's push as arrows, whose scale the first picture fixes for the
+    whole run (checkpoints keep it, so a resumed run draws on it too); the arrows' median
+    length is logged as `samples/push_median`. Loggers that show images (W&B, TensorBoard)
+    get each picture too.
     """
 
     def __init__(
@@ -134,21 +138,36 @@ class SampleWriter(_EveryGSteps):
         self.dirpath = Path(dirpath)
         self.num_images = num_images
         self.num_points = num_points
+        self.arrow_scale: ArrowScale | None = None
 
     @rank_zero_only
     def act(self, trainer: pl.Trainer, pl_module: GAN) -> None:
         self.dirpath.mkdir(parents=True, exist_ok=True)
-        path = self.dirpath / f"g_step_{pl_module.g_steps:06d}.png"
+        g_steps = pl_module.g_steps
+        path = self.dirpath / f"g_step_{g_steps:06d}.png"
         datamodule = trainer.datamodule
         if len(datamodule.shape) == 1:
-            save_samples_picture(
+            seen = save_samples_picture(
                 pl_module,
                 pl_module.fixed_noise(self.num_points),
                 path,
                 real=datamodule.real_batch(self.num_points),
-                modes=getattr(datamodule, "modes", None),
-                title=f"generator iteration {pl_module.g_steps}",
+                mixture=Mixture.of(datamodule),
+                title=f"generator iteration {g_steps}",
+                scale=self.arrow_scale,
             )
+            self.arrow_scale = seen.scale
+            for logger in trainer.loggers:
+                # Lightning's steps count from 0, as the lean loop logs every row.
+                logger.log_metrics({"samples/push_median": seen.median}, step=g_steps - 1)
+                logger.save()
         else:
             save_samples_picture(pl_module, pl_module.fixed_noise(self.num_images), path)
-        log_images(trainer.loggers, "samples", [path], step=pl_module.g_steps)
+        log_images(trainer.loggers, "samples", [path], step=g_steps)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"arrow_scale": None if self.arrow_scale is None else self.arrow_scale.to_dict()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        scale = state_dict.get("arrow_scale")
+        self.arrow_scale = None if scale is None else ArrowScale(**scale)

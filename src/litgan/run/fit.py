@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf, read_write
 from litgan.config.checks import lightning_max_steps
 from litgan.errors import Interrupted
 from litgan.gan import GAN
+from litgan.pictures.animation import save_run_animation
 from litgan.pictures.plots import save_run_plots
 from litgan.records.history import read_series
 from litgan.records.metrics_csv import MetricsCSV
@@ -34,7 +35,7 @@ from litgan.run.checkpoints import (
     read_checkpoint,
     resolve_ckpt_path,
 )
-from litgan.run.loggers import finish_trackers, log_images
+from litgan.run.loggers import finish_trackers, log_animation, log_images
 from litgan.run.run_dir import (
     file_logs_held,
     rank,
@@ -177,6 +178,9 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
                 read_series(run_dir / "metrics.csv"), run_dir / "plots", summary["game"]
             )
             log_images(loggers, "plots", plots, step=model.g_steps, after_fit=True)
+            animation = save_run_animation(run_dir / "samples", run_dir / "plots")
+            if animation is not None:
+                log_animation(loggers, "plots/training", animation, step=model.g_steps)
             print(format_summary(summary, run_dir))
         failed = False
     finally:

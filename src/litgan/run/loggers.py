@@ -13,6 +13,7 @@ from hydra.types import RunMode
 from PIL import Image
 from pytorch_lightning.loggers import Logger, TensorBoardLogger, WandbLogger
 from pytorch_lightning.utilities import rank_zero_only
+from tensorboardX.proto.summary_pb2 import Summary
 
 
 def wandb_credentials_configured() -> bool:
@@ -91,6 +92,33 @@ def log_images(
                 writer.add_image(tag, image, step, dataformats="HWC")
             if after_fit:
                 writer.close()
+
+
+@rank_zero_only
+def log_animation(loggers: Sequence[Logger], key: str, path: Path, step: int) -> None:
+    """Send a GIF to W&B as a video and to TensorBoard as an animated image, after fit.
+
+    TensorBoard's image panel plays a GIF stored as an image summary's encoded bytes (as
+    tensorboardX's add_video stores one, without re-encoding the frames); like `log_images`
+    after fit, it goes to an event file of its own.
+    """
+    for logger in loggers:
+        if isinstance(logger, WandbLogger):
+            import wandb
+
+            logger.experiment.log({key: wandb.Video(str(path), format="gif")}, step=step)
+        elif isinstance(logger, TensorBoardLogger):
+            with Image.open(path) as gif:
+                width, height = gif.size
+            image = Summary.Image(
+                height=height, width=width, colorspace=3, encoded_image_string=path.read_bytes()
+            )
+            suffix = "." + key.replace("/", "_")
+            writer = type(logger.experiment)(logger.log_dir, filename_suffix=suffix)
+            writer.file_writer.add_summary(
+                Summary(value=[Summary.Value(tag=key, image=image)]), step
+            )
+            writer.close()
 
 
 @rank_zero_only

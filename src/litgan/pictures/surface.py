@@ -1,0 +1,155 @@
+"""The 2D picture of the game: D's output as a surface under the real and generated points, the
+arrows of G's push on its points, and the best D for this G beside the trained one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from litgan.game.games import Game
+from litgan.pictures.push import ArrowScale
+
+# What the best-D panel draws: D*'s output (game scale) at given (M, 2) points, or a note that
+# says why there is none (wasserstein).
+BestD = Callable[[Tensor], Tensor] | str
+
+
+@dataclass(frozen=True)
+class Arrows:
+    """G's push (`litgan.pictures.push.generator_push`) at some of G's points."""
+
+    points: Tensor  # (n, 2): where the arrows start
+    push: Tensor  # (n, 2): −∇ₓ of G's loss there
+    scale: ArrowScale
+
+
+def save_decision_surface(
+    real: Tensor,
+    fake: Tensor,
+    d_output: Callable[[Tensor], Tensor],
+    game: Game,
+    path: Path,
+    title: str = "",
+    modes: Tensor | None = None,
+    resolution: int = 160,
+    arrows: Arrows | None = None,
+    best_d: BestD | None = None,
+) -> None:
+    """Scatter real and generated 2D points over filled contours of D's output on the game's
+    scale, with the game's level line (`Game.level`: ½ for the probability games), G's push as
+    arrows, and, with `best_d`, a second panel of the best D on the same colours.
+
+    Where G matches the data, D can no longer tell them apart: the surface turns flat.
+    """
+    real, fake = real.float().cpu(), fake.float().cpu()
+    both = torch.cat([real, fake])
+    lo, hi = both.min(0).values, both.max(0).values
+    pad = 0.15 * (hi - lo).clamp(min=1.0)
+    xs = torch.linspace(float(lo[0] - pad[0]), float(hi[0] + pad[0]), resolution)
+    ys = torch.linspace(float(lo[1] - pad[1]), float(hi[1] + pad[1]), resolution)
+    gx, gy = torch.meshgrid(xs, ys, indexing="xy")
+    grid = torch.stack([gx.flatten(), gy.flatten()], 1)
+    surface = d_output(grid).float().cpu().view(resolution, resolution)
+    level = game.level(d_output(real).float().cpu(), d_output(fake).float().cpu())
+    if game.output_range is not None:
+        vmin, vmax = game.output_range
+    else:
+        # Unbounded outputs: a range symmetric about the level, so that white marks it.
+        reach = float((surface - level).abs().max().clamp(min=1e-6))
+        vmin, vmax = level - reach, level + reach
+    levels = torch.linspace(vmin, vmax, 21).tolist()
+
+    # Figure without pyplot: no GUI backend, no global state, safe in any process.
+    fig = Figure(figsize=(6 if best_d is None else 11, 4.8), layout="constrained")
+    axes = fig.subplots(1, 1 if best_d is None else 2, squeeze=False)[0]
+    trained = axes[0]
+    filled = trained.contourf(gx, gy, surface, levels=levels, cmap="RdBu_r", extend="both")
+    trained.contour(gx, gy, surface, levels=[level], colors="k", linewidths=0.8)
+    _points(trained, real, fake, modes)
+    if arrows is not None:
+        _arrows(trained, arrows)
+    trained.set_title("trained D", fontsize=10, loc="left")
+    if best_d is not None:
+        # Half the resolution: the estimate costs far more per point than D, and is smooth.
+        coarse = torch.meshgrid(xs[::2], ys[::2], indexing="xy")
+        _best_d_panel(axes[1], best_d, *coarse, levels, level, real, fake, modes)
+    fig.suptitle(title, fontsize=11)
+    fig.colorbar(
+        filled, ax=list(axes), label=f"{game.output_label} ({game.name}); black line: {level:.3g}"
+    )
+    trained.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=4, fontsize=7, markerscale=2
+    )
+    fig.savefig(path, dpi=100)
+
+
+def _points(ax: Axes, real: Tensor, fake: Tensor, modes: Tensor | None) -> None:
+    ax.scatter(real[:, 0], real[:, 1], s=3, c="black", alpha=0.5, label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="gold", alpha=0.7, label="G(z)")
+    if modes is not None:
+        ax.scatter(modes[:, 0], modes[:, 1], marker="x", s=25, c="green", label="modes")
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    ax.set_aspect("equal")
+
+
+def _arrows(ax: Axes, arrows: Arrows) -> None:
+    """The push as arrows from G's points, at the run's scale, with a key arrow."""
+    points, push = arrows.points.float().cpu(), arrows.push.float().cpu()
+    quiver = ax.quiver(
+        points[:, 0],
+        points[:, 1],
+        push[:, 0],
+        push[:, 1],
+        angles="xy",
+        scale_units="xy",
+        scale=arrows.scale.per_data_unit,
+        color="darkorange",
+        width=0.003,
+        label="G's push: −∇ₓ G's loss",
+    )
+    ax.quiverkey(
+        quiver,
+        0.72,
+        1.04,
+        arrows.scale.magnitude,
+        f"|−∇ₓ G's loss| = {arrows.scale.magnitude:g}",
+        labelpos="E",
+        coordinates="axes",
+        fontproperties={"size": 7},
+    )
+
+
+def _best_d_panel(
+    ax: Axes,
+    best_d: BestD,
+    gx: Tensor,
+    gy: Tensor,
+    levels: list[float],
+    level: float,
+    real: Tensor,
+    fake: Tensor,
+    modes: Tensor | None,
+) -> None:
+    """The best D for this G on the trained D's colours, or the note why there is none."""
+    if isinstance(best_d, str):
+        ax.text(0.5, 0.5, best_d, ha="center", va="center", wrap=True, transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title("best D for this G", fontsize=10, loc="left")
+        return
+    grid = torch.stack([gx.flatten(), gy.flatten()], 1)
+    surface = np.ma.masked_invalid(best_d(grid).float().cpu().view(gx.shape).numpy())
+    ax.set_facecolor("0.85")  # where the best D is undefined: neither data nor G there
+    ax.contourf(gx, gy, surface, levels=levels, cmap="RdBu_r", extend="both")
+    if surface.count() and surface.min() < level < surface.max():
+        ax.contour(gx, gy, surface, levels=[level], colors="k", linewidths=0.8)
+    _points(ax, real, fake, modes)
+    ax.set_title("best D for this G (grey: no data, no G there)", fontsize=10, loc="left")

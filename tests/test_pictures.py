@@ -1,0 +1,181 @@
+"""The 2D pictures: G's push is −∇ₓ of each point's own term of G's loss, through D in eval
+mode; the arrows' scale; the best D panel against each game's formula."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from litgan.game.games import Hinge, LeastSquares, Minimax, NonSaturating, Wasserstein
+from litgan.metrics.divergences import smoothed_densities
+from litgan.networks import MLPDiscriminator
+from litgan.pictures.push import KEY_FRACTION, ArrowScale, generator_push, nice
+from litgan.pictures.samples import Mixture, best_d, best_d_width, save_samples_picture
+from tests.helpers.gans import make_gan
+
+W = torch.tensor([0.6, -0.8])
+
+
+def linear_d(bias: float, dtype: torch.dtype = torch.float32) -> nn.Module:
+    """D(x) = W·x + bias: its gradient in x is W everywhere."""
+    d = nn.Linear(2, 1).to(dtype)
+    with torch.no_grad():
+        d.weight.copy_(W[None])
+        d.bias.fill_(bias)
+    return nn.Sequential(d, nn.Flatten(0))
+
+
+def test_the_push_is_each_games_closed_form_gradient_for_a_linear_d():
+    x = torch.tensor([[0.5, 0.2], [-1.0, 1.5], [2.0, -0.3]])
+    d = linear_d(0.1)
+    logit = (x @ W + 0.1)[:, None]
+    # −∂ℓ/∂D times ∇ₓD = W, for each game's per-sample loss ℓ(D).
+    expected = {
+        Minimax(): torch.sigmoid(logit),  # ℓ = log(1 − σ(l))
+        NonSaturating(): 1 - torch.sigmoid(logit),  # ℓ = −log σ(l)
+        LeastSquares(): 1 - logit,  # ℓ = ½ (l − 1)²
+        Hinge(): torch.ones_like(logit),  # ℓ = −D: the push is ∇D
+        Wasserstein(): torch.ones_like(logit),
+    }
+    for game, factor in expected.items():
+        torch.testing.assert_close(generator_push(d, game, x), factor * W, msg=game.name)
+
+
+@pytest.mark.parametrize("game", [Minimax(), NonSaturating()], ids=lambda g: g.name)
+def test_the_push_is_minus_the_finite_difference_of_one_points_loss_through_an_mlp(game):
+    torch.manual_seed(0)
+    d = make_gan().discriminator.double()
+    x = torch.randn(5, 2, dtype=torch.float64)
+    push = generator_push(d, game, x)
+
+    assert_minus_finite_difference(push, d, game, x)
+    assert push.abs().max() > 1e-3  # a real gradient, not zeros that match zeros
+
+
+def assert_minus_finite_difference(push, d, game, x, pack: int = 1) -> None:
+    """`push` at each point of `x` is −(central difference of that point's loss alone)."""
+    d.eval()
+
+    def loss(point: torch.Tensor) -> float:
+        with torch.no_grad():
+            return float(game.generator_loss(d(point.expand(pack, 2)).reshape(1)))
+
+    h = 1e-6
+    for i in range(len(x)):
+        for k in range(2):
+            step = torch.zeros(2, dtype=torch.float64)
+            step[k] = h
+            slope = (loss(x[i] + step) - loss(x[i] - step)) / (2 * h)
+            assert push[i, k].item() == pytest.approx(-slope, rel=1e-6, abs=1e-9)
+
+
+def test_the_push_of_a_point_does_not_depend_on_the_batch_and_leaves_d_as_it_was():
+    gan = make_gan()
+    d = gan.discriminator
+    d.train()
+    x = torch.randn(64, 2)
+    push = generator_push(d, Minimax(), x)
+    # Each point's own term, not the batch mean's 1/N share of it.
+    torch.testing.assert_close(push[3:4], generator_push(d, Minimax(), x[3:4]))
+    assert d.training  # eval mode only while the push is computed
+    assert all(p.grad is None and p.requires_grad for p in d.parameters())
+
+
+def test_the_push_is_zero_where_the_games_gradient_is():
+    x = torch.tensor([[0.3, -0.2], [1.0, 1.0]])
+    # D rejects both points with all confidence: log(1 − D) is flat there, −log D is not.
+    confident = linear_d(-200.0)
+    assert torch.equal(generator_push(confident, Minimax(), x), torch.zeros_like(x))
+    torch.testing.assert_close(generator_push(confident, NonSaturating(), x), W.expand(2, 2))
+    # Least squares: no push where D already says 1.
+    at_one = torch.tensor([[1.0, 0.0]])  # W·x = 0.6
+    assert torch.equal(generator_push(linear_d(0.4), LeastSquares(), at_one), torch.zeros(1, 2))
+    # A D that does not depend on x gives no push in any game.
+    flat = nn.Sequential(nn.Linear(2, 1), nn.Flatten(0))
+    with torch.no_grad():
+        flat[0].weight.zero_()
+    assert torch.equal(generator_push(flat, Hinge(), x), torch.zeros_like(x))
+
+
+def test_a_packing_d_judges_copies_of_each_point():
+    torch.manual_seed(1)
+    d = MLPDiscriminator(data_shape=[2], hidden=[16], pack=2).double()
+    x = torch.randn(4, 2, dtype=torch.float64)
+    push = generator_push(d, NonSaturating(), x)
+    assert_minus_finite_difference(push, d, NonSaturating(), x, pack=2)
+
+
+def test_the_key_arrow_is_a_round_number_near_the_first_pictures_long_arrows():
+    assert [nice(v) for v in (0.013, 0.3, 1.0, 1.6, 3.3, 7.4, 80.0)] == [
+        0.01,
+        0.2,
+        1.0,
+        2.0,
+        5.0,
+        10.0,
+        100.0,
+    ]
+    assert nice(0.0) == 1.0  # no push at all (a saturated minimax D): still a scale
+    push = torch.zeros(100, 2)
+    push[:, 0] = torch.linspace(0, 2.1, 100)
+    scale = ArrowScale.fit(push, extent=2.0)
+    assert scale.magnitude == 2.0 and scale.length == pytest.approx(KEY_FRACTION * 2.0)
+    assert scale.per_data_unit == pytest.approx(2.0 / (KEY_FRACTION * 2.0))
+    assert ArrowScale(**scale.to_dict()) == scale
+    assert math.isfinite(ArrowScale.fit(torch.zeros(0, 2), 0.0).per_data_unit)
+
+
+RING = Mixture(
+    centres=torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]),
+    std=0.05,
+    weights=torch.full((4,), 0.25),
+)
+
+
+def test_the_best_d_panel_is_each_games_formula_on_the_smoothed_densities():
+    # G covers two of the four modes, plus points where there is no data.
+    torch.manual_seed(0)
+    fake = torch.cat(
+        [RING.centres[:2].repeat(100, 1) + 0.05 * torch.randn(200, 2), torch.zeros(50, 2)]
+    )
+    at = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0], [0.06, 0.98], [0.0, -0.95]])
+    h = best_d_width(RING, extent=2.0)
+    assert h == 0.05  # the data's std: wider than 2% of the extent
+    p, q = smoothed_densities(RING.centres, RING.std, RING.weights, fake, at, h)
+    for game, formula in ((Minimax(), p / (p + q)), (LeastSquares(), p / (p + q))):
+        torch.testing.assert_close(best_d(game, RING, fake, 2.0)(at), formula)
+    torch.testing.assert_close(best_d(Hinge(), RING, fake, 2.0)(at), torch.sign(p - q))
+    best = best_d(NonSaturating(), RING, fake, 2.0)(at)
+    assert best[1] == pytest.approx(1.0)  # a mode G missed: D* says real
+    assert best[2] == pytest.approx(0.0, abs=1e-6)  # G's points off the data: D* says fake
+    assert isinstance(best_d(Wasserstein(), RING, fake, 2.0), str)
+
+
+def test_the_best_d_is_blank_where_neither_density_is_and_defined_far_out():
+    fake = RING.centres[:1] + 0.05 * torch.randn(100, 2)
+    far = torch.tensor([[30.0, 30.0], [1.0, 0.0]])
+    best = best_d(Minimax(), RING, fake, 2.0)(far)
+    assert math.isnan(best[0]) and not math.isnan(best[1])
+
+
+@pytest.mark.parametrize(
+    "loss", ["minimax", "non_saturating", "hinge", "least_squares", "wasserstein"]
+)
+def test_every_game_draws_its_2d_picture_with_arrows_and_best_d(loss, tmp_path):
+    gan = make_gan(loss)
+    path = tmp_path / "picture.png"
+    real = RING.centres.repeat(25, 1) + 0.05 * torch.randn(100, 2)
+    seen = save_samples_picture(gan, gan.fixed_noise(300), path, real, RING, title="t")
+    assert seen.median == pytest.approx(
+        float(
+            generator_push(gan.discriminator, gan.game, gan.generate(gan.fixed_noise(300)))
+            .norm(dim=1)
+            .median()
+        )
+    )
+    with Image.open(path) as picture:
+        assert picture.size == (1100, 480)  # two panels: trained D, best D

@@ -1,0 +1,131 @@
+"""The pictures of a run, end to end through train.py's main in this process: one arrow scale
+for all of a run's pictures (a resumed one too), the logged median push, the run's animation,
+and litgan-sample's 2D picture with arrows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageSequence
+
+import litgan.pictures.samples as samples_module
+from litgan.cli.checkpoint import load_gan
+from litgan.cli.sample import main as sample_main
+from litgan.pictures.animation import FRAME_MS, HOLD_MS, frame_ms, save_animation
+from litgan.pictures.push import ArrowScale, generator_push
+from litgan.records.history import read_series
+from tests.helpers.runs import TINY_MLP, run_main
+from tests.helpers.tensorboard_events import summaries
+
+RING = [*TINY_MLP, "sample_every=100", "trainer.enable_progress_bar=false"]
+
+
+@pytest.fixture
+def drawn(monkeypatch) -> list:
+    """The arrows of every 2D picture drawn, recorded on the way to the real drawing."""
+    calls = []
+    draw = samples_module.save_decision_surface
+
+    def record(*args, **kwargs):
+        calls.append(kwargs["arrows"])
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(samples_module, "save_decision_surface", record)
+    return calls
+
+
+def test_one_arrow_scale_holds_across_a_run_and_its_resume(drawn, monkeypatch, capsys, tmp_path):
+    status, err = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        *RING,
+        "trainer.max_steps=300",
+        "logger=tensorboard",
+        base=(),
+    )
+    assert status == 0, err
+    run = tmp_path / "run"
+    assert len(drawn) == 3
+    first = drawn[0].scale
+    assert all(arrows.scale == first for arrows in drawn)
+    assert all(len(arrows.points) == samples_module.ARROWS for arrows in drawn)
+    # The checkpoint keeps the scale, and the resumed run draws on it.
+    status, err = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        *RING,
+        "trainer.max_steps=400",
+        "ckpt_path=last",
+        "logger=tensorboard",
+        base=(),
+    )
+    assert status == 0, err
+    assert len(drawn) == 4 and drawn[3].scale == first
+
+    # The logged median push is that of the last picture's points, through the final D.
+    steps, medians = read_series(run / "metrics.csv")["samples/push_median"]
+    pictures = sorted((run / "samples").glob("g_step_*.png"))
+    assert steps == [int(p.stem.removeprefix("g_step_")) for p in pictures]
+    assert steps[:3] == [100, 200, 300] and len(steps) == 4
+    gan = load_gan(run / "checkpoints" / "last.ckpt", torch.device("cpu"))
+    fake = gan.generate(gan.fixed_noise(1000))
+    push = generator_push(gan.discriminator, gan.game, fake)
+    assert medians[-1] == pytest.approx(float(push.norm(dim=1).median()), rel=1e-5)
+    torch.testing.assert_close(drawn[-1].push, push[: samples_module.ARROWS])
+
+    # The animation: one frame per sample picture, each the picture it was made from.
+    gif = run / "plots" / "training.gif"
+    with Image.open(gif) as animation:
+        frames = list(ImageSequence.Iterator(animation))
+        assert len(frames) == len(pictures) == 4
+        durations = [frame.info["duration"] for frame in ImageSequence.Iterator(animation)]
+        for frame, picture in zip(ImageSequence.Iterator(animation), pictures, strict=True):
+            with Image.open(picture) as png:
+                expected = np.asarray(png.convert("RGB"), dtype=float)
+            got = np.asarray(frame.convert("RGB"), dtype=float)
+            assert got.shape == expected.shape
+            assert np.abs(got - expected).mean() < 3  # 256 colours: close, not equal
+    assert durations == [frame_ms(4)] * 3 + [HOLD_MS]
+    assert gif.stat().st_size < 4 * 200_000  # well under 10 MB for the default run's 21
+    # TensorBoard has the GIF itself, as an image summary at the last iteration.
+    assert ("plots/training", steps[-1], "image") in summaries(run / "tensorboard")
+    assert gif.read_bytes() in b"".join(p.read_bytes() for p in run.rglob("events.*"))
+
+
+def test_an_animation_lasts_a_few_seconds_whatever_the_number_of_pictures(tmp_path):
+    low, high = FRAME_MS
+    assert frame_ms(1) == high and frame_ms(500) == low and frame_ms(20) == 250
+    pictures = []
+    for i, size in enumerate([(40, 30), (40, 30), (50, 20)]):
+        pictures.append(tmp_path / f"g_step_{i:06d}.png")
+        Image.new("RGB", size, (80 * i, 10, 200)).save(pictures[-1])
+    path = save_animation(pictures, tmp_path / "walk.gif")
+    with Image.open(path) as gif:
+        assert gif.n_frames == 3 and gif.info["loop"] == 0
+        gif.seek(2)
+        assert gif.size == (40, 30)  # a picture of another size takes the first one's
+        assert gif.convert("RGB").getpixel((5, 5)) == (160, 10, 200)
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_litgan_sample_draws_g_push_on_a_2d_checkpoint(drawn, monkeypatch, capsys, tmp_path):
+    status, err = run_main(
+        monkeypatch, capsys, tmp_path, *RING, "trainer.max_steps=100", "loss=minimax", base=()
+    )
+    assert status == 0, err
+    out = tmp_path / "picture.png"
+    sample_main([str(tmp_path / "run"), "--out", str(out), "--device", "cpu"])
+    assert out.is_file()
+    arrows = drawn[-1]
+    assert len(drawn) == 2 and isinstance(arrows.scale, ArrowScale)
+    gan = load_gan(tmp_path / "run" / "checkpoints" / "last.ckpt", torch.device("cpu"))
+    fake = gan.generate(gan.fixed_noise(1000))
+    torch.testing.assert_close(arrows.push, generator_push(gan.discriminator, gan.game, fake)[:200])
+    with Image.open(out) as picture:
+        assert picture.size[0] > 500
+    assert Path(tmp_path / "run" / "plots" / "training.gif").is_file()
