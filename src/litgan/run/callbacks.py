@@ -158,8 +158,8 @@ class SampleWriter(_EveryGSteps):
             )
             self.arrow_scale = seen.scale
             for logger in trainer.loggers:
-                # Lightning's steps count from 0, as the lean loop logs every row.
-                logger.log_metrics({"samples/push_median": seen.median}, step=g_steps - 1)
+                # At the generator iteration, as every logged row (litgan.gan.lean_loop).
+                logger.log_metrics({"samples/push_median": seen.median}, step=g_steps)
                 logger.save()
         else:
             save_samples_picture(pl_module, pl_module.fixed_noise(self.num_images), path)
