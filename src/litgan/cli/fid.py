@@ -1,15 +1,19 @@
 """`litgan-fid A B`: the FID between two sets of samples, on the code path validation uses;
 with `--isc`, the Inception Score of each too.
 
-A and B are each an image folder, a data set from conf/data (e.g. `digits`), or a checkpoint
-(N samples from its generator's fixed noise, as in validation). Trailing `key=value` arguments
-override the train config as on the train.py command line (`data.image_size=64`,
-`metrics.fid.weights_path=...`).
+A and B are each an image folder, a data set from conf/data (e.g. `digits`), a checkpoint
+(N samples from its generator's fixed noise, as in validation), or a file of 2D points (`.npy`
+of shape (N, 2), `.csv` of two columns, a header row allowed). Points scored against `ring` or
+`grid` get validation's whole score: FID on the coordinates, modes, high quality, reverse KL and
+the four divergences of `litgan.metrics.divergences`, so any sampler's points are scored on the
+same benchmark. Trailing `key=value` arguments override the train config as on the train.py
+command line (`data.image_size=64`, `metrics.fid.weights_path=...`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from abc import ABC, abstractmethod
@@ -30,6 +34,7 @@ from torch.utils.data import DataLoader, Dataset
 from litgan.cli.checkpoint import load_gan
 from litgan.config.checks import CONFIG_DIR
 from litgan.errors import LitganError
+from litgan.metrics.divergences import NUM_EVAL, estimate_divergences
 from litgan.metrics.evaluator import (
     dataset_batches,
     extract,
@@ -42,8 +47,11 @@ from litgan.metrics.evaluator import (
 from litgan.metrics.features import FeatureSpace, InceptionFeatures
 from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
 from litgan.metrics.isc import NoClassifierError, inception_score
+from litgan.metrics.modes import mode_coverage
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+POINT_SUFFIXES = (".npy", ".csv")
+MIN_POINTS = 2  # FID needs a covariance
 
 
 class FolderImages(Dataset):
@@ -127,6 +135,47 @@ class CheckpointSource(Source):
         return map(self.gan.generate, latents), len(latents)
 
 
+def read_points(path: Path) -> Tensor:
+    """The (N, 2) points of a `.npy` or `.csv` file, float64; a LitganError that says what is
+    wrong with any other content."""
+    try:
+        if path.suffix.lower() == ".npy":
+            array = np.load(path, allow_pickle=False)
+        else:
+            try:
+                array = np.loadtxt(path, delimiter=",", ndmin=2)
+            except ValueError:  # a header row
+                array = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise LitganError(f"cannot read points from {path}: {err}") from err
+    if array.ndim != 2 or array.shape[1] != 2 or not np.issubdtype(array.dtype, np.number):
+        raise LitganError(
+            f"{path} holds an array of shape {array.shape} ({array.dtype}); "
+            f"2D points need a numeric array of shape (N, 2)"
+        )
+    if len(array) < MIN_POINTS:
+        raise LitganError(f"{path} holds {len(array)} points; scoring needs at least {MIN_POINTS}")
+    bad = int((~np.isfinite(array)).any(axis=1).sum())
+    if bad:
+        raise LitganError(f"{path} holds {bad} points with NaN or infinite coordinates")
+    return torch.from_numpy(array.astype(np.float64))
+
+
+class PointsSource(Source):
+    """2D points from a `.npy` or `.csv` file: any sampler's output."""
+
+    def __init__(self, path: Path) -> None:
+        self.points = read_points(path)
+        self.shape = (2,)
+        self.label = path.name
+
+    def batches(
+        self, num_samples: int, batch_size: int, metrics: dict[str, Any]
+    ) -> tuple[Iterable[Tensor], int]:
+        chosen = self.points[subset_indices(len(self.points), num_samples)].split(batch_size)
+        return chosen, len(chosen)
+
+
 class DatasetSource(Source):
     """Real samples of a data set from conf/data, with the cached statistics validation uses."""
 
@@ -177,10 +226,12 @@ def compose_config(overrides: Sequence[str], data: str | None = None) -> Any:
 
 
 def open_source(spec: str, overrides: Sequence[str]) -> Source:
-    """A folder, a checkpoint file or a conf/data name, in that order."""
+    """A folder, a points file, a checkpoint file or a conf/data name, in that order."""
     path = Path(spec)
     if path.is_dir():
         return FolderSource(path)
+    if path.suffix.lower() in POINT_SUFFIXES:
+        return PointsSource(path)
     if path.is_file():
         return CheckpointSource(path)
     if spec in data_names():
@@ -217,6 +268,8 @@ class Comparison:
     fid: float
     isc: list[tuple[str, float, float]] = field(default_factory=list)
     isc_missing: str | None = None
+    # Points against a 2D mixture: modes, high quality, reverse KL and the four divergences.
+    points: dict[str, Any] | None = None
 
 
 def compare(
@@ -243,8 +296,19 @@ def compare(
         )
     if isc and points[0]:
         raise LitganError(f"--isc scores images, and {a} and {b} are 2D points: leave it out")
+    scored_points = [s for s in sources if isinstance(s, PointsSource)]
+    mixtures = [
+        s for s in sources if getattr(getattr(s, "datamodule", None), "modes", None) is not None
+    ]
+    if scored_points and num_samples is None:
+        num_samples = len(scored_points[0].points)  # all of a file's points
     num_samples, batch_size = sample_counts(metrics, sources[0].shape, num_samples, batch_size)
     missing = None
+    if scored_points and mixtures:
+        space = feature_space(sources[0].shape, metrics)
+        stats = [s.statistics(space, num_samples, batch_size, metrics) for s in sources]
+        points = score_points(scored_points[0], mixtures[0].datamodule, num_samples, metrics)
+        return Comparison(stats_distance(*stats), points=points)
     if isc:
         try:
             space = feature_space(sources[0].shape, metrics, logits=True)
@@ -260,6 +324,35 @@ def compare(
         for source, (_, logits) in zip(sources, scored, strict=True)
     ]
     return Comparison(stats_distance(scored[0][0], scored[1][0]), scores)
+
+
+def score_points(
+    source: PointsSource, datamodule: Any, num_samples: int, metrics: dict[str, Any]
+) -> dict[str, Any]:
+    """Validation's scores of a file's points (the `num_samples` that FID takes) against a
+    2D mixture: modes, high quality, reverse KL and the four divergences, with their settings."""
+    points = source.points[subset_indices(len(source.points), num_samples)]
+    std, stds = datamodule.std, metrics["points"]["high_quality_stds"]
+    coverage = mode_coverage(points, datamodule.modes, std, stds)
+    bandwidth = metrics["points"]["bandwidth"]
+    divergences = estimate_divergences(
+        datamodule.modes, std, torch.ones(len(datamodule.modes)), points.float(), h=bandwidth * std
+    )
+    return {
+        "modes": coverage.modes,
+        "high_quality": coverage.high_quality,
+        "reverse_kl": coverage.reverse_kl,
+        **divergences,
+        "settings": {
+            "data": datamodule.name,
+            "num_modes": len(datamodule.modes),
+            "num_points": len(points),
+            "high_quality_stds": stds,
+            "bandwidth_stds": bandwidth,
+            "bandwidth": bandwidth * std,
+            "num_eval": NUM_EVAL,
+        },
+    }
 
 
 def fid_between(
@@ -302,12 +395,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: prints `FID: <value>`; a LitganError is one line on stderr, exit 2."""
     parser = argparse.ArgumentParser(
         prog="litgan-fid",
-        description="FID between two image folders, data sets (conf/data) or checkpoints.",
+        description="FID between two image folders, data sets (conf/data), checkpoints or "
+        "files of 2D points (.npy, .csv); points against ring or grid get every 2D score.",
     )
     parser.add_argument(
-        "a", nargs="?", help="image folder, data set name (e.g. digits) or checkpoint"
+        "a", nargs="?", help="image folder, data set name (e.g. ring), checkpoint or points file"
     )
-    parser.add_argument("b", nargs="?", help="image folder, data set name or checkpoint")
+    parser.add_argument(
+        "b", nargs="?", help="image folder, data set name, checkpoint or points file"
+    )
     parser.add_argument(
         "--floor",
         metavar="DATA",
@@ -326,6 +422,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--isc",
         action="store_true",
         help="also the Inception Score of A and of B (torch-fidelity's, 10 splits)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object instead of lines of text"
     )
     args = parser.parse_intermixed_args(argv)
     if args.floor:
@@ -348,11 +447,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     except LitganError as err:
         print(f"litgan-fid: error: {err}", file=sys.stderr)
         sys.exit(2)
+    if args.json:
+        report: dict[str, Any] = {"fid": result.fid, **(result.points or {})}
+        if result.isc:
+            report["isc"] = {label: [mean, std] for label, mean, std in result.isc}
+        print(json.dumps(report))
+        return
     print(f"FID: {result.fid:.6f}")
+    if result.points:
+        print(points_lines(result.points))
     for label, mean, std in result.isc:
         print(f"Inception Score of {label}: {mean:.6f} ± {std:.6f}")
     if result.isc_missing:
         print(f"Inception Score: not computed: {result.isc_missing}")
+
+
+def points_lines(points: dict[str, Any]) -> str:
+    """The points' scores as validation's summary writes them."""
+    settings = points["settings"]
+    return (
+        f"modes: {points['modes']}/{settings['num_modes']}  "
+        f"high quality: {points['high_quality']:.1%}  reverse KL: {points['reverse_kl']:.4f}\n"
+        f"JSD: {points['jsd']:.4f}  TV: {points['tv']:.4f}  "
+        f"triangular: {points['triangular']:.4f}  W1: {points['w1']:.4f}  "
+        f"({settings['num_points']} points; kernel {settings['bandwidth']:g} = "
+        f"{settings['bandwidth_stds']:g} data std, {settings['num_eval']} draws)"
+    )
 
 
 if __name__ == "__main__":

@@ -243,6 +243,8 @@ class FID:
 class PointMetrics:
     num_samples: int = MISSING
     high_quality_stds: float = MISSING
+    divergences: bool = MISSING
+    bandwidth: float = MISSING  # in data stds
 
 
 @dataclass

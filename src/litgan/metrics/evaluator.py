@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from litgan.errors import ConfigError
 from litgan.metrics.cache import load_or_compute
+from litgan.metrics.divergences import estimate_divergences
 from litgan.metrics.features import FeatureSpace, InceptionFeatures, PointFeatures
 from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
 from litgan.metrics.inception import fid_helper_model_path, resolve_weights
@@ -172,6 +173,11 @@ class Evaluator:
             (isc: on the logits of the same forward passes; `space` must give them).
         modes, mode_std, num_stds: 2D mixtures only: mode coverage (`val/modes`,
             `val/high_quality`, `val/reverse_kl`).
+        real_points: 2D data only: real points that D's value is measured on in validation.
+        bandwidth: 2D mixtures only: the divergences (`val/jsd`, `val/tv`, `val/triangular`,
+            `val/w1`, `litgan.metrics.divergences`) with a kernel of this many data stds;
+            None: none.
+        device: where the divergences are computed (the run's device).
     """
 
     def __init__(
@@ -184,6 +190,9 @@ class Evaluator:
         modes: Tensor | None = None,
         mode_std: float | None = None,
         num_stds: float = 3.0,
+        real_points: Tensor | None = None,
+        bandwidth: float | None = None,
+        device: torch.device | str = "cpu",
     ) -> None:
         if set(extra) & set(REFERENCE_METRICS) and reference.features is None:
             raise ValueError("kid and prc need the reference's features (keep_features=True)")
@@ -197,6 +206,11 @@ class Evaluator:
         self.modes = modes
         self.mode_std = mode_std
         self.num_stds = num_stds
+        self.real_points = real_points
+        self.bandwidth = bandwidth if modes is not None and mode_std is not None else None
+        self.device = device
+        # The generated points of the last `compute` (2D data), which D's value is measured on.
+        self.generated: Tensor | None = None
         self._features: list[Tensor] = []
         self._logits: list[Tensor] = []
 
@@ -211,7 +225,16 @@ class Evaluator:
         }
         if self.modes is not None:
             settings |= {"num_modes": len(self.modes), "high_quality_stds": self.num_stds}
+        if self.bandwidth is not None:
+            settings["divergence_bandwidth_stds"] = self.bandwidth
         return settings
+
+    @property
+    def best_metric(self) -> str:
+        """What checkpoints/best.ckpt keeps the lowest of by default: val/jsd where the
+        divergences are computed (val/fid on 2D points compares only means and covariances),
+        else val/fid."""
+        return "val/jsd" if self.bandwidth is not None else "val/fid"
 
     def reset(self) -> None:
         self._features = []
@@ -241,6 +264,19 @@ class Evaluator:
                 results["val/modes"] = float(coverage.modes)
                 results["val/high_quality"] = coverage.high_quality
                 results["val/reverse_kl"] = coverage.reverse_kl
+            if self.bandwidth is not None:
+                points = fake.to(self.device, torch.float32)
+                weights = torch.ones(len(self.modes))  # the mixtures' modes weigh the same
+                divergences = estimate_divergences(
+                    self.modes.to(points),
+                    self.mode_std,
+                    weights.to(points),
+                    points,
+                    h=self.bandwidth * self.mode_std,
+                )
+                results |= {f"val/{key}": value for key, value in divergences.items()}
+            if self.real_points is not None:
+                self.generated = fake
             if set(self.extra) & set(REFERENCE_METRICS):
                 results |= self._extra_metrics(fake, self.reference.features)
             if "isc" in self.extra:
@@ -331,6 +367,8 @@ def build_evaluator(
             keep_features=keep_features,
         )
         modes = getattr(datamodule, "modes", None)
+        indices = subset_indices(len(dataset), num_samples)
+        real_points = next(iter(dataset_batches(dataset, indices, len(indices))))
         return Evaluator(
             space,
             reference,
@@ -340,6 +378,9 @@ def build_evaluator(
             modes=modes,
             mode_std=getattr(datamodule, "std", None),
             num_stds=points["high_quality_stds"],
+            real_points=real_points.to(device),
+            bandwidth=points["bandwidth"] if points["divergences"] else None,
+            device=device,
         )
     fid = cfg["fid"]
     reference = real_reference(

@@ -80,10 +80,11 @@ class BestCheckpoint(pl.Callback):
     Plain DCGAN often gets worse after its best point, so the last checkpoint is not the one to
     keep. The best value, its generator iteration and every validation metric of that moment
     are in `best` (and in `summary.json`); they travel with checkpoints, so a resumed run
-    keeps comparing against them.
+    keeps comparing against them. `monitor` None: the run's evaluator names the metric
+    (`litgan.metrics.Evaluator.best_metric`: val/jsd for the 2D mixtures, else val/fid).
     """
 
-    def __init__(self, dirpath: str, monitor: str = "val/fid", mode: str = "min") -> None:
+    def __init__(self, dirpath: str, monitor: str | None = None, mode: str = "min") -> None:
         if mode not in ("min", "max"):
             raise ConfigError(f"callbacks.best_checkpoint.mode must be min or max, got {mode!r}")
         self.path = Path(dirpath) / "best.ckpt"
@@ -91,17 +92,19 @@ class BestCheckpoint(pl.Callback):
         self.mode = mode
         self.best: dict[str, Any] | None = None
 
-    def _improves(self, value: float) -> bool:
-        if self.best is None:
+    def _improves(self, metric: str, value: float) -> bool:
+        if self.best is None or self.best["metric"] != metric:
             return True
         return value < self.best["value"] if self.mode == "min" else value > self.best["value"]
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: GAN) -> None:
-        value = trainer.callback_metrics.get(self.monitor)
-        if trainer.sanity_checking or value is None or not self._improves(float(value)):
+        evaluator = pl_module.evaluator
+        metric = self.monitor or (evaluator.best_metric if evaluator is not None else "val/fid")
+        value = trainer.callback_metrics.get(metric)
+        if trainer.sanity_checking or value is None or not self._improves(metric, float(value)):
             return
         self.best = {
-            "metric": self.monitor,
+            "metric": metric,
             "mode": self.mode,
             "value": float(value),
             "g_step": pl_module.g_steps,

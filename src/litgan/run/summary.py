@@ -9,6 +9,7 @@ from typing import Any
 import pytorch_lightning as pl
 
 from litgan.gan import GAN
+from litgan.gan.validation import no_best_value
 from litgan.run.callbacks import BestCheckpoint
 
 
@@ -16,6 +17,7 @@ def build_summary(trainer: pl.Trainer, model: GAN, wall_time_s: float) -> dict[s
     """Step counts, wall time, the last value of every logged scalar, the best checkpoint and
     the evaluation settings that its numbers depend on."""
     best = next((c.best for c in trainer.callbacks if isinstance(c, BestCheckpoint)), None)
+    pack = getattr(model.discriminator, "pack", 1)
     return {
         "g_steps": model.g_steps,
         "d_steps": model.g_steps * model.hparams.d_steps,
@@ -25,6 +27,8 @@ def build_summary(trainer: pl.Trainer, model: GAN, wall_time_s: float) -> dict[s
         "final": {k: float(v) for k, v in sorted(trainer.callback_metrics.items())},
         "best": best,
         "evaluation": model.evaluator.settings if model.evaluator is not None else None,
+        # Why val/value_best_d is missing where it is (None: it is logged for 2D data).
+        "no_best_value": no_best_value(model.game, pack),
     }
 
 
@@ -41,6 +45,8 @@ def format_summary(summary: dict[str, Any], run_dir: Path) -> str:
     lines = [f"litgan: {summary['g_steps']} generator steps in {summary['wall_time_s']:.1f} s"]
     if "train/value" in final:
         lines += _game_lines(final, summary["game"])
+    if "val/value" in final:
+        lines.append(_best_d_line(summary))
     if "val/fid" in final:
         lines.append(_evaluation_line(summary))
     lines.append(f"  outputs: {run_dir}")
@@ -61,6 +67,27 @@ def _game_lines(final: dict[str, float], game: dict[str, Any]) -> list[str]:
     if "train/penalty" in final:
         lines.append(f"  penalty = {final['train/penalty']:.4g} (weighted, added to D's loss)")
     return lines
+
+
+DIVERGENCE_NAMES = {"jsd": "JSD", "tv": "TV", "triangular": "Δ", "w1": "W1"}
+
+
+def _best_d_line(summary: dict[str, Any]) -> str:
+    """The last validation's V with the trained D against V with the best D for this G."""
+    final, game = summary["final"], summary["game"]
+    trained = "critic" if game["name"] == "wasserstein" else "D"
+    line = f"  {game['value']} = {final['val/value']:+.4f} with the trained {trained}"
+    divergence = game.get("divergence")
+    measured = f"val/{divergence}"
+    name = DIVERGENCE_NAMES.get(divergence, divergence)
+    if "val/value_best_d" in final:
+        line += (
+            f", {final['val/value_best_d']:+.4f} with the best D for this G "
+            f"({name} {final[measured]:.3g}); optimum {game['optimum']['value_label']}"
+        )
+    elif summary.get("no_best_value") and measured in final:
+        line += f" ({name} {final[measured]:.3g}); no best-D value: {summary['no_best_value']}"
+    return line
 
 
 def _term(label: str) -> str:
