@@ -38,6 +38,7 @@ TT := $(BIN)/python benchmarks/train_throughput.py
 bench: setup-dev
 	$(TT) --configs mlp_ring --iterations 200 --warmup 20 --switches \
 		--out benchmarks/train_throughput_mlp_ring.json
+	$(TT) --paired --configs mlp_ring --out benchmarks/train_throughput_mlp_ring_paired.json
 	$(TT) --configs dcgan32x1,dcgan64x3 --iterations 12 --warmup 3 \
 		--out benchmarks/train_throughput_dcgan.json
 	$(TT) --configs dcgan32x1,dcgan64x3 --iterations 12 --warmup 3 \

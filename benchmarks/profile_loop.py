@@ -4,10 +4,12 @@
         [--top 25] [litgan overrides, e.g. ++data.on_device=true]
 
 Both sides of benchmarks/train_throughput.py run under cProfile over the same measured
-iterations, on one thread. Printed per generator iteration: Python function calls (a count that
-does not depend on how loaded the machine is), profiled time by package, and the Lightning and
-litgan functions with the most cumulative time. cProfile adds a cost to every Python call, so
-profiled times overstate Python-heavy code against the tensor math: read them as shares.
+iterations (litgan's, from its first Lightning batch end at or after --warmup), on one thread
+pinned to one core, as its --paired measurement. Printed per generator iteration: Python
+function calls (a count that does not depend on how loaded the machine is), profiled time by
+package, and the Lightning and litgan functions with the most cumulative time. cProfile adds a
+cost to every Python call, so profiled times overstate Python-heavy code against the tensor
+math: read them as shares.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ import cProfile
 import pstats
 from collections import Counter
 
-import torch
-from train_throughput import CONFIGS, litgan_clock, plain_loop
+from train_throughput import CONFIGS, litgan_clock, pin_one_core, plain_loop
 
 # Path fragments, first match wins; built-in functions ("~") are torch's C ops or Python's.
 PACKAGES = (
@@ -69,15 +70,14 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("overrides", nargs="*", help="for the litgan run")
     args = parser.parse_args()
-    torch.set_num_threads(1)  # one thread: attribution without the thread pool's waits
-    measured = args.iterations - args.warmup
-    plain = cProfile.Profile()
-    plain_loop(args.config, args.iterations, args.warmup, plain)
-    report("plain loop", plain, measured, args.top)
+    pin_one_core()  # one thread: attribution without the thread pool's waits
     litgan = cProfile.Profile()
     # From the first Lightning batch that ends after the warm-up: with several generator
-    # iterations per batch, that can be later than the plain loop's start.
+    # iterations per batch, that can be later than --warmup; the plain loop starts there too.
     clock = litgan_clock(args.config, args.iterations, args.warmup, args.overrides, litgan)
+    plain = cProfile.Profile()
+    plain_loop(args.config, args.iterations, clock.window[0][0], plain)
+    report("plain loop", plain, clock.measured, args.top)
     report("litgan", litgan, clock.measured, args.top)
 
 

@@ -24,13 +24,28 @@ With --switches, (b) also runs with bf16-mixed, compile=true, channels_last=true
 steps_per_batch=1 (one generator iteration per Lightning batch).
 --only runs just the named rows of (b), switches included (the plain loop always runs): bf16 on
 a CPU is ~20x slower, so it gets its own, shorter invocation.
+
+--paired measures litgan's rate over the plain loop's steadily enough to judge a target like
+0.97 (issue #33), on one core (`--core`, default the last one this process may use) and one
+torch thread for both, in pairs: each repeat runs the plain loop and litgan (defaults) over the
+same generator iterations, in alternating order, and gives one ratio; the result is the median
+of the pairs' ratios with their spread (quartiles, min-max, and the 95% confidence interval of
+the median from the order statistics), in wall-clock and in CPU time. A first pair warms the
+process and sets the measured window (from litgan's first Lightning batch end at or after
+--warmup to --iterations); it is not counted.
+
+    python benchmarks/train_throughput.py --paired --configs mlp_ring [--iterations 200]
+        [--warmup 100] [--repeats 31] [--core N]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
+import math
+import os
 import platform
 import statistics
 import tempfile
@@ -285,16 +300,125 @@ def summarise(wall: list[float], cpu: list[float]) -> dict[str, float]:
     }
 
 
+def pin_one_core(core: int | None = None) -> int | None:
+    """Pin this process to one CPU core (the last one it may use by default) and torch to one
+    thread, so that both loops run on the same core, never migrated; None where the OS cannot
+    pin (then only the thread count is set)."""
+    torch.set_num_threads(1)
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    core = max(os.sched_getaffinity(0)) if core is None else core
+    os.sched_setaffinity(0, {core})
+    return core
+
+
+def median_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+    """Distribution-free confidence interval of the median: the k-th smallest and k-th largest
+    value, k the largest with P(Binomial(n, 1/2) < k) <= (1 - level) / 2 (all of them when n is
+    too small for the level)."""
+    ordered, n = sorted(values), len(values)
+    k, below = 0, 0.0
+    while k < n and below + math.comb(n, k) / 2**n <= (1 - level) / 2:
+        below += math.comb(n, k) / 2**n
+        k += 1
+    return (ordered[0], ordered[-1]) if k == 0 else (ordered[k - 1], ordered[n - k])
+
+
+def spread(values: Sequence[float]) -> dict[str, object]:
+    """Median, quartiles, min-max and the median's 95% interval of a list of ratios."""
+    many = len(values) > 1
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive") if many else values * 3
+    return {
+        "median": statistics.median(values),
+        "q1": q1,
+        "q3": q3,
+        "min": min(values),
+        "max": max(values),
+        "ci95": median_interval(values),
+        "n": len(values),
+        "values": list(values),
+    }
+
+
+def paired(name: str, iterations: int, warmup: int, repeats: int) -> dict[str, object]:
+    """litgan's rate over the plain loop's, one ratio per pair of runs over the same iterations
+    (wall-clock and CPU time), the pairs' order alternating; the first pair is not counted."""
+    window = warmup
+    rates: dict[str, list[float]] = {k: [] for k in ("plain", "litgan", "plain_cpu", "litgan_cpu")}
+    for repeat in range(repeats + 1):
+        pair: dict[str, float] = {}
+        for side in ("plain", "litgan") if repeat % 2 else ("litgan", "plain"):
+            gc.collect()  # each side starts from a collected heap, not the other's garbage
+            cpu: list[float] = []
+            if side == "plain":
+                pair["plain"] = plain_loop(name, iterations, window, None, cpu)
+            else:
+                clock = litgan_clock(name, iterations, warmup, [])
+                (start, wall0, cpu0), (_, wall1, cpu1) = clock.window[0], clock.window[-1]
+                pair["litgan"] = clock.measured / (wall1 - wall0)
+                cpu.append(clock.measured / (cpu1 - cpu0))
+                window = start  # the plain loop measures the iterations litgan's clock does
+            pair[f"{side}_cpu"] = cpu[0]
+        if repeat:  # the first pair warms the process and finds the window
+            for key, rate in pair.items():
+                rates[key].append(rate)
+    ratio = [lg / pl for lg, pl in zip(rates["litgan"], rates["plain"], strict=True)]
+    ratio_cpu = [lg / pl for lg, pl in zip(rates["litgan_cpu"], rates["plain_cpu"], strict=True)]
+    return {
+        "window": [window, iterations],
+        "ratio": spread(ratio),
+        "ratio_cpu": spread(ratio_cpu),
+        "plain_it_s": spread(rates["plain"]),
+        "litgan_it_s": spread(rates["litgan"]),
+    }
+
+
+def print_paired(name: str, result: dict) -> None:
+    """One line per measure: the median with its spread."""
+    lo, hi = result["window"]
+    print(f"{name}: iterations {lo}-{hi} of each run, {result['ratio']['n']} pairs")
+    for key, label in (
+        ("ratio", "litgan / plain (wall)"),
+        ("ratio_cpu", "litgan / plain (CPU)"),
+        ("plain_it_s", "plain loop it/s"),
+        ("litgan_it_s", "litgan it/s"),
+    ):
+        s = result[key]
+        print(
+            f"  {label:<22} median {s['median']:8.3f}  95% CI {s['ci95'][0]:.3f}-{s['ci95'][1]:.3f}"
+            f"  quartiles {s['q1']:.3f}-{s['q3']:.3f}  min-max {s['min']:.3f}-{s['max']:.3f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--iterations", type=int, help="default 30 (--paired: 200)")
+    parser.add_argument("--warmup", type=int, help="default 5 (--paired: 100)")
+    parser.add_argument("--repeats", type=int, help="default 5 (--paired: 31)")
+    parser.add_argument("--paired", action="store_true", help="the steady ratio, on one core")
+    parser.add_argument("--core", type=int, help="--paired: the CPU core to pin to")
     parser.add_argument("--configs", default="dcgan32x1,dcgan64x3,mlp_ring")
     parser.add_argument("--switches", action="store_true", help="also bf16, compile, channels_last")
     parser.add_argument("--only", help="comma-separated litgan rows, e.g. 'litgan bf16-mixed'")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/train_throughput.json"))
     args = parser.parse_args()
+    for key, usual, paired_default in (
+        ("iterations", 30, 200),
+        ("warmup", 5, 100),
+        ("repeats", 5, 31),
+    ):
+        if getattr(args, key) is None:
+            setattr(args, key, paired_default if args.paired else usual)
+    if args.paired:
+        core = pin_one_core(args.core)
+        settings = vars(args) | {"out": str(args.out)}
+        results = {"machine": machine() | {"core": core}, "settings": settings, "runs": {}}
+        for name in args.configs.split(","):
+            results["runs"][name] = paired(name, args.iterations, args.warmup, args.repeats)
+            print_paired(name, results["runs"][name])
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {args.out}")
+        return
 
     switches = {
         "litgan bf16-mixed": ["trainer.precision=bf16-mixed"],
