@@ -188,6 +188,7 @@ def test_tensorboard_gets_one_tag_per_picture_with_a_step_slider(monkeypatch, ca
     images = sorted((tag, step) for tag, step, kind in logged if kind == "image")
     assert images == [
         ("plots/grad_norm", 20),
+        ("plots/training", 20),
         ("plots/value", 20),
         ("samples", 10),
         ("samples", 20),
