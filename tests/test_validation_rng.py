@@ -13,7 +13,7 @@ from tests.helpers.gans import make_gan
 METRICS = {
     "split": "train",
     "cache_dir": None,
-    "points": {"num_samples": 100, "high_quality_stds": 3},
+    "points": {"num_samples": 100, "high_quality_stds": 3, "divergences": True, "bandwidth": 1.0},
     "extra": [],
 }
 
