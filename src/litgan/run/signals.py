@@ -6,6 +6,8 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -17,6 +19,35 @@ from litgan.errors import Interrupted
 from litgan.run.callbacks import LastCheckpoint, save_atomically
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+# The stop signal a job of a parallel sweep received before its StopOnSignal took over (while
+# it set up): the run stops after its first iteration, with a checkpoint.
+_early_signal: int | None = None
+
+
+def _record_early(signum: int, frame: FrameType | None) -> None:
+    global _early_signal
+    _early_signal = signum
+
+
+def early_signal() -> int | None:
+    """The stop signal recorded by `stop_signals_recorded` so far, or None."""
+    return _early_signal
+
+
+@contextmanager
+def stop_signals_recorded() -> Iterator[None]:
+    """Record SIGTERM and SIGINT instead of acting on them, until a run's StopOnSignal takes
+    over; the handlers from before are back afterwards."""
+    global _early_signal
+    _early_signal = None
+    previous = {s: signal.signal(s, _record_early) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        _early_signal = None
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class StopOnSignal(pl.Callback):
@@ -43,6 +74,7 @@ class StopOnSignal(pl.Callback):
         # restores the ones from before fit when it tears down.
         if threading.current_thread() is threading.main_thread():
             self._previous = {s: signal.signal(s, self._receive) for s in STOP_SIGNALS}
+        self.signum = self.signum or early_signal()
 
     def _restore(self) -> None:
         for signum, handler in self._previous.items():
