@@ -9,10 +9,11 @@ import hashlib
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 
-from litgan.records.history import read_overrides
-from tests.helpers.runs import TINY_MLP, run_main
+from litgan.records.history import read_overrides, read_series
+from tests.helpers.runs import TINY_MLP, check_clean_failure, run_main
 
 RING = ("trainer.max_steps=4",)
 
@@ -51,14 +52,18 @@ BAD_INPUT = {
         ["Could not find 'data/rings'; available options in 'data': celeba,", "ring"],
     ),
     "misspelt key": (None, ["d_step=2"], ["d_step is not a key of the config"]),
-    "zero learning rate": (None, ["model.lr=0"], ["optim.generator.lr", "positive number"]),
+    "zero learning rate": (None, ["model.lr=0"], ["model.lr must be a positive number, got 0.0"]),
     "negative learning rate": (
         None,
         ["optim.discriminator.lr=-1e-4"],
         ["optim.discriminator.lr", "positive number, got -0.0001"],
     ),
     "learning rate not a number": (None, ["model.lr=fast"], ["got 'fast'"]),
-    "lr decay past the whole run": (None, ["model.lr_decay=1.5"], ["optim.lr_decay", "got 1.5"]),
+    "lr decay past the whole run": (
+        None,
+        ["model.lr_decay=1.5"],
+        ["model.lr_decay must be a number in [0, 1], got 1.5"],
+    ),
     "weight average decay 1": (None, ["model.ema_decay=1"], ["model.ema_decay", "got 1"]),
     "early batch larger than the batch": (
         None,
@@ -78,7 +83,7 @@ BAD_INPUT = {
     "unknown augmentation": (
         None,
         ["model.augment=[flip]"],
-        ["model.augment is a list of DiffAugment transforms", "got ['flip']"],
+        ["model.augment must be a list of values from translation, cutout, got ['flip']"],
     ),
     "augmenting 2D points": (
         None,
@@ -179,7 +184,7 @@ BAD_INPUT = {
     "unknown extra metric": (
         None,
         ["metrics=default", "metrics.extra=[is]"],
-        ["metrics.extra has unknown metrics ['is']", "isc"],
+        ["metrics.extra must be a list of values from kid, prc, isc, got ['is']"],
     ),
     # Inside the groups: each option's keys are typed (litgan/config/schema.py).
     "widths not a list": (
@@ -376,3 +381,87 @@ def test_a_refused_sweep_job_leaves_its_record_and_error_for_the_report(
     assert sorted(p.name for p in job.iterdir()) == [".hydra", "error.txt"]
     assert "d_steps=0" in read_overrides(job)
     assert (job / "error.txt").read_text() == "d_steps must be a positive integer, got 0\n"
+
+
+# Issue #29's three: a value of the right type outside its range, which used to fail in training
+# (a traceback, exit 1, the run directory left behind) or inside Hydra's instantiate.
+OUT_OF_RANGE = {
+    "a zero-width layer": (
+        "model.generator.hidden=[0]",
+        "model.generator.hidden must be a list of positive integers, got [0]",
+    ),
+    "no modes": ("data.num_modes=0", "data.num_modes must be a positive integer, got 0"),
+    "a metrics.csv row every 0 iterations": (
+        "trainer.log_every_n_steps=0",
+        "trainer.log_every_n_steps must be a positive integer, got 0",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", OUT_OF_RANGE)
+def test_a_value_out_of_its_range_is_refused_before_anything_is_written(
+    case, monkeypatch, capsys, tmp_path
+):
+    override, message = OUT_OF_RANGE[case]
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *TINY_MLP, override, base=RING)
+    check_clean_failure(status, stderr, tmp_path, message)
+
+
+class Broken:
+    """A callback whose construction fails, as a part built from a bad config does."""
+
+    def __init__(self) -> None:
+        raise ZeroDivisionError("float division by zero")
+
+
+class FailsAtStart(pl.Callback):
+    def on_train_start(self, trainer, pl_module) -> None:
+        raise RuntimeError("failed before the first iteration")
+
+
+NOT_BUILT = {
+    "a part that raises": (
+        ["+callbacks.broken._target_=tests.test_bad_input.Broken"],
+        "could not build callbacks.broken (tests.test_bad_input.Broken): ZeroDivisionError: "
+        "float division by zero; check the callbacks settings",
+    ),
+    "a target that does not exist": (
+        ["data._target_=litgan.data.Rings"],
+        "could not build data (litgan.data.Rings): ImportError: ",
+    ),
+    "a network built inside the GAN": (
+        ["model.generator._target_=litgan.networks.MLPGenerators"],
+        "could not build model.generator (litgan.networks.MLPGenerators)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NOT_BUILT)
+def test_an_error_while_building_a_part_is_one_line_naming_its_config_group(
+    case, monkeypatch, capsys, tmp_path
+):
+    overrides, message = NOT_BUILT[case]
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *TINY_MLP, *overrides, base=RING)
+    check_clean_failure(status, stderr, tmp_path, message)
+
+
+def test_a_run_that_fails_before_its_first_iteration_leaves_no_directory(
+    monkeypatch, capsys, tmp_path
+):
+    """Whatever the cause: here not a user error (a traceback, exit 1), after the run's record,
+    metrics.csv and the loggers were written."""
+    fails = "+callbacks.fails._target_=tests.test_bad_input.FailsAtStart"
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *TINY_MLP, fails, base=RING)
+    assert status == 1 and "failed before the first iteration" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_that_trained_keeps_what_it_wrote_when_it_fails(monkeypatch, capsys, tmp_path):
+    crash = ["+callbacks.crash._target_=tests.test_on_device.CrashAt", "+callbacks.crash.g_step=2"]
+    overrides = [*TINY_MLP, *crash, "trainer.log_every_n_steps=1", "checkpoint_every=1"]
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=RING)
+    assert status == 1 and "simulated crash after generator iteration 2" in stderr
+    run = tmp_path / "run"
+    assert (run / ".hydra" / "config.yaml").is_file()
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    assert read_series(run / "metrics.csv")  # the rows of the two iterations it trained

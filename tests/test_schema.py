@@ -12,6 +12,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
 
+from litgan.config import schema
 from litgan.config.checks import CONFIG_DIR, check_composes, validate_config
 from litgan.config.schema import OPTIONS
 from tests.helpers.runs import compose_train
@@ -76,3 +77,11 @@ def test_typed_keys_take_interpolations_and_values_convert_to_their_type():
     assert cfg.optim.generator.lr == 1.0 and isinstance(cfg.optim.generator.lr, float)
     assert isinstance(cfg.penalty.weight, float) and cfg.penalty.every == 1
     assert cfg.gan.penalty.weight == 10.0  # the GAN's arguments interpolate the typed groups
+
+
+def test_the_schema_names_the_choices_their_implementations_take():
+    from litgan.data.toy import LAYOUTS
+    from litgan.networks.mlp import ACTIVATIONS
+
+    assert tuple(ACTIVATIONS) == schema.ACTIVATIONS
+    assert LAYOUTS == schema.LAYOUTS

@@ -159,7 +159,7 @@ def test_value_at_start_is_near_minus_log4(train_in):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["trainer.max_steps=0"], "trainer.max_steps counts generator updates"),
+        (["trainer.max_steps=0"], "trainer.max_steps must be an integer of at least 1 or -1"),
         (
             ["penalty=r1", "model.discriminator.batch_norm=true"],
             "set model.discriminator.batch_norm=false",
@@ -191,7 +191,7 @@ def test_help_and_config_errors_do_not_import_torch(tmp_path):
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert proc.stdout.splitlines()[-3:] == ["exit 0", "exit 2", "loaded []"], proc.stderr
-    assert "trainer.max_steps counts generator updates" in proc.stderr
+    assert "trainer.max_steps must be an integer of at least 1 or -1, got 0" in proc.stderr
 
 
 def test_a_run_and_its_resume_print_no_lightning_noise(

@@ -58,9 +58,9 @@ def test_ring_validates_every_val_every_and_at_the_end_over_ddp_ranks(train_in):
     ("override", "message"),
     [
         ("metrics.fid.num_samples=1", "metrics.fid.num_samples must be an integer of at least 2"),
-        ("metrics.extra=[is]", "metrics.extra has unknown metrics"),
+        ("metrics.extra=[is]", "metrics.extra must be a list of values from kid, prc, isc"),
         ("metrics.fid.feature_layer=100", "metrics.fid.feature_layer must be one of"),
-        ("metrics.fid.antialias=true", "metrics.fid.antialias false"),
+        ("metrics.fid.antialias=true", "metrics.fid.antialias must be false, got true"),
     ],
 )
 def test_bad_metrics_settings_are_config_errors(override, message):

@@ -1,7 +1,8 @@
 """Checks on the composed config that fail early, with a message that says what to change.
 
-Nothing heavier than OmegaConf is imported: the checks run before torch loads. The names a
-config may choose are therefore kept here, and the modules that implement them use these.
+Each key's range is declared beside its type in litgan.config.schema and enforced by one function,
+`check_ranges`; the rules written here are those between keys. Nothing heavier than OmegaConf is
+imported: the checks run before torch loads.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException, OverrideParseException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import (
     ConfigAttributeError,
     ConfigKeyError,
@@ -29,69 +30,70 @@ from litgan.errors import ConfigError
 CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "conf")
 schema.store()  # conf/train.yaml builds on the typed schema: registered for every use of CONFIG_DIR
 
-EXTRA_METRICS = ("kid", "prc", "isc")  # torch-fidelity metrics besides FID (metrics.extra)
-FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
-AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.game.augment (model.augment)
-
-# Integers, numbers and lists by the schema (litgan.config.schema): the checks here are of
-# their values.
-COUNTS = ("d_steps", "sample_every", "val_every", "checkpoint_every", "steps_per_batch")
+# The names a config may choose, by the schema: the modules that implement them use these.
+AUGMENT_NAMES = schema.AUGMENT_NAMES
+EXTRA_METRICS = schema.EXTRA_METRICS
+FEATURE_LAYERS = schema.FEATURE_LAYERS
 
 
 def validate_config(cfg: DictConfig) -> None:
-    """Raise ConfigError for settings that cannot train, before anything is built or written."""
+    """Raise ConfigError for settings that cannot train, before anything is built or written:
+    keys the schema does not name, values outside their ranges, then the rules between keys."""
     check_schema(cfg)
-    for key in COUNTS:
-        if cfg[key] < 1:
-            raise ConfigError(f"{key} must be a positive integer, got {cfg[key]!r}")
-    for key in ("data.batch_size", "model.generator.nz"):
-        value = OmegaConf.select(cfg, key, default=1)
-        if value < 1:
-            raise ConfigError(f"{key} must be a positive integer, got {value!r}")
-    for player in ("generator", "discriminator"):
-        lr = OmegaConf.select(cfg, f"optim.{player}.lr")
-        if not 0 < lr < float("inf"):
-            raise ConfigError(
-                f"optim.{player}.lr (model.lr by default) must be a positive number, got {lr!r}"
-            )
-    decay = OmegaConf.select(cfg, "optim.lr_decay", default=0.0)
-    if not 0 <= decay <= 1:
-        raise ConfigError(
-            f"optim.lr_decay (model.lr_decay by default) is the fraction of training over which "
-            f"the learning rates fall to 0, from 0 to 1; got {decay!r}"
-        )
-    ema = OmegaConf.select(cfg, "model.ema_decay", default=0.0)
-    if not 0 <= ema < 1:
-        raise ConfigError(
-            f"model.ema_decay is the decay of the average of G's weights, from 0 (none) up to "
-            f"but not including 1; got {ema!r}"
-        )
-    augment = OmegaConf.select(cfg, "model.augment", default=[])
-    if not set(augment) <= set(AUGMENT_NAMES):
-        raise ConfigError(
-            f"model.augment is a list of DiffAugment transforms from {', '.join(AUGMENT_NAMES)} "
-            f"(e.g. model.augment=[translation,cutout]), got {augment!r}"
-        )
+    check_ranges(cfg)
     if cfg.get("penalty"):
         _validate_penalty(cfg)
-    max_steps = cfg.trainer.get("max_steps", -1)
-    max_epochs = cfg.trainer.get("max_epochs", -1)
-    if not (max_steps == -1 or (isinstance(max_steps, int) and max_steps > 0)):
-        raise ConfigError(
-            f"trainer.max_steps counts generator updates and must be positive (or -1 with "
-            f"trainer.max_epochs set), got {max_steps!r}"
-        )
-    if max_steps == -1 and (max_epochs is None or max_epochs < 1):
+    if cfg.trainer.max_steps == -1 and cfg.trainer.max_epochs in (None, -1):
         raise ConfigError("set trainer.max_steps (generator updates) or trainer.max_epochs")
-    pack = check_pack(OmegaConf.select(cfg, "model.discriminator.pack", default=1))
+    pack = OmegaConf.select(cfg, "model.discriminator.pack", default=1)
     if cfg.data.batch_size % pack:
         raise ConfigError(
             f"data.batch_size={cfg.data.batch_size} does not split into packs of "
             f"model.discriminator.pack={pack}: choose a batch size that is a multiple of it"
         )
-    _validate_early_batch_size(cfg, pack, decay)
-    if cfg.get("metrics"):
-        _validate_metrics(cfg.metrics)
+    _validate_early_batch_size(cfg, pack, OmegaConf.select(cfg, "optim.lr_decay", default=0.0))
+    _validate_batch_norm(cfg, pack)
+    if cfg.get("metrics") and "points" not in cfg.metrics:
+        # metrics=none is empty: what is there came from a preset that tunes validation.
+        keys = ", ".join(f"metrics.{k}" for k in cfg.metrics)
+        raise ConfigError(
+            f"metrics=none turns validation off, but {keys} is set (by the experiment preset): "
+            f"add ~metrics.{next(iter(cfg.metrics))} to drop it, or leave out metrics=none"
+        )
+
+
+def check_ranges(cfg: DictConfig, prefix: str = "") -> None:
+    """Raise ConfigError for the first value outside the range its schema field declares
+    (litgan.config.schema: `positive()`, `one_of(...)`, ...), naming the key, the range and the
+    value; every typed node under `cfg` is read."""
+    owner = OmegaConf.get_type(cfg)
+    ranges = schema.field_ranges(owner) if is_dataclass(owner) else {}
+    hints = schema.type_hints(owner) if ranges else {}
+    for key, raw in cfg.items_ex(resolve=False):  # only ranged values are read (resolved)
+        if key in ranges and not OmegaConf.is_missing(cfg, key):
+            _check_range(f"{prefix}{key}", cfg[key], ranges[key], hints[key])
+        elif isinstance(raw, DictConfig) and not OmegaConf.is_interpolation(cfg, key):
+            check_ranges(raw, f"{prefix}{key}.")  # gan's nodes stand for the groups: skipped
+
+
+def _check_range(key: str, value: object, values: schema.Range, hint: object) -> None:
+    if isinstance(value, ListConfig):
+        value = OmegaConf.to_container(value, resolve=True)
+    optional = _is_optional(hint)
+    if (value is None and optional) or values.admits(value):
+        return
+    noun = "integer" if int in (hint, *typing.get_args(hint)) else "number"
+    or_null = " or null" if optional else ""
+    raise ConfigError(f"{key} must be {values.words(noun)}{or_null}, got {shown(value)}")
+
+
+def shown(value: object) -> str:
+    """`value` as a message shows it: a boolean as the config writes it."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def _is_optional(hint: object) -> bool:
+    return type(None) in typing.get_args(hint)
 
 
 def _validate_early_batch_size(cfg: DictConfig, pack: int, decay: float) -> None:
@@ -99,7 +101,7 @@ def _validate_early_batch_size(cfg: DictConfig, pack: int, decay: float) -> None
     early = cfg.get("early_batch_size")
     if early is None:
         return
-    if not 0 < early <= cfg.data.batch_size:
+    if early > cfg.data.batch_size:
         raise ConfigError(
             f"early_batch_size must be null or a positive integer no larger than "
             f"data.batch_size={cfg.data.batch_size}, got {early!r}"
@@ -116,16 +118,24 @@ def _validate_early_batch_size(cfg: DictConfig, pack: int, decay: float) -> None
         )
 
 
+def _validate_batch_norm(cfg: DictConfig, pack: int) -> None:
+    """BatchNorm after an MLP's hidden layers needs two samples (G) or two packs (D) a batch."""
+    batch = min(cfg.data.batch_size, cfg.get("early_batch_size") or cfg.data.batch_size)
+    for player, count, unit in (
+        ("generator", batch, "samples"),
+        ("discriminator", batch // pack, "packs"),
+    ):
+        network = cfg.model[player]
+        if network.get("hidden") and network.batch_norm and count < 2:
+            raise ConfigError(
+                f"model.{player}.batch_norm=true normalises over the batch and needs two {unit} "
+                f"in it, got {count}: raise data.batch_size (and early_batch_size) or set "
+                f"model.{player}.batch_norm=false"
+            )
+
+
 def _validate_penalty(cfg: DictConfig) -> None:
-    """A penalty's weight is at least 0 (not NaN), its interval positive, D without BatchNorm."""
-    weight, every = cfg.penalty.weight, cfg.penalty.every
-    if not weight >= 0:
-        raise ConfigError(f"penalty.weight must be a number of at least 0, got {weight!r}")
-    if every < 1:
-        raise ConfigError(
-            f"penalty.every (apply it every N-th D update) must be a positive integer, got "
-            f"{every!r}"
-        )
+    """A penalty needs D without BatchNorm."""
     if OmegaConf.select(cfg, "model.discriminator.batch_norm"):
         raise ConfigError(
             "a penalty needs D's output for one sample to depend on that sample alone, and "
@@ -141,40 +151,6 @@ def check_pack(pack: object) -> int:
             f"model.discriminator.pack must be a positive integer (1: no packing), got {pack!r}"
         )
     return pack
-
-
-def _validate_metrics(metrics: DictConfig) -> None:
-    """The evaluation settings: sample counts a covariance can be estimated from, known names."""
-    if "points" not in metrics:
-        # metrics=none is empty: what is there came from a preset that tunes validation.
-        keys = ", ".join(f"metrics.{k}" for k in metrics)
-        raise ConfigError(
-            f"metrics=none turns validation off, but {keys} is set (by the experiment preset): "
-            f"add ~metrics.{next(iter(metrics))} to drop it, or leave out metrics=none"
-        )
-    for key in ("fid.num_samples", "points.num_samples"):
-        value = OmegaConf.select(metrics, key)
-        if value < 2:
-            raise ConfigError(f"metrics.{key} must be an integer of at least 2, got {value!r}")
-    batch_size = metrics.fid.batch_size
-    if batch_size < 1:
-        raise ConfigError(f"metrics.fid.batch_size must be a positive integer, got {batch_size!r}")
-    if str(metrics.fid.feature_layer) not in FEATURE_LAYERS:
-        raise ConfigError(
-            f"metrics.fid.feature_layer must be one of {', '.join(FEATURE_LAYERS)}, "
-            f"got {metrics.fid.feature_layer!r}"
-        )
-    if metrics.fid.resize != "tf1_bilinear" or metrics.fid.antialias is not False:
-        raise ConfigError(
-            "litgan computes torch-fidelity's FID: metrics.fid.resize must be tf1_bilinear and "
-            f"metrics.fid.antialias false, got {metrics.fid.resize!r} and {metrics.fid.antialias!r}"
-        )
-    unknown = set(metrics.extra) - set(EXTRA_METRICS)
-    if unknown:
-        raise ConfigError(
-            f"metrics.extra has unknown metrics {sorted(unknown)}; "
-            f"choose from {', '.join(EXTRA_METRICS)}"
-        )
 
 
 def lightning_max_steps(g_steps: int, d_steps: int) -> int:
@@ -222,7 +198,7 @@ def _read_interpolations(cfg: DictConfig, prefix: str = "") -> None:
     """Read every interpolated key of the typed nodes under `cfg`: a ConfigError for a value
     its type refuses."""
     owner = OmegaConf.get_type(cfg)
-    for key in cfg:
+    for key, raw in cfg.items_ex(resolve=False):  # a plain value is not read: faster
         if OmegaConf.is_missing(cfg, key):
             continue
         if OmegaConf.is_interpolation(cfg, key):
@@ -239,8 +215,8 @@ def _read_interpolations(cfg: DictConfig, prefix: str = "") -> None:
                 ) from err
             except InterpolationResolutionError:
                 pass  # Hydra's runtime values (${hydra:...}): only a run resolves them
-        elif isinstance(cfg[key], DictConfig):
-            _read_interpolations(cfg[key], f"{prefix}{key}.")
+        elif isinstance(raw, DictConfig):
+            _read_interpolations(raw, f"{prefix}{key}.")
 
 
 def _not_a_key(key: str, named: Sequence[str] | None) -> str:
@@ -267,7 +243,7 @@ def _one_line(err: HydraException) -> str:
         return f"{key}={value}: {_first_line(cause)}"
     if isinstance(cause, ConfigKeyError | ConfigAttributeError) and key:
         schema_type = getattr(cause, "object_type", None)
-        typed = is_dataclass(schema_type) and schema_type is not schema.TrainConfig
+        typed = is_dataclass(schema_type) and schema_type not in (schema.TrainConfig, *schema.OPEN)
         return _not_a_key(key, [f.name for f in fields(schema_type)] if typed else None)
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     if isinstance(err, OverrideParseException):

@@ -3,24 +3,32 @@
 Composing a config checks every typed key's value (`seed=abc`, `model.generator.hidden=abc`
 are refused) and refuses keys the schema does not name (`d_step=2`, `model.generator.hiden=3`);
 a key added with `+`, which Hydra lets into any node, is refused by `unknown_key` right after
-composition. Value rules and rules between keys (positive counts, learning rates, packs
-dividing batches) are in litgan.config.checks.
+composition.
+
+Each numeric, list or choice key declares its range beside its type, as the dataclass field's
+metadata (`positive()`, `at_least(0)`, `probability()`, `positive_ints()`, `one_of(...)`): one
+function, litgan.config.checks.check_ranges, reads them all. Only rules between keys (packs
+dividing batches, a penalty with a BatchNorm D) are written by hand, in litgan.config.checks.
 
 conf/train.yaml builds on `TrainConfig`, which types the groups `Any`: each option of the groups
-data, model, loss, penalty, optim and metrics brings a schema of its own (`OPTIONS`), registered
-as `<group>_<option>_schema` and named first in the option's defaults list
+data, model, loss, penalty, optim, metrics, trainer and callbacks brings a schema of its own
+(`OPTIONS`), registered as `<group>_<option>_schema` and named first in the option's defaults list
 (`- /model_mlp_schema@_here_`; a `_global_` option such as a penalty places it with `@penalty`).
 A new option needs an entry in `OPTIONS`, a new key of an option a field in its schema.
 penalty=none (null) and metrics=none (empty) have none.
 
-Open by design: `trainer` (any pytorch_lightning.Trainer argument can be added:
-`+trainer.gradient_clip_val=0.5`; Lightning checks them), each player's optimizer (`lr`, `betas`
-are typed, and the optimizer's other arguments can be added: `+optim.generator.weight_decay=1e-5`),
-`logger`, `callbacks`, `paths`, and `gan`, which the keys and groups above fill by interpolation.
+Open by design (`OPEN`: typed keys, and further keys may be added): `trainer` (the keys litgan
+sets are typed; any other pytorch_lightning.Trainer argument can be added:
+`+trainer.gradient_clip_val=0.5`, and Lightning checks it), `callbacks` (`+callbacks.<name>...`
+adds one), each player's optimizer (`lr`, `betas` are typed, and the optimizer's other arguments
+can be added: `+optim.generator.weight_decay=1e-5`). Untyped: `logger`, `paths`, and `gan`,
+which the keys and groups above fill by interpolation.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, get_type_hints
 
@@ -28,24 +36,185 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 SCHEMA = "train_schema"  # the first entry of conf/train.yaml's defaults list
+RANGE = "range"  # the metadata key of a field's range
+
+EXTRA_METRICS = ("kid", "prc", "isc")  # torch-fidelity metrics besides FID (metrics.extra)
+FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
+AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.game.augment (model.augment)
+LAYOUTS = ("ring", "grid")  # litgan.data.toy's mixtures
+ACTIVATIONS = ("relu", "leaky_relu", "elu", "silu", "tanh")  # litgan.networks.mlp's
+SPLITS = ("train", "valid", "test", "all")  # of every data set (each checks its own)
+MAX_SEED = 2**32 - 1  # Lightning's seed_everything replaces a seed outside [0, MAX_SEED] by 0
+# Lightning 2.6's `precision` values (lightning_fabric.connector._PRECISION_INPUT).
+PRECISIONS = (64, 32, 16, "64", "32", "16", "bf16", "16-true", "16-mixed", "bf16-true")
+PRECISIONS += ("bf16-mixed", "32-true", "64-true", "transformer-engine")
+PRECISIONS += ("transformer-engine-float16",)
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu")
+
+
+# Ranges: the values a key takes beyond its type, declared beside it.
+
+
+class Range:
+    """The values a key allows beyond its type; `words(noun)` reads as the end of "must be"."""
+
+    def admits(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def words(self, noun: str, plural: bool = False) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Interval(Range):
+    """Finite numbers from `low` to `high` (None: unbounded), or one of `also`."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    also: tuple[int, ...] = ()  # values outside the interval with a meaning of their own (-1)
+
+    def admits(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if value in self.also:
+            return True
+        low_ok = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        high = self.high
+        high_ok = high is None or (value < high if self.high_open else value <= high)
+        return math.isfinite(value) and low_ok and high_ok
+
+    def words(self, noun: str, plural: bool = False) -> str:
+        nouns = f"{noun}s" if plural else noun
+        if self.low == 0 and self.low_open and self.high is None:
+            text = f"positive {nouns}"
+        elif self.high is None:
+            text = f"{nouns} of at least {self.low}"
+        else:
+            ends = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            text = f"{nouns} in {ends[0]}{self.low}, {self.high}{ends[1]}"
+        text = text if plural else f"{'an' if text[0] in 'aeiou' else 'a'} {text}"
+        return " or ".join([text, *map(str, self.also)])
+
+
+@dataclass(frozen=True)
+class Choice(Range):
+    """One of `options`, of their type (true is not 1)."""
+
+    options: tuple[Any, ...]
+
+    def admits(self, value: Any) -> bool:
+        return any(type(value) is type(o) and value == o for o in self.options)
+
+    def words(self, noun: str, plural: bool = False) -> str:
+        shown = (str(o).lower() if isinstance(o, bool) else str(o) for o in self.options)
+        names = ", ".join(dict.fromkeys(shown))  # 16 and "16" read the same
+        if plural:
+            return f"values from {names}"
+        return names if len(self.options) == 1 else f"one of {names}"
+
+
+@dataclass(frozen=True)
+class Items(Range):
+    """A list whose items are in `item`, of `length` items (None: any number, none included)."""
+
+    item: Range
+    length: int | None = None
+
+    def admits(self, value: Any) -> bool:
+        if not isinstance(value, list) or self.length not in (None, len(value)):
+            return False
+        return all(self.item.admits(v) for v in value)
+
+    def words(self, noun: str, plural: bool = False) -> str:
+        count = f"{self.length} " if self.length else ""
+        return f"a list of {count}{self.item.words(noun, plural=True)}"
+
+
+@dataclass(frozen=True)
+class Either(Range):
+    """Any of `ranges`, described by `text`."""
+
+    text: str
+    ranges: tuple[Range, ...]
+
+    def admits(self, value: Any) -> bool:
+        return any(r.admits(value) for r in self.ranges)
+
+    def words(self, noun: str, plural: bool = False) -> str:
+        return self.text
+
+
+def ranged(values: Range, default: Any = MISSING) -> Any:
+    """A dataclass field whose values are in `values` (see `Range`)."""
+    return field(default=default, metadata={RANGE: values})
+
+
+def positive(default: Any = MISSING) -> Any:
+    return ranged(Interval(low=0, low_open=True), default)
+
+
+def at_least(low: float, default: Any = MISSING, also: tuple[int, ...] = ()) -> Any:
+    return ranged(Interval(low=low, also=also), default)
+
+
+def between(low: float, high: float, below_high: bool = False, default: Any = MISSING) -> Any:
+    """From `low` to `high`, `high` itself excluded with `below_high`."""
+    return ranged(Interval(low=low, high=high, high_open=below_high), default)
+
+
+def probability(default: Any = MISSING) -> Any:
+    """A fraction in [0, 1]."""
+    return between(0, 1, default=default)
+
+
+def a_seed() -> Any:
+    return between(0, MAX_SEED)
+
+
+def one_of(*options: Any, default: Any = MISSING) -> Any:
+    return ranged(Choice(options), default)
+
+
+def positive_ints(default: Any = MISSING) -> Any:
+    """A list of positive integers; empty too."""
+    return ranged(Items(Interval(low=0, low_open=True)), default)
+
+
+def names_from(*options: str) -> Any:
+    """A list of names from `options`; empty too."""
+    return ranged(Items(Choice(options)))
+
+
+@functools.cache
+def field_ranges(schema: type) -> dict[str, Range]:
+    """The ranges `schema`'s fields declare, by field name."""
+    return {f.name: f.metadata[RANGE] for f in fields(schema) if RANGE in f.metadata}
+
+
+@functools.cache
+def type_hints(schema: type) -> dict[str, Any]:
+    """`schema`'s field types (typing.get_type_hints, which evaluates them anew each call)."""
+    return get_type_hints(schema)
 
 
 @dataclass
 class TrainConfig:
     """The top-level keys of conf/train.yaml (their values and meanings are there)."""
 
-    seed: int = MISSING
-    d_steps: int = MISSING
-    early_batch_size: int | None = None
-    sample_every: int = MISSING
-    val_every: int = MISSING
-    checkpoint_every: int = MISSING
+    seed: int = a_seed()
+    d_steps: int = positive()
+    early_batch_size: int | None = positive(default=None)
+    sample_every: int = positive()
+    val_every: int = positive()
+    checkpoint_every: int = positive()
     ckpt_path: str | None = None
     stop_on_nonfinite: bool = True
-    eval_seed: int = MISSING
+    eval_seed: int = a_seed()
     compile: bool = False
     channels_last: bool = False
-    steps_per_batch: int = MISSING
+    steps_per_batch: int = positive()
     # Config groups (conf/<group>/): each option brings its own schema (see the docstring).
     data: Any = MISSING
     model: Any = MISSING
@@ -66,33 +235,33 @@ class TrainConfig:
 @dataclass
 class Data:
     _target_: str = MISSING
-    batch_size: int = MISSING
+    batch_size: int = positive()
 
 
 @dataclass
 class PointsData(Data):
     """ring, grid: litgan.data.GaussianMixtureDataModule."""
 
-    layout: str = MISSING
-    num_modes: int = MISSING
-    scale: float = MISSING
-    std: float = MISSING
-    num_samples: int = MISSING
-    seed: int = MISSING
+    layout: str = one_of(*LAYOUTS)
+    num_modes: int = positive()
+    scale: float = positive()  # 0 puts every mode on one point
+    std: float = positive()
+    num_samples: int = positive()
+    seed: int = a_seed()
     on_device: bool = MISSING
-    on_device_max_mb: float = MISSING
+    on_device_max_mb: float = positive()
 
 
 @dataclass
 class ImageData(Data):
-    image_size: int = MISSING
-    channels: int = MISSING
+    image_size: int = positive()
+    channels: int = one_of(1, 3)
 
 
 @dataclass
 class DigitsData(ImageData):
     on_device: bool = MISSING
-    on_device_max_mb: float = MISSING
+    on_device_max_mb: float = positive()
 
 
 @dataclass
@@ -100,7 +269,7 @@ class LoaderData(ImageData):
     """Image sets read by DataLoader workers."""
 
     flip: bool = MISSING
-    num_workers: int | None = MISSING
+    num_workers: int | None = at_least(0)
     pin_memory: bool | None = MISSING
     persistent_workers: bool = MISSING
 
@@ -108,7 +277,7 @@ class LoaderData(ImageData):
 @dataclass
 class Mnist5kData(LoaderData):
     on_device: bool = MISSING
-    on_device_max_mb: float = MISSING
+    on_device_max_mb: float = positive()
 
 
 @dataclass
@@ -123,13 +292,13 @@ class TorchvisionData(Mnist5kData):
 class CelebAData(LoaderData):
     root: str = MISSING
     download: bool = MISSING
-    crop_size: int | None = MISSING
+    crop_size: int | None = positive()
 
 
 @dataclass
 class ImageFolderData(LoaderData):
     path: str | None = MISSING
-    crop_size: int | None = MISSING
+    crop_size: int | None = positive()
 
 
 # model (conf/model/<option>.yaml has the meanings).
@@ -138,9 +307,9 @@ class ImageFolderData(LoaderData):
 @dataclass
 class MLPGenerator:
     _target_: str = "litgan.networks.MLPGenerator"
-    nz: int = MISSING
-    hidden: list[int] = MISSING
-    activation: str = MISSING
+    nz: int = positive()
+    hidden: list[int] = positive_ints()  # []: no hidden layer
+    activation: str = one_of(*ACTIVATIONS)
     batch_norm: bool = MISSING
     tanh_output: bool | None = MISSING
 
@@ -148,9 +317,9 @@ class MLPGenerator:
 @dataclass
 class MLPDiscriminator:
     _target_: str = "litgan.networks.MLPDiscriminator"
-    hidden: list[int] = MISSING
-    activation: str = MISSING
-    pack: int = MISSING
+    hidden: list[int] = positive_ints()
+    activation: str = one_of(*ACTIVATIONS)
+    pack: int = positive()
     batch_norm: bool = MISSING
     spectral_norm: bool = MISSING
 
@@ -158,26 +327,26 @@ class MLPDiscriminator:
 @dataclass
 class DCGANGenerator:
     _target_: str = "litgan.networks.DCGANGenerator"
-    nz: int = MISSING
-    ngf: int = MISSING
+    nz: int = positive()
+    ngf: int = positive()
 
 
 @dataclass
 class DCGANDiscriminator:
     _target_: str = "litgan.networks.DCGANDiscriminator"
-    ndf: int = MISSING
-    pack: int = MISSING
+    ndf: int = positive()
+    pack: int = positive()
     batch_norm: bool = MISSING
     spectral_norm: bool = MISSING
 
 
 @dataclass
 class Model:
-    lr: float = MISSING
-    lr_decay: float = MISSING
-    ema_decay: float = MISSING
-    augment: list[str] = MISSING
-    cpu_threads: int | None = None
+    lr: float = positive()
+    lr_decay: float = probability()
+    ema_decay: float = between(0, 1, below_high=True)  # 1 would never move the average
+    augment: list[str] = names_from(*AUGMENT_NAMES)
+    cpu_threads: int | None = positive(default=None)
 
 
 @dataclass
@@ -207,8 +376,8 @@ class Penalty:
     """r1, r2, gp: a litgan.game.penalties.Penalty (penalty=none is null)."""
 
     _target_: str = MISSING
-    weight: float = MISSING
-    every: int = MISSING
+    weight: float = at_least(0)
+    every: int = positive()
 
 
 @dataclass
@@ -218,44 +387,120 @@ class Optimizer:
 
     _target_: str = MISSING
     _partial_: bool = True
-    lr: float = MISSING
-    betas: list[float] = MISSING
+    lr: float = positive()
+    betas: list[float] = ranged(Items(Interval(low=0, high=1, high_open=True), length=2))
 
 
 @dataclass
 class Optim:
     generator: Optimizer = field(default_factory=Optimizer)
     discriminator: Optimizer = field(default_factory=Optimizer)
-    lr_decay: float = MISSING
+    lr_decay: float = probability()
 
 
 @dataclass
 class FID:
-    num_samples: int = MISSING
-    batch_size: int = MISSING
-    feature_layer: int = MISSING
-    resize: str = MISSING
-    antialias: bool = MISSING
+    num_samples: int = at_least(2)  # a covariance needs two
+    batch_size: int = positive()
+    feature_layer: int = one_of(*map(int, FEATURE_LAYERS))
+    # litgan computes torch-fidelity's FID: its resizing, without antialiasing.
+    resize: str = one_of("tf1_bilinear")
+    antialias: bool = one_of(False)
     weights_path: str | None = MISSING
 
 
 @dataclass
 class PointMetrics:
-    num_samples: int = MISSING
-    high_quality_stds: float = MISSING
+    num_samples: int = at_least(2)
+    high_quality_stds: float = positive()
     divergences: bool = MISSING
-    bandwidth: float = MISSING  # in data stds
+    bandwidth: float = ranged(Interval(low=0, high=1, low_open=True))  # in data stds
 
 
 @dataclass
 class Metrics:
     """metrics=default (metrics=none is empty)."""
 
-    split: str = MISSING
+    split: str = one_of(*SPLITS)
     cache_dir: str = MISSING
     fid: FID = field(default_factory=FID)
     points: PointMetrics = field(default_factory=PointMetrics)
-    extra: list[str] = MISSING
+    extra: list[str] = names_from(*EXTRA_METRICS)
+
+
+# trainer: the pytorch_lightning.Trainer arguments litgan sets (conf/trainer/*.yaml).
+
+
+@dataclass
+class Trainer:
+    _target_: str = MISSING
+    accelerator: str = one_of(*ACCELERATORS)
+    devices: Any = ranged(
+        Either(
+            "a positive integer, -1 (every device), auto or a list of device indices",
+            (Interval(low=1, also=(-1,)), Choice(("auto",)), Items(Interval(low=0))),
+        )
+    )
+    max_steps: int = at_least(1, also=(-1,))  # -1: max_epochs decides
+    max_epochs: int | None = at_least(1, also=(-1,))
+    val_check_interval: Any = ranged(Interval(low=0, low_open=True))
+    check_val_every_n_epoch: int | None = positive()
+    num_sanity_val_steps: int = at_least(-1)  # -1: all
+    log_every_n_steps: int = positive()
+    enable_progress_bar: bool = MISSING
+    enable_checkpointing: bool = MISSING
+    default_root_dir: str | None = MISSING
+    deterministic: Any = one_of(True, False, "warn")
+    precision: Any = one_of(*PRECISIONS)
+
+
+@dataclass
+class DDPTrainer(Trainer):
+    strategy: str = MISSING
+    num_nodes: int = positive()
+    sync_batchnorm: bool = MISSING
+
+
+# callbacks (conf/callbacks/default.yaml).
+
+
+@dataclass
+class LastCheckpoint:
+    _target_: str = MISSING
+    dirpath: str = MISSING
+    every_n_g_steps: int = positive()
+
+
+@dataclass
+class BestCheckpoint:
+    _target_: str = MISSING
+    dirpath: str = MISSING
+    monitor: str | None = MISSING  # null: the evaluator's (litgan.metrics.Evaluator.best_metric)
+    mode: str = one_of("min", "max")
+
+
+@dataclass
+class SampleWriter:
+    _target_: str = MISSING
+    dirpath: str = MISSING
+    every_n_g_steps: int = positive()
+    num_images: int = positive()
+    num_points: int = positive()
+
+
+@dataclass
+class ProgressBar:
+    _target_: str = MISSING
+    enabled: bool = MISSING
+    refresh_rate: int = positive()
+
+
+@dataclass
+class Callbacks:
+    last_checkpoint: LastCheckpoint = field(default_factory=LastCheckpoint)
+    best_checkpoint: BestCheckpoint = field(default_factory=BestCheckpoint)
+    samples: SampleWriter = field(default_factory=SampleWriter)
+    progress_bar: ProgressBar = field(default_factory=ProgressBar)
 
 
 GAMES = ("minimax", "non_saturating", "hinge", "least_squares", "wasserstein")
@@ -277,8 +522,11 @@ OPTIONS: dict[str, dict[str, type]] = {
     "penalty": {name: Penalty for name in ("r1", "r2", "gp")},
     "optim": {"adam": Optim},
     "metrics": {"default": Metrics},
+    # cpu and gpu build on default.yaml, and take its schema with it.
+    "trainer": {"default": Trainer, "cpu": Trainer, "gpu": Trainer, "ddp": DDPTrainer},
+    "callbacks": {"default": Callbacks},
 }
-OPEN = (Optimizer,)  # typed keys, and further keys may be added
+OPEN = (Optimizer, Trainer, DDPTrainer, Callbacks)  # typed keys, and further keys may be added
 
 
 def store() -> None:

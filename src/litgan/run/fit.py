@@ -21,6 +21,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, read_write
+from pytorch_lightning.loggers import Logger
 
 from litgan.config.checks import lightning_max_steps
 from litgan.errors import Interrupted
@@ -37,6 +38,7 @@ from litgan.run.checkpoints import (
 )
 from litgan.run.loggers import finish_trackers, log_animation, log_images
 from litgan.run.run_dir import (
+    discard_unstarted_run,
     file_logs_held,
     rank,
     refuse_to_overwrite,
@@ -144,26 +146,26 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     notice = validation_cost_notice(cfg, datamodule.shape, resumed_from)
     if notice and rank() == 0:
         print(notice, file=sys.stderr, flush=True)
-    # metrics.csv at the top of the run directory is part of every run, whatever else logs.
-    loggers = [MetricsCSV(run_dir, lambda: model.g_steps, keep_until=resumed_from)]
-    loggers += [instantiate(c) for c in (cfg.get("logger") or {}).values()]
-    clock = WallClock()
-    callbacks = [
-        clock,
-        StopOnSignal(run_dir / "checkpoints" / "last.ckpt"),
-        *(instantiate(c) for c in (cfg.get("callbacks") or {}).values()),
-    ]
-    trainer: pl.Trainer = instantiate(
-        cfg.trainer,
-        max_steps=lightning_max_steps(cfg.trainer.max_steps, cfg.d_steps),
-        logger=loggers,
-        callbacks=callbacks,
-    )
-    for logger in loggers:
-        logger.log_hyperparams(plain)  # the whole resolved config, not only the GAN's arguments
-
+    loggers: list[Logger] = []
     failed = True
     try:
+        # metrics.csv at the top of the run directory is part of every run, whatever else logs.
+        loggers.append(MetricsCSV(run_dir, lambda: model.g_steps, keep_until=resumed_from))
+        loggers += [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+        clock = WallClock()
+        callbacks = [
+            clock,
+            StopOnSignal(run_dir / "checkpoints" / "last.ckpt"),
+            *(instantiate(c) for c in (cfg.get("callbacks") or {}).values()),
+        ]
+        trainer: pl.Trainer = instantiate(
+            cfg.trainer,
+            max_steps=lightning_max_steps(cfg.trainer.max_steps, cfg.d_steps),
+            logger=loggers,
+            callbacks=callbacks,
+        )
+        for logger in loggers:
+            logger.log_hyperparams(plain)  # the whole resolved config, not only the GAN's arguments
         try:
             with _ddp_children_run_this_job():
                 trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
@@ -185,6 +187,10 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         failed = False
     finally:
         finish_trackers(loggers, failed)
+        # A run that failed before its first iteration leaves nothing; a signal's stop keeps the
+        # checkpoint it resumes from.
+        if failed and model.g_steps == 0 and not isinstance(sys.exc_info()[1], Interrupted):
+            discard_unstarted_run(run_dir)
     return summary
 
 

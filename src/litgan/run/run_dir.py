@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -77,6 +78,23 @@ def remove_new_empty_dirs() -> None:
         except OSError:
             break  # not empty (or gone): its parents are not empty either
     _missing_dirs.clear()
+
+
+def discard_unstarted_run(run_dir: Path) -> None:
+    """Delete `run_dir` and what this run wrote there (its record, logs, metrics.csv) if this
+    run created it, as `note_missing_dirs` saw: for a run that failed before its first
+    iteration. Its log files there are closed first; `remove_new_empty_dirs` then removes the
+    parents it created."""
+    run_dir = run_dir.absolute()
+    if run_dir not in _missing_dirs:
+        return  # an earlier run's directory, or one given to a resumed run: kept as it is
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
+        if Path(handler.baseFilename).is_relative_to(run_dir):
+            root.removeHandler(handler)
+            handler.close()
+    shutil.rmtree(run_dir, ignore_errors=True)
+    _missing_dirs.remove(run_dir)
 
 
 @contextmanager
