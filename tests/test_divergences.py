@@ -23,6 +23,7 @@ FLOORS = {
     "grid": {"jsd": 0.01, "tv": 0.15, "triangular": 0.04, "w1": 0.3},
 }
 
+
 def mixture(layout: str) -> tuple[torch.Tensor, float, torch.Tensor]:
     num_modes, scale, std = MIXTURES[layout]
     return mixture_modes(layout, num_modes, scale), std, torch.full((num_modes,), 1 / num_modes)
@@ -107,7 +108,7 @@ def test_the_f_divergences_of_two_unit_gaussians_match_their_closed_forms():
     def log_normal(x, mean):
         return -((x - mean) ** 2) / 2 - 0.5 * math.log(2 * math.pi)
 
-    estimate = f_divergences(log_normal(draws, 0.0), log_normal(draws, 1.0))
+    estimate = f_divergences(log_normal(draws, 0.0).exp(), log_normal(draws, 1.0).exp())
     x = torch.linspace(-12, 13, 250_001, dtype=torch.float64)
     p, q = log_normal(x, 0.0).exp(), log_normal(x, 1.0).exp()
     m, dx = (p + q) / 2, float(x[1] - x[0])
