@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from litgan.errors import ConfigError
-from litgan.experiment import run
+from litgan.experiment import build, run
 from litgan.records.history import read_series
 from tests.helpers.runs import TINY_MLP
 
@@ -50,3 +50,13 @@ def test_run_refuses_what_train_py_refuses_and_writes_nothing(tmp_path):
     with pytest.raises(ConfigError, match="d_steps"):
         run(*QUICK, "d_steps=0", run_dir=tmp_path / "refused")
     assert not (tmp_path / "refused").exists()
+
+
+def test_build_gives_the_untrained_pieces_of_a_run_and_writes_nothing(tmp_path):
+    data, gan = build(*TINY_MLP, "loss=minimax")
+    assert gan.game.name == "minimax" and gan.generator.training
+    assert data.real_batch(5).shape == (5, 2)
+    again = build(*TINY_MLP, "loss=minimax")[1]  # seeded as a run seeds: the same weights
+    for mine, theirs in zip(gan.parameters(), again.parameters(), strict=True):
+        assert torch.equal(mine, theirs)
+    assert list(tmp_path.iterdir()) == []

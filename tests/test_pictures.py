@@ -1,5 +1,5 @@
 """The 2D pictures: G's push is −∇ₓ of each point's own term of G's loss, through D in eval
-mode; the arrows' scale; the best D panel against each game's formula."""
+mode; the arrows' scale; the best D panel against each game's formula; value.png's theory."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ import math
 
 import pytest
 import torch
+from matplotlib.figure import Figure
 from PIL import Image
 from torch import nn
 
 from litgan.game.games import Hinge, LeastSquares, Minimax, NonSaturating, Wasserstein
 from litgan.metrics.divergences import smoothed_densities
 from litgan.networks import MLPDiscriminator
+from litgan.pictures.plots import save_run_plots, value_figure
 from litgan.pictures.push import KEY_FRACTION, ArrowScale, generator_push, nice
 from litgan.pictures.samples import Mixture, best_d, best_d_width, save_samples_picture
+from litgan.pictures.surface import LONGEST, Arrows, _arrows
 from tests.helpers.gans import make_gan
 
 W = torch.tensor([0.6, -0.8])
@@ -179,3 +182,45 @@ def test_every_game_draws_its_2d_picture_with_arrows_and_best_d(loss, tmp_path):
     )
     with Image.open(path) as picture:
         assert picture.size == (1100, 480)  # two panels: trained D, best D
+
+
+def test_value_png_draws_v_at_the_best_d_the_gap_and_the_divergences(tmp_path):
+    steps = list(range(10, 1001, 10))
+    series = {
+        "train/value": (steps, [-1.0 - s / 2000 for s in steps]),
+        "train/value_real": (steps, [-0.5] * len(steps)),
+        "train/value_fake": (steps, [-0.6] * len(steps)),
+        "train/d_real": (steps, [0.6] * len(steps)),
+        "train/d_fake": (steps, [0.4] * len(steps)),
+        "val/value": ([500, 1000], [-1.30, -1.35]),
+        "val/value_best_d": ([500, 1000], [-1.10, -1.30]),
+        "val/jsd": ([500, 1000], [0.14, 0.04]),
+        "val/tv": ([500, 1000], [0.4, 0.2]),
+    }
+    game = {**Minimax().describe()}
+    fig = value_figure(series, game)
+    top, _, divergences = fig.axes
+    labels = [line.get_label() for line in top.get_lines()]
+    assert "V with the trained D (validation)" in labels and "V at the best D for this G" in labels
+    [gap] = top.collections
+    low, high = gap.get_paths()[0].vertices[:, 1].min(), gap.get_paths()[0].vertices[:, 1].max()
+    assert (low, high) == pytest.approx((-1.35, -1.10))
+    lines = {line.get_label(): line for line in divergences.get_lines()}
+    assert set(lines) == {"Jensen-Shannon (this game's)", "total variation"}
+    assert lines["Jensen-Shannon (this game's)"].get_linewidth() == 2
+    # Without validation's theory: the two panels as before.
+    assert len(value_figure({k: v for k, v in series.items() if k[:4] == "train"}, game).axes) == 2
+    save_run_plots(series, tmp_path, game)
+    assert (tmp_path / "value.png").is_file()
+
+
+def test_arrows_keep_the_runs_scale_and_only_the_longest_are_cut():
+    scale = ArrowScale(magnitude=1.0, length=0.1)
+    push = torch.tensor([[0.5, 0.0], [0.0, -2.0], [30.0, 40.0]])  # the last: 50x the key
+    ax = Figure().subplots()
+    _arrows(ax, Arrows(torch.zeros(3, 2), push, scale))
+    kept, cut = ax.collections
+    assert kept.scale == cut.scale == scale.per_data_unit
+    assert kept.U.tolist() == [0.5, 0.0] and kept.V.tolist() == [0.0, -2.0]
+    assert math.hypot(cut.U[0], cut.V[0]) == pytest.approx(LONGEST)  # cut, direction kept
+    assert cut.V[0] / cut.U[0] == pytest.approx(40 / 30)

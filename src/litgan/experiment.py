@@ -1,11 +1,12 @@
 """Training from Python: `run(*overrides)` trains as `python train.py <overrides>` does and hands
 back what a notebook or a script reads.
 
-    from litgan.experiment import run
+    from litgan.experiment import build, run
     result = run("loss=minimax", "trainer.max_steps=500", run_dir="outputs/minimax")
     result.metrics["train/value"]      # a pandas DataFrame indexed by generator iteration
     result.summary["final"]            # summary.json
     result.run_dir / "samples"         # the pictures
+    data, gan = build("loss=minimax")  # the untrained pieces, for steps taken by hand
 
 The config is composed with Hydra's compose API from the same conf/, checked and trained by the
 same code as the command line (`litgan.config.checks`, `litgan.run.fit`); a run that
@@ -14,20 +15,24 @@ same code as the command line (`litgan.config.checks`, `litgan.run.fit`); a run 
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytorch_lightning as pl
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 
 from litgan.config.checks import CONFIG_DIR, validate_config
+from litgan.gan import GAN
 from litgan.records.history import read_series
-from litgan.run.fit import fit
+from litgan.run.fit import build_gan, fit
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,18 @@ def compose_run(*overrides: str, run_dir: str | Path | None = None) -> DictConfi
     with open_dict(cfg):
         del cfg["hydra"]
     return cfg
+
+
+def build(*overrides: str) -> tuple[Any, GAN]:
+    """The data module (set up) and the untrained GAN that `run(*overrides)` would train, with
+    the same initial weights: the pieces to take single steps of the game by hand. Nothing is
+    written."""
+    cfg = compose_run(*overrides, run_dir=tempfile.gettempdir())
+    validate_config(cfg)
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)  # as fit() seeds, before building
+    data = instantiate(cfg.data)
+    data.setup("fit")
+    return data, build_gan(cfg, data.shape)
 
 
 def run(*overrides: str, run_dir: str | Path | None = None) -> Result:

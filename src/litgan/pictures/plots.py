@@ -68,11 +68,22 @@ def _panel(series: Series, keys: dict[str, str], title: str) -> tuple[Figure, Ax
     return fig, ax
 
 
+DIVERGENCES = {
+    "val/jsd": "Jensen-Shannon",
+    "val/tv": "total variation",
+    "val/triangular": "triangular discrimination",
+    "val/w1": "Wasserstein-1",
+}
+
+
 def value_figure(series: Series, game: dict[str, Any]) -> Figure:
-    """The game's value and its two terms against their optimum, D's outputs against D's
-    optimum, and the penalty when there is one. `game` is `Game.describe()`."""
+    """The game's value and its two terms against their optimum, and against V at the best D
+    where validation estimates it; D's outputs against D's optimum; the divergences between
+    p_data and p_G when validated; the penalty when there is one. `game` is `Game.describe()`."""
     optimum = game["optimum"]
-    panels = 3 if "train/penalty" in series else 2
+    divergences = [key for key in DIVERGENCES if key in series]
+    extra = ["train/penalty" in series, bool(divergences)]
+    panels = 2 + sum(extra)
     fig = Figure(figsize=(8, 3 * panels), layout="constrained")
     top, middle, *bottom = fig.subplots(panels, 1, sharex=True)
     value = f"{game['value']} = {sum_label(game['real'], game['fake'])}"
@@ -84,6 +95,7 @@ def value_figure(series: Series, game: dict[str, Any]) -> Figure:
     _reference(top, optimum["value"], f"optimum {game['value']} = {optimum['value_label']}")
     if optimum["term"] is not None:
         _reference(top, optimum["term"], f"each term there: {optimum['term']:.3g}", ":")
+    _best_d_gap(top, series)
     top.set_title(f"{game['name']}: the value of the game against its optimum")
     _legend(top)
     out = game["output"]
@@ -103,11 +115,63 @@ def value_figure(series: Series, game: dict[str, Any]) -> Figure:
         middle.set_ylim(0, 1)
     middle.set_title(f"D's output ({optimum['note']})")
     _legend(middle)
+    if divergences:
+        ax = bottom.pop(0)
+        own = f"val/{game.get('divergence')}"
+        for key in divergences:
+            steps, values = series[key]
+            mine = key == own
+            label = DIVERGENCES[key] + (" (this game's)" if mine else "")
+            ax.plot(steps, values, marker=".", linewidth=2 if mine else 0.9, label=label)
+        ax.set_yscale("log")
+        ax.set_xlabel("generator iteration")
+        ax.grid(alpha=0.3)
+        ax.set_title("divergences between p_data and p_G (0 when G matches the data)")
+        _legend(ax)
     if bottom:
         _curves(bottom[0], series, {"train/penalty": "penalty (weighted)"})
         bottom[0].set_title("D's regulariser")
         _legend(bottom[0])
     return fig
+
+
+def _best_d_gap(ax: Axes, series: Series) -> None:
+    """V on validation's points with the trained D and at the best D for that G, the gap
+    between them shaded: how far D is from the best response the theory assumes."""
+    if "val/value" not in series:
+        return
+    steps, trained = series["val/value"]
+    ax.plot(
+        steps,
+        trained,
+        "o-",
+        color="tab:purple",
+        markersize=3,
+        linewidth=1,
+        label="V with the trained D (validation)",
+    )
+    if "val/value_best_d" not in series:
+        return
+    best = dict(zip(*series["val/value_best_d"], strict=True))
+    ax.plot(
+        list(best),
+        list(best.values()),
+        "s--",
+        color="tab:red",
+        markersize=3,
+        linewidth=1,
+        label="V at the best D for this G",
+    )
+    shared = [
+        (step, value, best[step])
+        for step, value in zip(steps, trained, strict=True)
+        if step in best
+    ]
+    if shared:
+        at, low, high = zip(*shared, strict=True)
+        ax.fill_between(
+            at, low, high, color="tab:red", alpha=0.15, label="the gap: how far D is from its best"
+        )
 
 
 def save_run_plots(series: Series, plots_dir: Path, game: dict[str, Any]) -> list[Path]:

@@ -16,7 +16,7 @@ from torchvision.utils import save_image
 
 from litgan.game.games import Game
 from litgan.gan import GAN
-from litgan.metrics.divergences import smoothed_log_densities
+from litgan.metrics.divergences import smoothed_densities
 from litgan.pictures.plots import save_image_grid
 from litgan.pictures.push import ArrowScale, generator_push
 from litgan.pictures.surface import Arrows, BestD, save_decision_surface
@@ -55,23 +55,22 @@ def best_d(game: Game, mixture: Mixture, fake: Tensor, extent: float) -> BestD:
 
     The densities are those `litgan.metrics.divergences` estimates divergences from: the
     mixture and G's points smoothed by the same Gaussian kernel, here of width
-    `best_d_width(mixture, extent)`, so that the picture resolves it. The best D depends only
-    on their ratio, so each pair is scaled by its larger one: far from the points both
-    densities underflow, their ratio does not.
+    `best_d_width(mixture, extent)`, so that the picture resolves it; in float64, in which
+    they underflow only far beyond where the picture leaves them blank.
     """
     one = torch.ones(1)
     if game.best_output(one, one) is None:
         return NO_BEST_CRITIC
     h = best_d_width(mixture, extent)
+    centres, weights = mixture.centres.double(), mixture.weights.double()
+    points_of_g = fake.detach().double().cpu()
 
     def at(points: Tensor) -> Tensor:
-        log_p, log_q = smoothed_log_densities(
-            mixture.centres, mixture.std, mixture.weights, fake.float().cpu(), points, h
-        )
-        top = torch.maximum(log_p, log_q)
-        best = game.best_output((log_p - top).exp(), (log_q - top).exp())
+        p, q = smoothed_densities(centres, mixture.std, weights, points_of_g, points.double(), h)
+        total = p + q
         # Where p_data + p_G is ~0, any D is best: the theory says nothing there.
-        return best.masked_fill(top < top.max() + math.log(NEGLIGIBLE), math.nan)
+        blank = total < NEGLIGIBLE * total.max()
+        return game.best_output(p, q).masked_fill(blank, math.nan).float()
 
     return at
 

@@ -19,6 +19,8 @@ from litgan.pictures.push import ArrowScale
 # What the best-D panel draws: D*'s output (game scale) at given (M, 2) points, or a note that
 # says why there is none (wasserstein).
 BestD = Callable[[Tensor], Tensor] | str
+# Arrows longer than this many times the key arrow are drawn at that length (and in red).
+LONGEST = 4.0
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def save_decision_surface(
         filled, ax=list(axes), label=f"{game.output_label} ({game.name}); black line: {level:.3g}"
     )
     trained.legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=4, fontsize=7, markerscale=2
+        loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=3, fontsize=7, markerscale=2
     )
     fig.savefig(path, dpi=100)
 
@@ -101,20 +103,32 @@ def _points(ax: Axes, real: Tensor, fake: Tensor, modes: Tensor | None) -> None:
 
 
 def _arrows(ax: Axes, arrows: Arrows) -> None:
-    """The push as arrows from G's points, at the run's scale, with a key arrow."""
+    """The push as arrows from G's points, at the run's scale, with a key arrow. Arrows longer
+    than LONGEST times the key's are drawn at that length, in red, so that a push grown over
+    training does not cover the picture; the others keep the run's scale exactly."""
     points, push = arrows.points.float().cpu(), arrows.push.float().cpu()
+    longest = LONGEST * arrows.scale.magnitude
+    lengths = push.norm(dim=1, keepdim=True)
+    clipped = (lengths > longest).squeeze(1)
+    drawn = push * (longest / lengths).clamp(max=1.0)
+    style = {"angles": "xy", "scale_units": "xy", "scale": arrows.scale.per_data_unit}
     quiver = ax.quiver(
-        points[:, 0],
-        points[:, 1],
-        push[:, 0],
-        push[:, 1],
-        angles="xy",
-        scale_units="xy",
-        scale=arrows.scale.per_data_unit,
+        *points[~clipped].T,
+        *drawn[~clipped].T,
         color="darkorange",
         width=0.003,
         label="G's push: −∇ₓ G's loss",
+        **style,
     )
+    if clipped.any():
+        ax.quiver(
+            *points[clipped].T,
+            *drawn[clipped].T,
+            color="red",
+            width=0.003,
+            label=f"longer than {LONGEST:g}x the key: cut there",
+            **style,
+        )
     ax.quiverkey(
         quiver,
         0.72,
