@@ -53,6 +53,10 @@ def test_wandb_and_tensorboard_log_scalars_images_and_config_and_no_secret(train
     for key in ("train/value", "train/value_real", "train/value_fake", "train/g_grad_norm"):
         assert key in keys
     assert "samples/_type" in keys and "plots/_type" in keys  # images, logged as wandb.Image
+    # The run's animation, as a W&B video of the GIF itself.
+    assert "plots/training/_type" in keys
+    [video] = records_file.parent.glob("files/media/videos/plots/training_*.gif")
+    assert video.read_bytes() == (run.run_dir / "plots" / "training.gif").read_bytes()
     assert list(records_file.parent.glob("files/media/images/samples_*.png"))
     config_keys = {
         item.key
