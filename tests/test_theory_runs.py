@@ -69,7 +69,9 @@ def test_every_game_logs_the_divergences_and_the_value_at_the_best_d(
         # The theory: no D does better than the best D for this G.
         assert row["val/value"] <= row["val/value_best_d"]
     line = format_summary(summary, tmp_path / "run").splitlines()[3]
-    assert line.startswith(f"  {game.value_label} = {rows[-1]['val/value']:+.4f} with the trained")
+    assert line.startswith(
+        f"  validation: {game.value_label} = {rows[-1]['val/value']:+.4f} with the trained"
+    )
     if name == "wasserstein":
         assert "no best-D value: the best critic's value is unbounded" in line
         assert f"W1 {rows[-1]['val/w1']:.3g}" in line
@@ -101,7 +103,7 @@ def test_without_the_divergences_best_ckpt_keeps_the_lowest_fid(monkeypatch, cap
     assert "val/value" in rows[-1]  # D's value needs no divergence
     assert summary["best"]["metric"] == "val/fid"
     line = format_summary(summary, tmp_path / "run").splitlines()[3]
-    assert line == f"  V(D,G) = {rows[-1]['val/value']:+.4f} with the trained D"
+    assert line == f"  validation: V(D,G) = {rows[-1]['val/value']:+.4f} with the trained D"
 
 
 def test_a_packing_d_logs_the_divergences_but_no_value_at_the_best_d(monkeypatch, capsys, tmp_path):

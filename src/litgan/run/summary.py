@@ -76,7 +76,8 @@ def _best_d_line(summary: dict[str, Any]) -> str:
     """The last validation's V with the trained D against V with the best D for this G."""
     final, game = summary["final"], summary["game"]
     trained = "critic" if game["name"] == "wasserstein" else "D"
-    line = f"  {game['value']} = {final['val/value']:+.4f} with the trained {trained}"
+    # "validation:" sets it apart from the line above, V on the last training batch.
+    line = f"  validation: {game['value']} = {final['val/value']:+.4f} with the trained {trained}"
     divergence = game.get("divergence")
     measured = f"val/{divergence}"
     name = DIVERGENCE_NAMES.get(divergence, divergence)
