@@ -4,7 +4,7 @@ metrics.csv came out identical in both.
 
     python benchmarks/parallel_sweep.py [--json PATH] [-- OVERRIDES ...]
 
-Without overrides it runs `python train.py experiment=game_study` (30 ring jobs; issue #32's
+Without overrides it runs `python train.py -m experiment=game_study` (30 ring jobs; issue #32's
 target: the parallel sweep at most 0.55 of the time on the 2-core machine). Overrides after
 `--` go to both sweeps, e.g. `-- seed=0 penalty=none loss=minimax,hinge` for a shorter check.
 Run it on an otherwise idle machine: the load averages before and after are printed with the
@@ -29,7 +29,7 @@ LAUNCHERS = {"one at a time": [], "hydra/launcher=local": ["hydra/launcher=local
 
 def sweep(sweep_dir: Path, launcher: list[str], overrides: list[str]) -> float:
     """Wall seconds of one sweep; stops the benchmark if the sweep fails."""
-    command = [sys.executable, str(REPO / "train.py"), "experiment=game_study", *launcher]
+    command = [sys.executable, str(REPO / "train.py"), "-m", "experiment=game_study", *launcher]
     command += ["trainer.enable_progress_bar=false", *overrides, f"hydra.sweep.dir={sweep_dir}"]
     print("$", " ".join(command[1:]), flush=True)
     start = time.perf_counter()
@@ -77,7 +77,7 @@ def main() -> None:
 
     basic, local = seconds.values()
     result = {
-        "command": "python train.py experiment=game_study " + " ".join(args.overrides),
+        "command": "python train.py -m experiment=game_study " + " ".join(args.overrides),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{cpu_name()}, {len(os.sched_getaffinity(0))} usable cores",
         "load_before": [round(x, 2) for x in load_before],

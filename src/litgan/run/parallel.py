@@ -141,6 +141,7 @@ def launch(
 ) -> Sequence[JobReturn]:
     """Run the jobs, `n_jobs` at a time, and return Hydra's records in the jobs' order; exit
     with 128 + the signal's number when a signal stopped the sweep."""
+    # Hydra's default launcher, which it keeps in a private module (hydra-core is pinned < 1.4).
     from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 
     config = launcher.config
@@ -180,7 +181,6 @@ def launch(
     stop = _Stop(channel)
     previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
     results: dict[int, JobResult] = {}
-    started: list[int] = []
 
     def jobs() -> Iterator[Any]:
         from joblib import delayed
@@ -188,7 +188,6 @@ def launch(
         for i, overrides in enumerate(job_overrides):
             if stop.signum is not None:
                 return
-            started.append(i)
             yield delayed(_run_job)(initial_job_idx + i, list(overrides), sweep)
 
     try:
@@ -245,7 +244,12 @@ def _report_stop(
     """Say how the sweep stopped and the command that runs each job it did not start."""
     name = signal.Signals(signum).name
     interrupted = sum(r.status == "interrupted" for r in results.values())
-    waiting = [i for i in range(len(job_overrides)) if initial_job_idx + i not in results]
+    waiting = [
+        i
+        for i in range(len(job_overrides))
+        if initial_job_idx + i not in results
+        or results[initial_job_idx + i].status == "not started"
+    ]
     print(
         f"litgan: {name} stopped the sweep: {interrupted} jobs interrupted (resume each with "
         f"the command above), {len(waiting)} not started"
