@@ -204,6 +204,7 @@ def start_sweep(tmp_path: Path, sweep: Path, *overrides: str) -> subprocess.Pope
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     env["OMP_NUM_THREADS"] = "1"
     command = [sys.executable, str(REPO / "train.py"), "-m", *LOCAL, *TINY_MLP, "metrics=none"]
+    command.append("checkpoint_every=100")
     return subprocess.Popen(
         [*command, *overrides, f"hydra.sweep.dir={sweep}"],
         cwd=tmp_path,
@@ -216,9 +217,10 @@ def start_sweep(tmp_path: Path, sweep: Path, *overrides: str) -> subprocess.Pope
 
 
 def wait_until_training(sweep: Path, jobs: list[str], proc: subprocess.Popen) -> None:
-    """Wait until each job has written its record, which it does just before it trains."""
+    """Wait until each job has written its first checkpoint (checkpoint_every=100): it trains,
+    with StopOnSignal's handlers in place."""
     deadline = time.monotonic() + 300
-    while not all((sweep / j / ".hydra" / "config.yaml").is_file() for j in jobs):
+    while not all((sweep / j / "checkpoints" / "last.ckpt").is_file() for j in jobs):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -236,7 +238,7 @@ def test_ctrl_c_stops_every_running_job_once_with_a_checkpoint_and_each_resumes(
     assert "SIGINT stopped the sweep: 2 jobs interrupted" in stderr
     assert "1 not started" in stderr
     assert not (sweep / "2").exists()  # no job starts after the signal
-    # One SIGINT per job: a second would have stopped it at once, without a checkpoint.
+    # Each running job stopped at an iteration's end with its checkpoint, none at once.
     assert sum(" interrupted " in line for line in job_lines(stdout)) == 2, stdout
     for job in ("0", "1"):
         summary = json.loads((sweep / job / "summary.json").read_text())
