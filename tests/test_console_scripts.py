@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPTS = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+# [project.scripts] of pyproject.toml (tomllib is not in Python 3.10, which litgan supports).
+_SECTION = (REPO / "pyproject.toml").read_text().split("[project.scripts]\n", 1)[1].split("\n[")[0]
+SCRIPTS = dict(re.findall(r'^([\w-]+) = "([\w.:]+)"', _SECTION, re.MULTILINE))
+
+
+def test_every_console_script_is_found():
+    assert {"litgan-train", "litgan-fid", "litgan-sample", "litgan-report"} <= set(SCRIPTS)
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
