@@ -6,7 +6,7 @@ a key added with `+`, which Hydra lets into any node, is refused by `unknown_key
 composition.
 
 Each numeric, list or choice key declares its range beside its type, as the dataclass field's
-metadata (`positive()`, `at_least(0)`, `probability()`, `positive_ints()`, `one_of(...)`): one
+metadata (`positive()`, `at_least(0)`, `probability()`, `widths()`, `one_of(...)`): one
 function, litgan.config.checks.check_ranges, reads them all. Only rules between keys (packs
 dividing batches, a penalty with a BatchNorm D) are written by hand, in litgan.config.checks.
 
@@ -50,6 +50,11 @@ PRECISIONS = (64, 32, 16, "64", "32", "16", "bf16", "16-true", "16-mixed", "bf16
 PRECISIONS += ("bf16-mixed", "32-true", "64-true", "transformer-engine")
 PRECISIONS += ("transformer-engine-float16",)
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu")
+# Upper ends of sizes, so that a mistyped huge number is refused instead of exhausting memory:
+MAX_SAMPLES = 10**8  # samples or a batch held at once (10^8 2D points take 0.8 GB)
+MAX_WIDTH = 2**14  # an MLP layer's width, nz (two 16,384-wide layers: 268M weights, 1 GB)
+MAX_MAPS = 1024  # DCGAN's ngf, ndf (ngf=1024: a first layer of 8,192 maps, 2 GB of weights)
+MAX_MODES = 10**4  # mixture modes (evaluation measures the distance of every point to each)
 
 
 # Ranges: the values a key takes beyond its type, declared beside it.
@@ -155,6 +160,11 @@ def positive(default: Any = MISSING) -> Any:
     return ranged(Interval(low=0, low_open=True), default)
 
 
+def size(high: int, default: Any = MISSING) -> Any:
+    """A positive integer up to `high`."""
+    return ranged(Interval(low=0, low_open=True, high=high), default)
+
+
 def at_least(low: float, default: Any = MISSING, also: tuple[int, ...] = ()) -> Any:
     return ranged(Interval(low=low, also=also), default)
 
@@ -177,9 +187,9 @@ def one_of(*options: Any, default: Any = MISSING) -> Any:
     return ranged(Choice(options), default)
 
 
-def positive_ints(default: Any = MISSING) -> Any:
-    """A list of positive integers; empty too."""
-    return ranged(Items(Interval(low=0, low_open=True)), default)
+def widths(default: Any = MISSING) -> Any:
+    """A list of layer widths, each in [1, MAX_WIDTH]; empty too."""
+    return ranged(Items(Interval(low=0, low_open=True, high=MAX_WIDTH)), default)
 
 
 def names_from(*options: str) -> Any:
@@ -235,7 +245,7 @@ class TrainConfig:
 @dataclass
 class Data:
     _target_: str = MISSING
-    batch_size: int = positive()
+    batch_size: int = size(MAX_SAMPLES)
 
 
 @dataclass
@@ -243,10 +253,10 @@ class PointsData(Data):
     """ring, grid: litgan.data.GaussianMixtureDataModule."""
 
     layout: str = one_of(*LAYOUTS)
-    num_modes: int = positive()
+    num_modes: int = size(MAX_MODES)
     scale: float = positive()  # 0 puts every mode on one point
     std: float = positive()
-    num_samples: int = positive()
+    num_samples: int = size(MAX_SAMPLES)
     seed: int = a_seed()
     on_device: bool = MISSING
     on_device_max_mb: float = positive()
@@ -307,8 +317,8 @@ class ImageFolderData(LoaderData):
 @dataclass
 class MLPGenerator:
     _target_: str = "litgan.networks.MLPGenerator"
-    nz: int = positive()
-    hidden: list[int] = positive_ints()  # []: no hidden layer
+    nz: int = size(MAX_WIDTH)
+    hidden: list[int] = widths()  # []: no hidden layer
     activation: str = one_of(*ACTIVATIONS)
     batch_norm: bool = MISSING
     tanh_output: bool | None = MISSING
@@ -317,7 +327,7 @@ class MLPGenerator:
 @dataclass
 class MLPDiscriminator:
     _target_: str = "litgan.networks.MLPDiscriminator"
-    hidden: list[int] = positive_ints()
+    hidden: list[int] = widths()
     activation: str = one_of(*ACTIVATIONS)
     pack: int = positive()
     batch_norm: bool = MISSING
@@ -327,14 +337,14 @@ class MLPDiscriminator:
 @dataclass
 class DCGANGenerator:
     _target_: str = "litgan.networks.DCGANGenerator"
-    nz: int = positive()
-    ngf: int = positive()
+    nz: int = size(MAX_WIDTH)
+    ngf: int = size(MAX_MAPS)
 
 
 @dataclass
 class DCGANDiscriminator:
     _target_: str = "litgan.networks.DCGANDiscriminator"
-    ndf: int = positive()
+    ndf: int = size(MAX_MAPS)
     pack: int = positive()
     batch_norm: bool = MISSING
     spectral_norm: bool = MISSING
@@ -400,8 +410,8 @@ class Optim:
 
 @dataclass
 class FID:
-    num_samples: int = at_least(2)  # a covariance needs two
-    batch_size: int = positive()
+    num_samples: int = between(2, MAX_SAMPLES)  # a covariance needs two
+    batch_size: int = size(MAX_SAMPLES)
     feature_layer: int = one_of(*map(int, FEATURE_LAYERS))
     # litgan computes torch-fidelity's FID: its resizing, without antialiasing.
     resize: str = one_of("tf1_bilinear")
@@ -411,7 +421,7 @@ class FID:
 
 @dataclass
 class PointMetrics:
-    num_samples: int = at_least(2)
+    num_samples: int = between(2, MAX_SAMPLES)
     high_quality_stds: float = positive()
     divergences: bool = MISSING
     bandwidth: float = ranged(Interval(low=0, high=1, low_open=True))  # in data stds
