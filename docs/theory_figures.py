@@ -93,12 +93,16 @@ def mean_std(values: list[float], fmt: str) -> str:
 
 def main(sweeps: list[Path], out: Path) -> None:
     groups: dict[str, list[Path]] = defaultdict(list)
+    seen: set[tuple[str, str]] = set()
     jobs = (p for sweep in sweeps for p in sorted(sweep.iterdir()))
     for job in (p for p in jobs if (p / "summary.json").is_file()):
         if read_summary(job).get("interrupted"):  # stopped before its last iteration
             continue
-        loss = next(o.split("=", 1)[1] for o in read_overrides(job) if o.startswith("loss="))
-        groups[loss].append(job)
+        overrides = dict(o.split("=", 1) for o in read_overrides(job))
+        key = (overrides["loss"], overrides.get("seed", "0"))
+        if key not in seen:  # a (game, seed) run again in a later sweep counts once
+            seen.add(key)
+            groups[key[0]].append(job)
     out.mkdir(parents=True, exist_ok=True)
     print(
         "| game | seeds | V, trained D | V, best D | gap | own divergence | JSD | "
