@@ -157,7 +157,7 @@ BAD_INPUT = {
     "a G without noise": (
         None,
         ["model.generator.nz=0"],
-        ["model.generator.nz must be a positive integer, got 0"],
+        ["model.generator.nz must be a positive integer up to 16,384, got 0"],
     ),
     "unknown key added": (None, ["+d_setps=2"], ["d_setps is not a key of the config"]),
     "unknown model": (None, ["model=gpt"], ["Could not find 'model/gpt'", "dcgan, mlp"]),
@@ -179,7 +179,7 @@ BAD_INPUT = {
     "too few FID samples": (
         None,
         ["metrics=default", "metrics.points.num_samples=1"],
-        ["metrics.points.num_samples must be an integer of at least 2, got 1"],
+        ["metrics.points.num_samples must be an integer in [2, 100,000,000], got 1"],
     ),
     "unknown extra metric": (
         None,
@@ -388,9 +388,12 @@ def test_a_refused_sweep_job_leaves_its_record_and_error_for_the_report(
 OUT_OF_RANGE = {
     "a zero-width layer": (
         "model.generator.hidden=[0]",
-        "model.generator.hidden must be a list of positive integers, got [0]",
+        "model.generator.hidden must be a list of positive integers up to 16,384, got [0]",
     ),
-    "no modes": ("data.num_modes=0", "data.num_modes must be a positive integer, got 0"),
+    "no modes": (
+        "data.num_modes=0",
+        "data.num_modes must be a positive integer up to 10,000, got 0",
+    ),
     "a metrics.csv row every 0 iterations": (
         "trainer.log_every_n_steps=0",
         "trainer.log_every_n_steps must be a positive integer, got 0",

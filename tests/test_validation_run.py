@@ -57,7 +57,10 @@ def test_ring_validates_every_val_every_and_at_the_end_over_ddp_ranks(train_in):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("metrics.fid.num_samples=1", "metrics.fid.num_samples must be an integer of at least 2"),
+        (
+            "metrics.fid.num_samples=1",
+            r"metrics.fid.num_samples must be an integer in \[2, 100,000,000\]",
+        ),
         ("metrics.extra=[is]", "metrics.extra must be a list of values from kid, prc, isc"),
         ("metrics.fid.feature_layer=100", "metrics.fid.feature_layer must be one of"),
         ("metrics.fid.antialias=true", "metrics.fid.antialias must be false, got true"),

@@ -94,11 +94,13 @@ class Interval(Range):
         nouns = f"{noun}s" if plural else noun
         if self.low == 0 and self.low_open and self.high is None:
             text = f"positive {nouns}"
+        elif self.low == 0 and self.low_open and not self.high_open:
+            text = f"positive {nouns} up to {self.high:,}"
         elif self.high is None:
             text = f"{nouns} of at least {self.low}"
         else:
             ends = "(" if self.low_open else "[", ")" if self.high_open else "]"
-            text = f"{nouns} in {ends[0]}{self.low}, {self.high}{ends[1]}"
+            text = f"{nouns} in {ends[0]}{self.low:,}, {self.high:,}{ends[1]}"
         text = text if plural else f"{'an' if text[0] in 'aeiou' else 'a'} {text}"
         return " or ".join([text, *map(str, self.also)])
 
