@@ -224,3 +224,19 @@ def test_arrows_keep_the_runs_scale_and_only_the_longest_are_cut():
     assert kept.U.tolist() == [0.5, 0.0] and kept.V.tolist() == [0.0, -2.0]
     assert math.hypot(cut.U[0], cut.V[0]) == pytest.approx(LONGEST)  # cut, direction kept
     assert cut.V[0] / cut.U[0] == pytest.approx(40 / 30)
+
+
+@pytest.mark.parametrize(
+    ("game", "why"), [(Wasserstein(), "unbounded"), (Minimax(), "packs of samples")]
+)
+def test_value_png_says_why_it_has_no_v_at_the_best_d(game, why):
+    steps = [500, 1000]
+    series = {
+        key: (steps, [0.5, 0.4])
+        for key in ("train/value", "train/value_real", "train/value_fake", "train/d_real")
+    }
+    series |= {"train/d_fake": (steps, [0.3, 0.3]), "val/value": (steps, [0.2, 0.1])}
+    top = value_figure(series, game.describe()).axes[0]
+    assert why in top.get_title()
+    series["val/value_best_d"] = (steps, [0.3, 0.2])
+    assert "no V at the best D" not in value_figure(series, game.describe()).axes[0].get_title()

@@ -96,7 +96,8 @@ def value_figure(series: Series, game: dict[str, Any]) -> Figure:
     if optimum["term"] is not None:
         _reference(top, optimum["term"], f"each term there: {optimum['term']:.3g}", ":")
     _best_d_gap(top, series)
-    top.set_title(f"{game['name']}: the value of the game against its optimum")
+    title = f"{game['name']}: the value of the game against its optimum"
+    top.set_title(title + _no_best_value(series, game), fontsize=10)
     _legend(top)
     out = game["output"]
     _curves(
@@ -133,6 +134,15 @@ def value_figure(series: Series, game: dict[str, Any]) -> Figure:
         bottom[0].set_title("D's regulariser")
         _legend(bottom[0])
     return fig
+
+
+def _no_best_value(series: Series, game: dict[str, Any]) -> str:
+    """A second title line where validation measured V but no V at the best D: why not."""
+    if "val/value" not in series or "val/value_best_d" in series:
+        return ""
+    if game["name"] == "wasserstein":
+        return "\nno V at the best D: without a Lipschitz constraint it is unbounded (W1 below)"
+    return "\nno V at the best D: D judges packs of samples, which this theory does not cover"
 
 
 def _best_d_gap(ax: Axes, series: Series) -> None:
