@@ -15,7 +15,7 @@ from litgan.metrics.features import PointFeatures
 METRICS = {
     "split": "train",
     "cache_dir": None,
-    "points": {"num_samples": 2000, "high_quality_stds": 3},
+    "points": {"num_samples": 2000, "high_quality_stds": 3, "divergences": True, "bandwidth": 1.0},
     "extra": [],
 }
 
@@ -45,7 +45,7 @@ def test_real_data_scores_like_real_data_and_state_resets(ring):
 
 def test_kid_and_precision_recall_on_the_same_features(ring):
     # 500 samples: below KID's subset size of 1,000, one subset (the whole set) is the estimate.
-    points = {"num_samples": 500, "high_quality_stds": 3}
+    points = {"num_samples": 500, "high_quality_stds": 3, "divergences": False, "bandwidth": 1.0}
     evaluator = build_evaluator(METRICS | {"extra": ["kid", "prc"], "points": points}, ring)
     evaluator.update(ring.real_batch(500, seed=1))
     same = evaluator.compute()

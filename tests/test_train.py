@@ -45,8 +45,10 @@ def check_run_directory(run, g_steps):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = read_metrics(run.run_dir)
     assert set(rows[0]) >= LOGGED_KEYS
-    # The x-axis is the generator iteration: rows every log_every_n_steps (10), 1-based as
-    # in summary.json and the sample files.
+    # The x-axis is the generator iteration: training rows every log_every_n_steps (10),
+    # 1-based as in summary.json and the sample files; each sample picture adds a row of its
+    # own at its iteration (samples/push_median).
+    rows = [r for r in rows if r["train/value"]]
     assert [int(r["step"]) for r in rows] == list(range(10, g_steps + 1, 10))
     check_value_terms(rows)
     summary = run.summary
@@ -65,6 +67,9 @@ def test_ring_mlp_run_leaves_the_documented_files(train_in):
     check_run_directory(run, g_steps=40)
     samples = sorted(p.name for p in (run.run_dir / "samples").iterdir())
     assert samples == ["g_step_000020.png", "g_step_000040.png"]
+    pushes = [r for r in read_metrics(run.run_dir) if r["samples/push_median"]]
+    assert [int(r["step"]) for r in pushes] == [20, 40]
+    assert all(float(r["samples/push_median"]) > 0 for r in pushes)
     ckpt = torch.load(run.run_dir / "checkpoints" / "last.ckpt", weights_only=False)
     assert ckpt["g_steps"] == 40
     assert ckpt["hyper_parameters"]["game"] == {"_target_": "litgan.game.games.NonSaturating"}
