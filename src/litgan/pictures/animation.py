@@ -40,7 +40,8 @@ def save_animation(frames: Sequence[Path], path: Path) -> Path:
             size = size or rgb.size
             if rgb.size != size:
                 rgb = rgb.resize(size)
-            frame = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+            # Fast octree: a third of median cut's time, no visible difference on these plots.
+            frame = rgb.quantize(colors=256, method=Image.Quantize.FASTOCTREE)
             last = i == len(frames) - 1
             if i == 0:
                 header, _ = GifImagePlugin.getheader(frame, info={"loop": 0, "duration": 1})
