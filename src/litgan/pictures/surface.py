@@ -106,8 +106,9 @@ def save_decision_surface(
     fig.colorbar(
         filled,
         cax=fig.add_axes(panels.colorbar),
+        ticks=levels[::4],  # every fourth band's edge: a tick at each of the 20 took as long
         label=f"{game.output_label} ({game.name}); black line: {level:.3g}",
-    )
+    ).minorticks_off()
     trained.legend(
         loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=3, fontsize=7, markerscale=2
     )
@@ -179,6 +180,7 @@ def _best_d_panel(
         ax.text(0.5, 0.5, best_d, ha="center", va="center", wrap=True, transform=ax.transAxes)
         ax.set_xticks([])
         ax.set_yticks([])
+        ax.set_box_aspect(1)  # square like the trained D's, clear of the colour bar
         ax.set_title("best D for this G", fontsize=10, loc="left")
         return
     grid = torch.stack([gx.flatten(), gy.flatten()], 1)
