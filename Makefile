@@ -28,8 +28,10 @@ train: setup
 lint: setup-dev
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pre-commit run --all-files
 
+# One test worker per core (pytest-xdist); TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # Measured numbers go to benchmarks/RESULTS.md (by hand, with machine, date and command).
 # Iteration counts suit a CPU (a DCGAN-64 iteration takes seconds there, bf16 ~20x longer);

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 from tests.helpers.runs import REPO, TINY_MLP
@@ -17,6 +18,7 @@ DDP = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
 PROBE = "+callbacks.probe._target_=tests.helpers.ddp_probe.DDPProbe"
 
 
+@pytest.mark.slow
 def test_ddp_ranks_draw_different_noise_and_end_with_identical_weights(train_in, tmp_path):
     probe = tmp_path / "probe.json"
     run = train_in(
@@ -39,6 +41,7 @@ def test_ddp_ranks_draw_different_noise_and_end_with_identical_weights(train_in,
     assert sorted(p.name for p in run.run_dir.glob("**/last.ckpt")) == ["last.ckpt"]
 
 
+@pytest.mark.slow
 def test_multirun_with_ddp_makes_one_directory_per_job(train_in, tmp_path):
     sweep = tmp_path / "sweep"
     run = train_in(
@@ -53,6 +56,7 @@ def test_multirun_with_ddp_makes_one_directory_per_job(train_in, tmp_path):
     assert run.stderr.count("Launching 2 jobs") + run.stdout.count("Launching 2 jobs") == 1
 
 
+@pytest.mark.slow
 def test_sweep_through_submitit_local_runs_each_job_as_its_own_process(train_in, tmp_path):
     sweep = tmp_path / "sweep"
     run = train_in(
@@ -71,6 +75,7 @@ def test_sweep_through_submitit_local_runs_each_job_as_its_own_process(train_in,
     assert len(list((sweep / ".submitit").glob("*/*_result.pkl"))) == 2
 
 
+@pytest.mark.slow
 def test_sigterm_to_rank_0_stops_every_rank_after_the_same_iteration(tmp_path):
     """SLURM signals every task; `kill <pid>` only rank 0: the ranks agree all the same."""
     run_dir, probes = tmp_path / "run", tmp_path / "probes"

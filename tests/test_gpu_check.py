@@ -37,6 +37,7 @@ def positive_number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
 
 
+@pytest.mark.slow
 def test_the_cpu_check_runs_every_step_and_reports_numbers(tmp_path):
     out = tmp_path / "out"
     run = gpu_check(str(out), "--cpu", tmp_path=tmp_path)

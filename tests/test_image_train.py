@@ -20,6 +20,7 @@ from tests.helpers.datasets_on_disk import (
 from tests.helpers.runs import TINY_DCGAN, check_clean_failure, run_main
 
 
+@pytest.mark.slow
 def test_dcgan_trains_on_mnist_fashion_mnist_cifar10_and_celeba(train_in, tmp_path):
     data_dir = tmp_path / "datasets"
     write_mnist(data_dir)

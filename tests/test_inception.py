@@ -65,6 +65,7 @@ def test_without_weights_and_without_fid_helper_the_error_names_both_fixes(tmp_p
     assert "\n" not in message
 
 
+@pytest.mark.slow
 def test_fid_matches_torch_fidelity_not_antialiased_torchmetrics(folders, inception_weights):
     a, b = folders
     weights = f"metrics.fid.weights_path={inception_weights}"

@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "value_function.ipynb"
 
 
+@pytest.mark.slow
 def test_the_value_function_notebook_runs_every_cell(monkeypatch, tmp_path):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the kernel's environment: shared cores
     notebook = nbformat.read(NOTEBOOK, as_version=4)

@@ -121,6 +121,7 @@ def test_a_signal_before_training_stops_the_run_after_its_first_batch(
     assert "resume with:" in stderr
 
 
+@pytest.mark.slow
 def test_parallel_jobs_give_the_numbers_of_jobs_run_alone_and_leave_nothing_behind(
     monkeypatch, capsys, tmp_path
 ):
@@ -167,6 +168,7 @@ def test_parallel_jobs_give_the_numbers_of_jobs_run_alone_and_leave_nothing_behi
     assert LEAK_VARIABLE not in os.environ
 
 
+@pytest.mark.slow
 def test_a_failing_job_is_recorded_while_the_others_finish(tmp_path, capsys):
     sweep = tmp_path / "sweep"
     # Job 2's rate makes training diverge at its second iteration: it fails, the others run.
@@ -226,6 +228,7 @@ def wait_until_training(sweep: Path, jobs: list[str], proc: subprocess.Popen) ->
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_every_running_job_once_with_a_checkpoint_and_each_resumes(
     monkeypatch, capsys, tmp_path
 ):
@@ -266,6 +269,7 @@ def test_ctrl_c_stops_every_running_job_once_with_a_checkpoint_and_each_resumes(
     assert json.loads((sweep / "2" / "summary.json").read_text())["g_steps"] == 20
 
 
+@pytest.mark.slow
 def test_sigterm_to_the_sweep_stops_its_jobs_with_status_143(tmp_path):
     sweep = tmp_path / "sweep"
     proc = start_sweep(tmp_path, sweep, "trainer.max_steps=20000", "seed=0,1")
@@ -279,6 +283,7 @@ def test_sigterm_to_the_sweep_stops_its_jobs_with_status_143(tmp_path):
         assert (sweep / job / "checkpoints" / "last.ckpt").is_file()
 
 
+@pytest.mark.slow
 def test_optuna_runs_its_trials_two_at_a_time(tmp_path):
     sweep = tmp_path / "sweep"
     run = run_train(

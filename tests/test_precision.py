@@ -28,6 +28,7 @@ def test_bf16_mixed_trains(train_in):
     finite_summary(run)
 
 
+@pytest.mark.slow
 def test_compile_trains_and_checkpoints_keep_plain_parameter_names(train_in):
     run = train_in(*TINY_MLP, "compile=true", "trainer.max_steps=5", "metrics=none")
     finite_summary(run)

@@ -79,6 +79,7 @@ def checkpoint_state(run_dir: Path) -> tuple[int, float]:
     return ckpt["g_steps"], ckpt["callbacks"]["WallClock"]["elapsed_s"]
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_reproduces_the_uninterrupted_run(reference, train_in, tmp_path):
     killed_dir = tmp_path / "killed"
     status, _ = stop_after_checkpoint(tmp_path, killed_dir, signal.SIGKILL, *OVERRIDES)
@@ -98,6 +99,7 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_run(reference, train_
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.slow
 def test_sigterm_and_ctrl_c_stop_with_a_checkpoint_and_the_printed_resume_ends_like_one_run(
     signum, reference, tmp_path
 ):

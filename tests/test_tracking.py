@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from PIL import Image
 from pytorch_lightning.loggers import TensorBoardLogger
@@ -36,6 +37,7 @@ def no_file_contains(root: Path, text: str) -> bool:
     return all(text.encode() not in p.read_bytes() for p in root.rglob("*") if p.is_file())
 
 
+@pytest.mark.slow
 def test_wandb_and_tensorboard_log_scalars_images_and_config_and_no_secret(train_in):
     run = train_in(
         *TINY_MLP,
@@ -97,6 +99,7 @@ def test_wandb_and_tensorboard_log_scalars_images_and_config_and_no_secret(train
         assert {step for steps in logged.values() for step in steps} == {10, 20}
 
 
+@pytest.mark.slow
 def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
     sweep = tmp_path / "sweep"
     # Job 2's rate makes training diverge at its second iteration: it fails, the others run.
@@ -150,6 +153,7 @@ def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
     assert_png(sweep / "report.png")
 
 
+@pytest.mark.slow
 def test_optuna_search_minimises_the_best_metric_that_train_returns(train_in, tmp_path):
     sweep = tmp_path / "sweep"
     # hparams_search=optuna turns on multirun itself: pin its sweep directory.

@@ -62,6 +62,7 @@ def check_run_directory(run, g_steps):
     return summary
 
 
+@pytest.mark.slow
 def test_ring_mlp_run_leaves_the_documented_files(train_in):
     run = train_in(*TINY_MLP, "trainer.max_steps=40", "sample_every=20")
     check_run_directory(run, g_steps=40)
@@ -125,6 +126,7 @@ def test_a_run_with_a_weight_average_of_g_checkpoints_and_reloads_it(monkeypatch
         assert torch.equal(gan.generator_ema.state_dict()[key], state[f"generator_ema.{key}"])
 
 
+@pytest.mark.slow
 def test_digits_dcgan_minimax_run(train_in):
     run = train_in(*TINY_DCGAN, "data=digits", "loss=minimax", "trainer.max_steps=20")
     summary = check_run_directory(run, g_steps=20)
@@ -133,6 +135,7 @@ def test_digits_dcgan_minimax_run(train_in):
     assert (run.run_dir / "samples" / "g_step_000020.png").is_file()
 
 
+@pytest.mark.slow
 def test_max_steps_counts_generator_updates(train_in):
     run = train_in(*TINY_MLP, "trainer.max_steps=30", "d_steps=3")
     summary = check_run_directory(run, g_steps=30)
@@ -141,6 +144,7 @@ def test_max_steps_counts_generator_updates(train_in):
     assert ckpt["global_step"] == 120  # Lightning's count: 30 × (3 + 1) optimizer steps
 
 
+@pytest.mark.slow
 def test_multirun_sweeps_the_loss(train_in, tmp_path):
     sweep = tmp_path / "sweep"
     run = train_in(

@@ -19,6 +19,7 @@ def val_rows(run_dir):
         return [r for r in csv.DictReader(f) if r.get("val/fid")]
 
 
+@pytest.mark.slow
 def test_ring_validates_every_val_every_and_at_the_end_over_ddp_ranks(train_in):
     # Two DDP processes on CPU share out the fixed noise; 999 vectors make 500 each, with one
     # vector of padding that the sampler adds and validation drops again.
@@ -72,6 +73,7 @@ def test_bad_metrics_settings_are_config_errors(override, message):
         validate_config(compose_config([override]))
 
 
+@pytest.mark.slow
 def test_digits_dcgan_logs_val_fid_and_keeps_the_best_checkpoint(
     train_in, tmp_path, inception_weights, monkeypatch
 ):
