@@ -34,7 +34,7 @@ the median from the order statistics), in wall-clock and in CPU time. A first pa
 process and sets the measured window (from litgan's first Lightning batch end at or after
 --warmup to --iterations); it is not counted.
 
-    python benchmarks/train_throughput.py --paired --configs mlp_ring [--iterations 200]
+    python benchmarks/train_throughput.py --paired --configs mlp_ring [--iterations 500]
         [--warmup 100] [--repeats 31] [--core N]
 """
 
@@ -392,7 +392,7 @@ def print_paired(name: str, result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, help="default 30 (--paired: 200)")
+    parser.add_argument("--iterations", type=int, help="default 30 (--paired: 500)")
     parser.add_argument("--warmup", type=int, help="default 5 (--paired: 100)")
     parser.add_argument("--repeats", type=int, help="default 5 (--paired: 31)")
     parser.add_argument("--paired", action="store_true", help="the steady ratio, on one core")
@@ -403,7 +403,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/train_throughput.json"))
     args = parser.parse_args()
     for key, usual, paired_default in (
-        ("iterations", 30, 200),
+        ("iterations", 30, 500),
         ("warmup", 5, 100),
         ("repeats", 5, 31),
     ):
