@@ -259,7 +259,10 @@ def litgan_clock(
         data = instantiate(cfg.data)
         gan = build_gan(cfg, data.shape)
         clock = _IterationClock(warmup, iterations, profiler)
-        callbacks = [instantiate(c) for c in cfg.callbacks.values()] + [clock]
+        # The clock first: at a batch end where a sample picture or a checkpoint is due (a run
+        # of sample_every iterations), it stamps before they start, so the window holds the
+        # loop's iterations and not that one-off work.
+        callbacks = [clock] + [instantiate(c) for c in cfg.callbacks.values()]
         trainer = instantiate(
             cfg.trainer,
             max_steps=lightning_max_steps(iterations, 1),
