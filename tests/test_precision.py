@@ -28,6 +28,14 @@ def test_bf16_mixed_trains(train_in):
     finite_summary(run)
 
 
+def test_bf16_true_trains_validates_and_draws_its_pictures(train_in):
+    # bf16 weights: the pictures and the validation feed G and D float32 inputs of their own.
+    run = train_in(*TINY_MLP, "trainer.precision=bf16-true", "trainer.max_steps=10")
+    finite_summary(run)
+    assert (run.run_dir / "samples" / "g_step_000010.png").stat().st_size > 0
+    assert (run.run_dir / "plots" / "training.gif").stat().st_size > 0
+
+
 @pytest.mark.slow
 def test_compile_trains_and_checkpoints_keep_plain_parameter_names(train_in):
     run = train_in(*TINY_MLP, "compile=true", "trainer.max_steps=5", "metrics=none")

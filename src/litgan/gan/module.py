@@ -234,13 +234,16 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
     @torch.no_grad()
     def generate(self, z: Tensor) -> Tensor:
         """G(z) in eval mode (BatchNorm with running statistics), from `sampling_generator`."""
-        with evaluating(self.sampling_generator):
-            return self.sampling_generator(z.to(self.device))
+        generator = self.sampling_generator
+        with evaluating(generator):
+            # In G's own dtype: bf16-true weights do not take float32 noise.
+            return generator(z.to(self.device, next(generator.parameters()).dtype))
 
     @torch.no_grad()
     def d_output(self, x: Tensor) -> Tensor:
         """D's output on x in eval mode, on the game's scale, shape (len(x),); a packing D
         (PacGAN) judges `pack` copies of x."""
-        x = x.to(self.device).repeat_interleave(getattr(self.discriminator, "pack", 1), 0)
+        dtype = next(self.discriminator.parameters()).dtype
+        x = x.to(self.device, dtype).repeat_interleave(getattr(self.discriminator, "pack", 1), 0)
         with evaluating(self.discriminator):
             return self.game.output(self.discriminator(x))
