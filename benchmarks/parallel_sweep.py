@@ -24,7 +24,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-LAUNCHERS = {"one at a time": [], "hydra/launcher=local": ["hydra/launcher=local"]}
+# Named on both sides: the preset runs on hydra/launcher=local by itself.
+LAUNCHERS = {
+    "one at a time": ["hydra/launcher=basic"],
+    "hydra/launcher=local": ["hydra/launcher=local"],
+}
 
 
 def sweep(sweep_dir: Path, launcher: list[str], overrides: list[str]) -> float:

@@ -53,6 +53,17 @@ def test_loss_comparison_preset_is_a_sweep_over_both_losses_and_three_seeds():
     assert cfg.data.layout == "ring"
 
 
+LOCAL = "hydra_plugins.litgan_launcher.local_launcher.LocalLauncher"
+
+
+@pytest.mark.parametrize("preset", ["game_study", "ring_minimax_vs_ns"])
+def test_the_sweeps_of_small_mlps_run_their_jobs_side_by_side_unless_told_otherwise(preset):
+    assert compose_train(f"experiment={preset}").hydra.launcher._target_ == LOCAL
+    basic = compose_train(f"experiment={preset}", "hydra/launcher=basic").hydra.launcher
+    assert basic._target_ == "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+    assert compose_train("loss=minimax").hydra.launcher._target_ != LOCAL  # -m alone: basic
+
+
 @pytest.mark.parametrize("data", ["ring", "grid"])
 def test_sharp_2d_preset_raises_the_batch_lengthens_the_fall_and_keeps_its_widths(data):
     cfg = compose_train("experiment=sharp_2d", f"data={data}")
