@@ -50,6 +50,7 @@ bench: setup-dev
 	$(BIN)/python benchmarks/fid_eval.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/profile_loop.py
+	PYTHON=$(BIN)/python benchmarks/picture_cost.sh outputs/picture_cost
 
 # On a CUDA machine, at most 8 minutes: tests, training rates with each speed switch, a
 # 10,000-sample FID; gpu_check.json and gpu_check.md in GPU_CHECK_OUT. GPU_CHECK_ARGS=--cpu runs
