@@ -23,7 +23,7 @@ from litgan.game.penalties import Penalty
 from litgan.gan.lean_loop import LeanLoop
 from litgan.gan.noise import NoiseStream, ResumableNoise, fixed_noise
 from litgan.gan.nonfinite import check_finite
-from litgan.gan.players import ema_update, evaluating, frozen, grad_norm
+from litgan.gan.players import ema_update, evaluating, frozen, grad_norm, weights_dtype
 from litgan.gan.schedule import Schedule
 from litgan.gan.validation import FixedNoiseValidation
 from litgan.lightning_internals import grad_scaler
@@ -236,14 +236,13 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
         """G(z) in eval mode (BatchNorm with running statistics), from `sampling_generator`."""
         generator = self.sampling_generator
         with evaluating(generator):
-            # In G's own dtype: bf16-true weights do not take float32 noise.
-            return generator(z.to(self.device, next(generator.parameters()).dtype))
+            return generator(z.to(self.device, weights_dtype(generator)))
 
     @torch.no_grad()
     def d_output(self, x: Tensor) -> Tensor:
         """D's output on x in eval mode, on the game's scale, shape (len(x),); a packing D
         (PacGAN) judges `pack` copies of x."""
-        dtype = next(self.discriminator.parameters()).dtype
-        x = x.to(self.device, dtype).repeat_interleave(getattr(self.discriminator, "pack", 1), 0)
+        x = x.to(self.device, weights_dtype(self.discriminator))
+        x = x.repeat_interleave(getattr(self.discriminator, "pack", 1), 0)
         with evaluating(self.discriminator):
             return self.game.output(self.discriminator(x))

@@ -27,6 +27,11 @@ def frozen(module: nn.Module) -> Iterator[None]:
             p.requires_grad_(flag)
 
 
+def weights_dtype(module: nn.Module) -> torch.dtype:
+    """The dtype of `module`'s weights, which its inputs must have (bf16 under bf16-true)."""
+    return next(module.parameters()).dtype
+
+
 @contextmanager
 def evaluating(module: nn.Module) -> Iterator[None]:
     """Put `module` in eval mode (BatchNorm uses running statistics) for the block."""

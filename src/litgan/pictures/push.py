@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from litgan.game.games import Game
-from litgan.gan.players import evaluating, frozen
+from litgan.gan.players import evaluating, frozen, weights_dtype
 
 # The key arrow's length in data units, as a fraction of the data's extent.
 KEY_FRACTION = 0.08
@@ -32,8 +32,7 @@ def generator_push(discriminator: nn.Module, game: Game, x: Tensor) -> Tensor:
     with D's weights frozen: D's gradients are left as they were. A packing D (PacGAN) judges
     `pack` copies of each point, as `GAN.d_output` does.
     """
-    dtype = next(discriminator.parameters()).dtype
-    x = x.detach().to(dtype).requires_grad_(True)
+    x = x.detach().to(weights_dtype(discriminator)).requires_grad_(True)
     pack = getattr(discriminator, "pack", 1)
     with evaluating(discriminator), frozen(discriminator), torch.enable_grad():
         raw = discriminator(x.repeat_interleave(pack, 0)).reshape(len(x))
