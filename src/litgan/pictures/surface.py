@@ -110,7 +110,7 @@ def save_decision_surface(
     fig.colorbar(
         filled,
         cax=fig.add_axes(panels.colorbar),
-        ticks=levels[::4],  # every fourth band's edge: a tick at each of the 20 took as long
+        ticks=levels[::4],  # every fourth band's edge: fewer labels to lay out and draw
         label=f"{game.output_label} ({game.name}); black line: {level:.3g}",
     ).minorticks_off()
     trained.legend(
