@@ -97,7 +97,6 @@ def no_env(monkeypatch):
 
 
 @pytest.mark.parametrize("case", sorted(cases()))
-@pytest.mark.slow
 def test_composed_config_is_the_recorded_one(case, no_env):
     recorded = json.loads(SNAPSHOT.read_text())
     assert case in recorded, f"{case} has no snapshot: record it from the config it had before"
