@@ -6,7 +6,7 @@ one sample; the PacGAN paper reports most of the 2D grid's missing modes recover
 
 from __future__ import annotations
 
-from torch import Tensor
+from torch import Tensor, nn
 
 
 def pack_samples(x: Tensor, pack: int) -> Tensor:
@@ -17,3 +17,9 @@ def pack_samples(x: Tensor, pack: int) -> Tensor:
     if len(x) % pack:
         raise ValueError(f"a batch of {len(x)} samples does not split into packs of {pack}")
     return x.reshape(len(x) // pack, pack * x.shape[1], *x.shape[2:])
+
+
+def pack_of(discriminator: nn.Module) -> int:
+    """How many samples `discriminator` judges as one input: its `pack`, 1 for a D that has
+    none (litgan's own networks all have one; a user's D need not)."""
+    return getattr(discriminator, "pack", 1)

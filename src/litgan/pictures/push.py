@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from litgan.game.games import Game
 from litgan.gan.players import evaluating, frozen, weights_dtype
+from litgan.networks.packing import pack_of
 
 # The key arrow's length in data units, as a fraction of the data's extent.
 KEY_FRACTION = 0.08
@@ -33,7 +34,7 @@ def generator_push(discriminator: nn.Module, game: Game, x: Tensor) -> Tensor:
     `pack` copies of each point, as `GAN.d_output` does.
     """
     x = x.detach().to(weights_dtype(discriminator)).requires_grad_(True)
-    pack = getattr(discriminator, "pack", 1)
+    pack = pack_of(discriminator)
     with evaluating(discriminator), frozen(discriminator), torch.enable_grad():
         raw = discriminator(x.repeat_interleave(pack, 0)).reshape(len(x))
         # Points in eval mode are judged independently, so each point's gradient of the sum of

@@ -10,6 +10,7 @@ import pytorch_lightning as pl
 
 from litgan.gan import GAN
 from litgan.gan.validation import no_best_value
+from litgan.networks.packing import pack_of
 from litgan.run.callbacks import BestCheckpoint
 
 
@@ -17,7 +18,7 @@ def build_summary(trainer: pl.Trainer, model: GAN, wall_time_s: float) -> dict[s
     """Step counts, wall time, the last value of every logged scalar, the best checkpoint and
     the evaluation settings that its numbers depend on."""
     best = next((c.best for c in trainer.callbacks if isinstance(c, BestCheckpoint)), None)
-    pack = getattr(model.discriminator, "pack", 1)
+    pack = pack_of(model.discriminator)
     return {
         "g_steps": model.g_steps,
         "d_steps": model.g_steps * model.hparams.d_steps,
