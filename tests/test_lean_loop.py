@@ -1,6 +1,6 @@
-"""Several generator iterations per Lightning batch, logged rows written directly and optimizer
-steps without Lightning's hook dispatch (`litgan.gan.lean_loop`): the same run, the same
-counters."""
+"""Several generator iterations per Lightning batch and optimizer steps without Lightning's hook
+dispatch (`litgan.gan.lean_loop`): the same run, the same counters, as one iteration per batch
+with every step through Lightning."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pytorch_lightning.loggers import CSVLogger
 
 from litgan.config.checks import lightning_max_steps
 from litgan.data import GaussianMixtureDataModule
+from litgan.gan.lean_loop import LeanLoop
 from litgan.run.callbacks import LastCheckpoint
 from tests.test_image_train import run_main
 from tests.test_training_step import make_gan
@@ -24,10 +25,10 @@ class BatchProbe(pl.Callback):
     def __init__(self) -> None:
         self.batch_ends: list[tuple[int, int, int]] = []
         self.validations: list[tuple[int, int]] = []
-        self.plain_steps: bool | None = None
+        self.lean_steps: bool | None = None
 
     def on_train_batch_end(self, trainer, gan, outputs, batch, batch_idx) -> None:
-        self.plain_steps = not gan._lightning_steps
+        self.lean_steps = isinstance(gan.loop, LeanLoop) and not gan.loop.through_lightning
         loop = trainer.fit_loop.epoch_loop
         self.batch_ends.append((gan.g_steps, loop.total_batch_idx + 1, trainer.global_step))
 
@@ -77,7 +78,8 @@ def test_several_iterations_per_batch_train_and_log_exactly_as_one_per_batch(tmp
     assert one["probe"].batch_ends == [(g, g, 2 * g) for g in range(1, 31)]
     # Validations at the same iterations, with Lightning's step counter (from 0) alike.
     assert many["probe"].validations == one["probe"].validations == [(10, 9), (20, 19), (30, 29)]
-    assert many["probe"].plain_steps and one["probe"].plain_steps
+    # steps_per_batch=1 is Lightning's own loop; 8, the lean one, with hook-free steps.
+    assert many["probe"].lean_steps and one["probe"].lean_steps is False
     # The same numbers: every logged row, the last values, the weights, the checkpoint.
     assert many["metrics"] == one["metrics"]
     # Every row at its generator iteration (every 4, the validation at 10), not Lightning's step.

@@ -77,6 +77,7 @@ class GANDataModule(pl.LightningDataModule, ABC):
         self.shuffle_seed = torch.initial_seed()
         self._resume: tuple[int, int] | None = None
         self._device_samples: Tensor | None = None
+        self._chunk_end: Callable[[int], int] | None = None
 
     @abstractmethod
     def real_dataset(self, split: str = "train") -> Dataset:
@@ -101,6 +102,13 @@ class GANDataModule(pl.LightningDataModule, ABC):
             epoch, batches = self._resume
             shuffle.resume_at(epoch, batches * self.batch_size)
         return shuffle
+
+    def serve_chunks(self, chunk_end: Callable[[int], int] | None) -> None:
+        """Serve data held on the device as the real batches of several generator iterations,
+        stacked: from iteration g up to `chunk_end(g)` (`DeviceBatches`; the GAN's loop,
+        `litgan.gan.lean_loop`, says where its batches end). None: one batch per item. Data
+        not held on the device always serves one iteration's batch per item."""
+        self._chunk_end = chunk_end
 
     def check_fits_on_device(self, nbytes: int, count: int, unit: str) -> None:
         """A ConfigError when the training set is larger than data.on_device_max_mb."""
@@ -131,8 +139,7 @@ class GANDataModule(pl.LightningDataModule, ABC):
             world_size=self._world_size(),
             flip=flip,
             to_float=to_float,
-            # The GAN's (litgan.gan.lean_loop): several generator iterations per Lightning batch.
-            chunk_end=getattr(trainer.lightning_module, "chunk_end", None) if trainer else None,
+            chunk_end=self._chunk_end,
         )
         if self._resume is not None:
             batches.resume_at(*self._resume)

@@ -64,7 +64,7 @@ class DeviceBatches:
     With `chunk_end`, each item holds the batches of several generator iterations, stacked,
     shape (k, batch_size, ...): from the iteration g of its first batch (epoch × len + its
     place in the epoch: one batch per iteration) up to `chunk_end(g)`, within the epoch
-    (`litgan.gan.lean_loop`). The batches, and their order, are the same.
+    (`GANDataModule.serve_chunks`). The batches, and their order, are the same.
     """
 
     def __init__(

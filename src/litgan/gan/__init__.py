@@ -1,5 +1,6 @@
-"""The GAN as a LightningModule (`module`: D's step and G's step) and the mixins it is made of:
-the training noise, the learning-rate schedule, validation, the lean loop around Lightning."""
+"""The GAN as a LightningModule (`module`: the whole training step) and the parts it holds or
+calls: the training noise, the run's schedule, the loop around Lightning, the logged rows and
+validation's theory."""
 
 from litgan.gan.module import GAN
 

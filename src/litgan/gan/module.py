@@ -1,39 +1,54 @@
-"""The GAN as a LightningModule: one training_step is one generator iteration of a game.
+"""The GAN as a LightningModule: the whole of a training step, from the optimizers to
+validation and the checkpoint's random streams.
 
-Manual optimization, because the two players take turns with their own optimizers:
-`d_steps` updates of D that ascend the game's value V(D, G) (`litgan.game.games`), then one update
-of G on its own loss through a frozen D.
+One `training_step` trains on one Lightning batch. For data held on the device with
+`steps_per_batch` > 1 (the lean loop, `litgan.gan.lean_loop`) a batch holds the real batches of
+up to `steps_per_batch` generator iterations, stacked; otherwise that of one. A generator
+iteration is `d_steps` updates of D that ascend the game's value V(D, G) (`litgan.game.games`),
+then one update of G on its own loss through a frozen D: manual optimization, because the two
+players take turns with their own optimizers.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
 from torch import Tensor, nn
+from torch.optim.lr_scheduler import LambdaLR
+from torch.utils.data import DataLoader
 
+from litgan.data.base import GANDataModule
 from litgan.errors import ConfigError
 from litgan.game.augment import DiffAugment
 from litgan.game.games import Game
 from litgan.game.penalties import Penalty
-from litgan.gan.lean_loop import LeanLoop
-from litgan.gan.noise import NoiseStream, ResumableNoise, fixed_noise
+from litgan.gan.distributed import average_buffers, gather_in_order, sharded_loader
+from litgan.gan.lean_loop import LeanLoop, LightningSteps
+from litgan.gan.noise import (
+    NoiseStream,
+    every_rank_state,
+    fixed_noise,
+    global_rng_states,
+    restore_global_rng_states,
+)
 from litgan.gan.nonfinite import check_finite
 from litgan.gan.players import ema_update, evaluating, frozen, grad_norm, weights_dtype
+from litgan.gan.rows import TrainingRows, log_rows
 from litgan.gan.schedule import Schedule
-from litgan.gan.validation import FixedNoiseValidation
+from litgan.gan.validation import theory
 from litgan.lightning_internals import grad_scaler
+from litgan.metrics import Evaluator, build_evaluator
+from litgan.networks.packing import pack_of
 
 
-class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.LightningModule):
-    """Generator and discriminator playing a game; validation (`FixedNoiseValidation`), the
-    random streams' checkpointing (`ResumableNoise`), the loop's bookkeeping around
-    Lightning (`LeanLoop`) and the run's clock (`Schedule`: optimizers, learning-rate schedule,
-    early batch size, logging iterations) come from the mixins.
+class GAN(pl.LightningModule):
+    """Generator and discriminator playing a game.
 
     Args:
         generator, discriminator: `_target_` configs of the networks; `data_shape` is added.
@@ -59,8 +74,11 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
         augment: DiffAugment's transforms (`litgan.game.augment`) of every image D judges in
             training, real and generated, in D's step and in G's (empty: none).
         steps_per_batch: generator iterations per Lightning batch at most, for data held on
-            the device (`litgan.gan.lean_loop`); other data gives one per batch.
+            the device; above 1 the lean loop (`litgan.gan.lean_loop`) runs them.
     """
+
+    # A plain attribute, not a submodule: Inception's weights stay out of the checkpoints.
+    evaluator: Evaluator | None = None
 
     def __init__(
         self,
@@ -111,39 +129,71 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
         if compile:
             self.generator.compile()
             self.discriminator.compile()
+        self.schedule = Schedule(d_steps, lr_decay, early_batch_size)
         self.g_steps = 0
         self.noise = NoiseStream(seed)
+        # Lightning's own loop until fit starts, where the run's is chosen (`on_fit_start`).
+        self.loop: LightningSteps = LightningSteps(self)
+        self.rows = TrainingRows()
         self._grad_norms: dict[str, Tensor] = {}
         self._losses: dict[str, Tensor] = {}
         self._penalty: Tensor | None = None  # the last one computed: lazy ones skip updates
+
+    # --- the run's start ---------------------------------------------------------------------
 
     def setup(self, stage: str) -> None:
         if self.noise.state() is None:
             self.noise = NoiseStream(self.hparams.seed + self.global_rank)
 
-    def sample_z(self, n: int) -> Tensor:
-        """Training noise z ~ N(0, I), shape (n, nz), from this rank's own stream."""
-        return self.noise.draw(n, self.nz, self.device)
+    def configure_optimizers(self) -> Any:
+        make_g = instantiate(self.hparams.g_optimizer, _convert_="all")
+        make_d = instantiate(self.hparams.d_optimizer, _convert_="all")
+        optimizers = [make_g(self.generator.parameters()), make_d(self.discriminator.parameters())]
+        if not self.hparams.lr_decay:
+            return optimizers
+        if self.last_g_step() < 1:
+            raise ConfigError(
+                "optim.lr_decay needs to know where training ends: set trainer.max_steps, or "
+                "model.lr_decay=0"
+            )
+        # Returned to Lightning so that checkpoints keep their state; stepped once per
+        # generator iteration by `iteration` (manual optimization steps nothing itself).
+        factor = partial(self.schedule.lr_factor, trainer=self.trainer)
+        return optimizers, [LambdaLR(opt, factor) for opt in optimizers]
 
-    def fixed_noise(self, n: int) -> Tensor:
-        """The same `n` latent vectors at every call; the first k of them are `fixed_noise(k)`."""
-        return fixed_noise(n, self.nz, self.hparams.eval_seed).to(self.device)
+    def on_fit_start(self) -> None:
+        trainer = self.trainer
+        # Here, not in __init__: the evaluator needs the data module and the run's device (real
+        # statistics come from the cache or are computed now, before the first training step).
+        if self.hparams.metrics and self.evaluator is None:
+            self.evaluator = build_evaluator(self.hparams.metrics, trainer.datamodule, self.device)
+        steps = self.hparams.steps_per_batch
+        self.loop = LeanLoop(self, steps, self.last_g_step) if steps > 1 else LightningSteps(self)
+        if isinstance(trainer.datamodule, GANDataModule):
+            trainer.datamodule.serve_chunks(self.loop.chunk_end)
+
+    def last_g_step(self) -> int:
+        """The generator iteration that ends training (-1: not known)."""
+        return self.schedule.last_g_step(self.trainer)
+
+    # --- training ------------------------------------------------------------------------------
 
     def training_step(self, batch: Tensor, batch_idx: int) -> None:
-        # Data held on the device comes as the real batches of several iterations, stacked.
+        # Data held on the device comes as the real batches of one or more iterations, stacked.
         chunk = batch if batch.dim() == len(self.hparams.data_shape) + 2 else batch[None]
         optimizers, schedulers = self.optimizers(), self.lr_schedulers() or []
         for real_batch in chunk:
             self.iteration(real_batch, *optimizers, schedulers)
-        self.count_batches(len(chunk))
-        self.write_rows()
+        self.loop.end_batch(len(chunk))
+        self.rows.write(self.trainer)
 
     def iteration(self, batch: Tensor, opt_g: Any, opt_d: Any, schedulers: Sequence[Any]) -> None:
         """One generator iteration: `d_steps` updates of D, one of G, on `batch`'s real data;
         then the learning-rate `schedulers` step."""
         if self.hparams.channels_last and batch.dim() == 4:
             batch = batch.contiguous(memory_format=torch.channels_last)
-        size, d_steps = self.batch_size_now(), self.hparams.d_steps
+        trainer, d_steps = self.trainer, self.hparams.d_steps
+        size = self.schedule.batch_size(self.g_steps, trainer)
         # The loader serves d_steps real batches at once: each D update sees fresh data.
         for i, real in enumerate(batch.chunk(d_steps) if d_steps > 1 else (batch,)):
             real = real if size is None else real[:size]
@@ -156,9 +206,9 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
         if self.g_steps == self.last_g_step():
             # Lightning validates when asked to stop: so the final model is always evaluated,
             # not only when max_steps is a multiple of val_every.
-            self.trainer.should_stop = True
-        if self.logging_step():
-            self.log_row({**d_metrics(), **g_metrics})
+            trainer.should_stop = True
+        if self.schedule.logs(self.g_steps, trainer):
+            self.rows.add(self.g_steps, {**d_metrics(), **g_metrics})
 
     def discriminator_step(
         self, real: Tensor, opt_d: torch.optim.Optimizer, d_update: int
@@ -179,8 +229,8 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
             self._penalty = penalty.detach()
             d_loss = d_loss + self.penalty.every * penalty
         self._losses["d"] = d_loss.detach()
-        self.player_backward(d_loss)
-        self.player_step(opt_d)
+        self.loop.backward(d_loss)
+        self.loop.step(opt_d)
         # Gradients live only inside their player's step: none is left over for the other.
         opt_d.zero_grad(set_to_none=True)
         real_out, fake_out = real_out.detach(), fake_out.detach()
@@ -206,8 +256,8 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
             fake_out = self.discriminator(self.augment(self.generator(self.sample_z(batch_size))))
             g_loss = self.game.generator_loss(fake_out)
             self._losses["g"] = g_loss.detach()
-            self.player_backward(g_loss)
-        self.player_step(opt_g)
+            self.loop.backward(g_loss)
+        self.loop.step(opt_g)
         opt_g.zero_grad(set_to_none=True)
         if self.generator_ema is not None:
             ema_update(self.generator_ema, self.generator, self.hparams.ema_decay)
@@ -226,6 +276,16 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
             norm = None if scaled else self._grad_norms[player]
             check_finite(player, self._losses[player], norm, self.g_steps + 1)
 
+    # --- sampling ------------------------------------------------------------------------------
+
+    def sample_z(self, n: int) -> Tensor:
+        """Training noise z ~ N(0, I), shape (n, nz), from this rank's own stream."""
+        return self.noise.draw(n, self.nz, self.device)
+
+    def fixed_noise(self, n: int) -> Tensor:
+        """The same `n` latent vectors at every call; the first k of them are `fixed_noise(k)`."""
+        return fixed_noise(n, self.nz, self.hparams.eval_seed).to(self.device)
+
     @property
     def sampling_generator(self) -> nn.Module:
         """The G that samples and is evaluated: the weight average when there is one."""
@@ -243,6 +303,59 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
         """D's output on x in eval mode, on the game's scale, shape (len(x),); a packing D
         (PacGAN) judges `pack` copies of x."""
         x = x.to(self.device, weights_dtype(self.discriminator))
-        x = x.repeat_interleave(getattr(self.discriminator, "pack", 1), 0)
+        x = x.repeat_interleave(pack_of(self.discriminator), 0)
         with evaluating(self.discriminator):
             return self.game.output(self.discriminator(x))
+
+    # --- validation: G's samples from the fixed noise, scored by the evaluator ----------------
+
+    def val_dataloader(self) -> DataLoader | list:
+        if self.evaluator is None:
+            return []
+        z = self.fixed_noise(self.evaluator.num_samples).cpu()
+        return sharded_loader(z, self.evaluator.batch_size, self.trainer)
+
+    def on_validation_epoch_start(self) -> None:
+        average_buffers(self, self.trainer)
+        if self.evaluator is not None:
+            self.evaluator.reset()
+
+    def validation_step(self, z: Tensor, batch_idx: int) -> None:
+        # Lightning has put G in eval mode (BatchNorm on running statistics) and turned off grad.
+        self.evaluator.update(self.sampling_generator(z))
+
+    def on_validation_epoch_end(self) -> None:
+        if self.evaluator is None:
+            return
+        num = self.evaluator.num_samples
+        results = self.evaluator.compute(
+            gather=lambda local: gather_in_order(local, num, self.trainer, self)
+        )
+        results |= theory(self.evaluator, results, self.game, self.discriminator, self.device)
+        fid = results.pop("val/fid")
+        # self.log for the callbacks and the progress bar; the loggers get the row at its
+        # generator iteration, as the training rows, where Lightning's step counts from 0.
+        self.log("val/fid", fid, prog_bar=True, logger=False)
+        self.log_dict(results, logger=False)
+        if not self.trainer.sanity_checking:  # whose results Lightning discards too
+            # The values as self.log keeps them, which summary.json reports.
+            kept = self.trainer.callback_metrics
+            row = {key: float(kept[key]) for key in ("val/fid", *results)}
+            log_rows(self.loggers, [(self.g_steps, {"epoch": self.current_epoch, **row})])
+
+    # --- checkpoints: the iteration count and every random stream, for an exact resume --------
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["g_steps"] = self.g_steps
+        noise = every_rank_state(self.noise, self)
+        checkpoint["rng"] = {**global_rng_states(self.device), "noise": noise}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.g_steps = checkpoint.get("g_steps", 0)
+        if "rng" not in checkpoint:
+            return
+        restore_global_rng_states(checkpoint["rng"], self.device)
+        noise = checkpoint["rng"]["noise"]
+        # A checkpoint from a run with fewer ranks has no stream for this rank: it starts afresh.
+        if noise is not None and self.global_rank < len(noise):
+            self.noise.restore(noise[self.global_rank])

@@ -1,5 +1,5 @@
 """The random streams of a run: G's training noise per rank, the fixed evaluation noise, and
-every generator state a checkpoint keeps for an exact resume (`ResumableNoise`)."""
+every generator state a checkpoint keeps for an exact resume."""
 
 from __future__ import annotations
 
@@ -81,36 +81,12 @@ def restore_global_rng_states(states: dict[str, Any], device: torch.device) -> N
     random.setstate(states["python"])
 
 
-class ResumableNoise(pl.LightningModule):
-    """Checkpoint hooks that keep the generator-iteration count and every random stream, so
-    that a resumed run continues exactly as the uninterrupted one would have.
-
-    The GAN provides `g_steps` and `noise`, its rank's `NoiseStream`.
-    """
-
-    g_steps: int
-    noise: NoiseStream
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["g_steps"] = self.g_steps
-        checkpoint["rng"] = {**global_rng_states(self.device), "noise": self._noise_states()}
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self.g_steps = checkpoint.get("g_steps", 0)
-        if "rng" not in checkpoint:
-            return
-        restore_global_rng_states(checkpoint["rng"], self.device)
-        noise = checkpoint["rng"]["noise"]
-        # A checkpoint from a run with fewer ranks has no stream for this rank: it starts afresh.
-        if noise is not None and self.global_rank < len(noise):
-            self.noise.restore(noise[self.global_rank])
-
-    def _noise_states(self) -> Tensor | None:
-        """Every rank's training-noise state, one row per rank (all ranks call this; rank 0
-        writes the checkpoint)."""
-        state = self.noise.state()
-        if state is None:
-            return None
-        if self.trainer.world_size == 1:
-            return state[None]
-        return self.all_gather(state.to(self.device)).cpu()
+def every_rank_state(noise: NoiseStream, module: pl.LightningModule) -> Tensor | None:
+    """Every rank's training-noise state, one row per rank, for a checkpoint (all ranks call
+    this; rank 0 writes the checkpoint). None before the first draw of a fresh run."""
+    state = noise.state()
+    if state is None:
+        return None
+    if module.trainer.world_size == 1:
+        return state[None]
+    return module.all_gather(state.to(module.device)).cpu()

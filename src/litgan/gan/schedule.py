@@ -1,71 +1,54 @@
-"""The run's clock: where training ends, the players' optimizers and their learning-rate
-schedule, the batch size of the early iterations and which iterations log.
-
-`Schedule` is a mixin of the GAN (`litgan.gan`), which provides `g_steps`, `generator`,
-`discriminator` and the hparams `d_steps`, `g_optimizer`, `d_optimizer`, `lr_decay` and
-`early_batch_size`.
-"""
+"""The run's clock: where training ends, the learning-rate multiplier, the batch size of the
+early iterations and which iterations log; all functions of the generator iteration."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
 
 import pytorch_lightning as pl
-from hydra.utils import instantiate
-from torch.optim.lr_scheduler import LambdaLR
 
-from litgan.errors import ConfigError
 from litgan.gan.players import lr_factor
 
 
-class Schedule(pl.LightningModule):
-    """Everything that depends on the generator iteration, `g_steps`, and not on the game."""
+@dataclass(frozen=True)
+class Schedule:
+    """What depends on the generator iteration and the trainer's limits, not on the game.
 
-    g_steps: int
+    Args:
+        d_steps: discriminator updates per generator update (Lightning's max_steps counts both).
+        lr_decay: both learning rates fall linearly to 0 over this last fraction of training.
+        early_batch_size: samples per update while the rates have not started to fall (None:
+            the whole batch).
+    """
 
-    def last_g_step(self) -> int:
-        """The generator iteration that ends training: from max_steps, else from max_epochs."""
-        trainer = self.trainer
+    d_steps: int
+    lr_decay: float
+    early_batch_size: int | None
+
+    def last_g_step(self, trainer: pl.Trainer) -> int:
+        """The generator iteration that ends training: from max_steps, else from max_epochs
+        (-1: no end known yet)."""
         if trainer.max_steps > 0:
-            return trainer.max_steps // (self.hparams.d_steps + 1)
+            return trainer.max_steps // (self.d_steps + 1)
         batches, epochs = trainer.num_training_batches, trainer.max_epochs
         return int(batches * epochs) if epochs and math.isfinite(batches) else -1
 
-    def configure_optimizers(self) -> Any:
-        make_g = instantiate(self.hparams.g_optimizer, _convert_="all")
-        make_d = instantiate(self.hparams.d_optimizer, _convert_="all")
-        optimizers = [make_g(self.generator.parameters()), make_d(self.discriminator.parameters())]
-        if not self.hparams.lr_decay:
-            return optimizers
-        if self.last_g_step() < 1:
-            raise ConfigError(
-                "optim.lr_decay needs to know where training ends: set trainer.max_steps, or "
-                "model.lr_decay=0"
-            )
-        # Returned to Lightning so that checkpoints keep their state; stepped once per
-        # generator iteration by the GAN (manual optimization steps nothing itself).
-        return optimizers, [LambdaLR(opt, self.lr_factor) for opt in optimizers]
+    def lr_factor(self, g_step: int, trainer: pl.Trainer) -> float:
+        """Both learning rates' multiplier at generator iteration `g_step`."""
+        return lr_factor(g_step, self.last_g_step(trainer), self.lr_decay)
 
-    def lr_factor(self, g_step: int) -> float:
-        """Both learning rates' multiplier at generator iteration `g_step` (optim.lr_decay)."""
-        return lr_factor(g_step, self.last_g_step(), self.hparams.lr_decay)
-
-    def batch_size_now(self) -> int | None:
-        """The samples per update this iteration: `early_batch_size` while the learning rates
-        are still at their starting value, else None (the whole batch).
+    def batch_size(self, g_step: int, trainer: pl.Trainer) -> int | None:
+        """The samples per update at `g_step`: `early_batch_size` while the learning rates are
+        still at their starting value, else None (the whole batch).
 
         Small batches are noisy, which helps G spread over the modes early on; large ones let
         its paths between modes keep narrowing while the rates fall (docs/results.md).
         """
-        early = self.hparams.early_batch_size
-        return early if early and self.lr_factor(self.g_steps) == 1.0 else None
+        early = self.early_batch_size
+        return early if early and self.lr_factor(g_step, trainer) == 1.0 else None
 
-    def logging_step(self) -> bool:
-        """Whether loggers write this iteration (every trainer.log_every_n_steps, and the last).
-
-        D's outputs on the game's scale are computed only for these iterations.
-        """
-        return (
-            self.g_steps % self.trainer.log_every_n_steps == 0 or self.g_steps == self.last_g_step()
-        )
+    def logs(self, g_step: int, trainer: pl.Trainer) -> bool:
+        """Whether loggers write generator iteration `g_step` (every log_every_n_steps, and the
+        last)."""
+        return g_step % trainer.log_every_n_steps == 0 or g_step == self.last_g_step(trainer)

@@ -161,7 +161,7 @@ class SampleWriter(_EveryGSteps):
             )
             self.arrow_scale = seen.scale
             for logger in trainer.loggers:
-                # At the generator iteration, as every logged row (litgan.gan.lean_loop).
+                # At the generator iteration, as every logged row (litgan.gan.rows).
                 logger.log_metrics({"samples/push_median": seen.median}, step=g_steps)
                 logger.save()
         else:
