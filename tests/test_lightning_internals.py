@@ -3,8 +3,6 @@ numbers them): a Lightning release that changes one fails here, with a message n
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 import pytorch_lightning as pl
 import torch
@@ -13,8 +11,6 @@ from pytorch_lightning.callbacks import TQDMProgressBar
 from torch.utils.data import DataLoader
 
 from litgan.lightning_internals import (
-    ContinuingExperimentWriter,
-    CSVLoggerOwnWriter,
     Tqdm,
     batches_started,
     count_batches,
@@ -113,25 +109,3 @@ def test_6_the_grad_scaler_is_found_on_the_precision_plugin(fitted):
 def test_7_the_tqdm_bar_class_and_its_format():
     assert issubclass(Tqdm, tqdm.tqdm), CHANGED.format(7)
     assert isinstance(TQDMProgressBar.BAR_FORMAT, str), CHANGED.format(7)
-
-
-def test_8_the_csv_writer_asks_before_deleting_metrics_csv(tmp_path):
-    (tmp_path / "metrics.csv").write_text("a,step\n2,1\n")
-    asked: list[str] = []
-
-    class Keeping(ContinuingExperimentWriter):
-        def on_existing_metrics_file(self) -> None:
-            asked.append(self.metrics_file_path)
-            self.metrics_keys = ["a", "step"]
-
-    class Logger(CSVLoggerOwnWriter):
-        def make_writer(self) -> ContinuingExperimentWriter:
-            return Keeping(self.log_dir)
-
-    logger = Logger(tmp_path, name="", version="")
-    logger.log_metrics({"a": 3.0}, step=2)
-    logger.finalize("success")  # saves only the writer it finds where Lightning keeps it
-    assert asked == [str(tmp_path / "metrics.csv")], CHANGED.format(8)
-    with (tmp_path / "metrics.csv").open() as f:
-        rows = list(csv.DictReader(f))
-    assert [(r["step"], r["a"]) for r in rows] == [("1", "2"), ("2", "3.0")], CHANGED.format(8)

@@ -22,10 +22,6 @@ fails with a message naming it when a release changes it. What litgan relies on:
    (`grad_scaler`).
 7. `pytorch_lightning.callbacks.progress.tqdm_progress.Tqdm`, the bar class of
    `TQDMProgressBar`, and its `BAR_FORMAT` (`Tqdm`; `litgan.run.progress`).
-8. `pytorch_lightning.loggers.csv_logs.ExperimentWriter`: its `__init__` calls
-   `_check_log_dir_exists()`, which deletes an existing metrics.csv; `metrics_keys` and
-   `metrics_file_path`; and `CSVLogger._experiment`, where the logger keeps its writer and
-   `finalize` looks for it (`ContinuingExperimentWriter`, `CSVLoggerOwnWriter`).
 """
 
 from __future__ import annotations
@@ -35,13 +31,9 @@ from typing import Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks.progress.tqdm_progress import Tqdm
-from pytorch_lightning.loggers import CSVLogger
-from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 from pytorch_lightning.utilities.model_helpers import is_overridden
 
 __all__ = [
-    "CSVLoggerOwnWriter",
-    "ContinuingExperimentWriter",
     "Tqdm",
     "batches_started",
     "count_batches",
@@ -86,28 +78,3 @@ def set_logged(trainer: pl.Trainer, metrics: dict[str, Any], progress_bar: dict[
 def grad_scaler(trainer: pl.Trainer) -> Any | None:
     """The GradScaler of a 16-bit mixed-precision run, None without one (reliance 6)."""
     return getattr(trainer.precision_plugin, "scaler", None)
-
-
-class ContinuingExperimentWriter(ExperimentWriter):
-    """Lightning's CSV writer, which deletes an existing metrics.csv when it starts; a subclass
-    decides instead, in `on_existing_metrics_file` (reliance 8)."""
-
-    def _check_log_dir_exists(self) -> None:
-        self.on_existing_metrics_file()
-
-    def on_existing_metrics_file(self) -> None:
-        """Called when the writer starts; `self.metrics_file_path` may exist."""
-
-
-class CSVLoggerOwnWriter(CSVLogger):
-    """Lightning's CSV logger with the writer that `make_writer` returns (reliance 8)."""
-
-    def make_writer(self) -> ContinuingExperimentWriter:
-        """The writer, made once, at the first row or hyperparameters."""
-        raise NotImplementedError
-
-    @property
-    def experiment(self) -> ContinuingExperimentWriter:
-        if self._experiment is None:
-            self._experiment = self.make_writer()
-        return self._experiment

@@ -5,73 +5,106 @@ from __future__ import annotations
 import csv
 import os
 from argparse import Namespace
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pytorch_lightning.core.saving import save_hparams_to_yaml
+from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities import rank_zero_only
 from torch import Tensor
 
-from litgan.lightning_internals import ContinuingExperimentWriter, CSVLoggerOwnWriter
 
-
-class _AppendingWriter(ContinuingExperimentWriter):
-    """Lightning's writer, except that an existing metrics.csv is continued, not deleted."""
-
-    def __init__(self, log_dir: str, keep_until: int) -> None:
-        self._keep_until = keep_until
-        super().__init__(log_dir)
-
-    def on_existing_metrics_file(self) -> None:
-        """Keep the rows up to generator iteration `keep_until`, the checkpoint resumed from:
-        the rows after it came from training that the resumed run repeats."""
-        path = Path(self.metrics_file_path)
-        if not path.is_file():
-            return
-        with path.open(newline="") as f:
-            reader = csv.DictReader(f)
-            keys = list(reader.fieldnames or [])
-            rows = [row for row in reader if int(row["step"]) <= self._keep_until]
-        if not rows:
-            path.unlink()
-            return
-        self.metrics_keys = keys  # new columns join these; Lightning rewrites the header then
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=keys)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, path)
-
-
-class MetricsCSV(CSVLoggerOwnWriter):
-    """`<run_dir>/metrics.csv`, one row per logging call, its `step` the generator iteration
-    (1-based, as in summary.json and the sample files), which litgan's rows are logged at.
+class MetricsCSV(Logger):
+    """`<run_dir>/metrics.csv`, one row per logging call at its `step`, the generator iteration
+    (1-based, as in summary.json and the sample files); columns sorted by name, as Lightning's
+    CSVLogger writes them, and a row's missing scalars left empty. With the run's config in
+    `<run_dir>/hparams.yaml`.
 
     Rows are on disk as soon as they are logged, so a killed run loses none of them; a run
-    resumed from generator iteration `keep_until` keeps the rows up to it and appends, and
-    keeps hparams.yaml as the first part wrote it.
+    resumed from generator iteration `keep_until` keeps the rows up to it and appends (the rows
+    after it came from training that the resumed run repeats), and keeps hparams.yaml as the
+    first part wrote it.
     """
 
-    def __init__(self, run_dir: Path, g_steps: Callable[[], int], keep_until: int = 0) -> None:
-        super().__init__(run_dir, name="", version="")
-        self._g_steps = g_steps
+    def __init__(self, run_dir: Path, keep_until: int = 0) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / "metrics.csv"
         self._keep_until = keep_until
+        self._keys: list[str] | None = None  # the header on disk; None until the first row
+        self._hparams: dict[str, Any] = {}
 
-    def make_writer(self) -> ContinuingExperimentWriter:
-        return _AppendingWriter(self.log_dir, self._keep_until)
+    @property
+    def name(self) -> str:
+        return ""
+
+    @property
+    def version(self) -> str:
+        return ""
+
+    @property
+    def save_dir(self) -> str:
+        return str(self.run_dir)
+
+    @property
+    def log_dir(self) -> str:
+        return str(self.run_dir)
 
     @rank_zero_only
     def log_hyperparams(self, params: dict[str, Any] | Namespace | None = None) -> None:
         """hparams.yaml: the config of the run's first part (a resume's own config is in
         .hydra/resume-N/)."""
-        if self._keep_until and (Path(self.log_dir) / "hparams.yaml").is_file():
+        self._start()
+        hparams_file = self.run_dir / "hparams.yaml"
+        if self._keep_until and hparams_file.is_file():
             return
-        super().log_hyperparams(params)
+        self._hparams.update(vars(params) if isinstance(params, Namespace) else params or {})
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        save_hparams_to_yaml(hparams_file, self._hparams)
 
     @rank_zero_only
-    def log_metrics(self, metrics: dict[str, Tensor | float], step: int | None = None) -> None:
-        # Rows come with their generator iteration: the lean loop writes a batch's rows at its
-        # end, when g_steps is already past all but the last.
-        self.experiment.log_metrics(metrics, self._g_steps() if step is None else step)
-        self.experiment.save()
+    def log_metrics(self, metrics: dict[str, Tensor | float], step: int) -> None:
+        row = {k: v.item() if isinstance(v, Tensor) else v for k, v in metrics.items()}
+        row["step"] = step
+        self._start()
+        keys = sorted({*self._keys, *row})
+        exists = self.path.is_file()
+        if keys != self._keys and exists:
+            self._rewrite(keys, self._read()[1])  # a new column: the header changes
+        self._keys = keys
+        with self.path.open("a" if exists else "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=keys)
+            if not exists:
+                writer.writeheader()
+            writer.writerow(row)
+
+    def _start(self) -> None:
+        """Once, when the run first logs: cut the metrics.csv this run continues to the rows up
+        to `keep_until` (none: the file is removed), and take its header."""
+        if self._keys is not None:
+            return
+        self._keys = []
+        if not self.path.is_file():
+            return
+        keys, rows = self._read()
+        rows = [row for row in rows if int(row["step"]) <= self._keep_until]
+        if not rows:
+            self.path.unlink()
+            return
+        self._rewrite(keys, rows)
+        self._keys = keys
+
+    def _read(self) -> tuple[list[str], list[dict[str, str]]]:
+        with self.path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            return list(reader.fieldnames or []), rows
+
+    def _rewrite(self, keys: list[str], rows: list[dict[str, str]]) -> None:
+        """Write `rows` under the header `keys`, replacing the file in one step."""
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with tmp.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, self.path)

@@ -150,7 +150,7 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
     failed = True
     try:
         # metrics.csv at the top of the run directory is part of every run, whatever else logs.
-        loggers.append(MetricsCSV(run_dir, lambda: model.g_steps, keep_until=resumed_from))
+        loggers.append(MetricsCSV(run_dir, keep_until=resumed_from))
         loggers += [instantiate(c) for c in (cfg.get("logger") or {}).values()]
         clock = WallClock()
         callbacks = [
