@@ -16,10 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from litgan.config.checks import CONFIG_DIR
+from litgan.config.compose import CONFIG_DIR, compose
 from litgan.data.base import ON_DEVICE_MAX_MB
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "composed_configs.json"
@@ -59,8 +58,7 @@ def cases() -> dict[str, list[str]]:
 
 def composed(overrides: list[str]) -> dict:
     """The resolved config of `overrides` as plain data."""
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose("train", overrides=[*overrides, *FIXED])
+    cfg = compose([*overrides, *FIXED])
     return OmegaConf.to_container(cfg, resolve=True)
 
 

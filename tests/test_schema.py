@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
 
 from litgan.config import schema
-from litgan.config.checks import CONFIG_DIR, check_composes, validate_config
+from litgan.config.checks import validate_config
+from litgan.config.compose import CONFIG_DIR, compose
 from litgan.config.schema import OPTIONS
 from tests.helpers.runs import compose_train
 
@@ -57,9 +57,7 @@ def test_trainer_and_optimizers_take_arguments_the_schema_does_not_name(tmp_path
         "optim.discriminator.amsgrad=true",  # without +: the node is open
         "metrics=none",
     ]
-    check_composes(overrides)
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose("train", overrides=overrides)  # as the run gets it: no hydra key
+    cfg = compose(overrides)  # as the run gets it: no hydra key
     validate_config(cfg)
     assert cfg.trainer.gradient_clip_val == 0.5
     weights = [torch.nn.Parameter(torch.zeros(2))]

@@ -3,12 +3,11 @@ config describes."""
 
 from __future__ import annotations
 
-from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from litgan.data.base import GANDataModule
 from litgan.gan import GAN
-from litgan.run.fit import build_gan
+from litgan.run.fit import build
 
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
 GAMES = {
@@ -45,5 +44,4 @@ def make_gan(
 def data_and_gan(cfg: DictConfig) -> tuple[GANDataModule, GAN]:
     """The data module and the GAN that train.py builds from `cfg`, without training: through
     the same calls (`litgan.run.fit`), whichever way those build them."""
-    datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
-    return datamodule, build_gan(cfg, datamodule.shape)
+    return build(cfg)

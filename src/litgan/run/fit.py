@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -106,10 +106,16 @@ def _quiet_known_noise() -> None:
     warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before")
 
 
-def build_gan(cfg: DictConfig, data_shape: Sequence[int]) -> GAN:
-    """The GAN `cfg.gan` describes, for samples of `data_shape`, its arguments plain data (the
-    checkpoint keeps them, and loads with weights_only=True)."""
-    return instantiate(cfg.gan, data_shape=list(data_shape), _convert_="all")
+def build(cfg: DictConfig) -> tuple[Any, GAN]:
+    """The data module and the untrained GAN of a checked `cfg`, seeded and on the host set up
+    as a run has them; the data module is not set up yet."""
+    pl.seed_everything(cfg.seed, workers=True)
+    set_up_host(cfg.model.get("cpu_threads"))
+    # Each generator iteration consumes one real batch per discriminator update.
+    datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
+    # The GAN's arguments plain data: the checkpoint keeps them, and loads with weights_only.
+    gan = instantiate(cfg.gan, data_shape=list(datamodule.shape), _convert_="all")
+    return datamodule, gan
 
 
 def fit(cfg: DictConfig) -> dict[str, Any]:
@@ -126,13 +132,8 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         refuse_to_overwrite(run_dir, ckpt_path is not None)
         checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
         resumed_from = checkpoint.get("g_steps", 0) if checkpoint is not None else 0
-        pl.seed_everything(cfg.seed, workers=True)
-        set_up_host(cfg.model.get("cpu_threads"))
-
-        # Each generator iteration consumes one real batch per discriminator update.
-        datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
+        datamodule, model = build(cfg)
         plain = OmegaConf.to_container(cfg, resolve=True)
-        model = build_gan(cfg, datamodule.shape)
         if checkpoint is not None:
             check_architecture(checkpoint, model, ckpt_path)
             check_unfinished(checkpoint, cfg.trainer.max_steps, ckpt_path)
