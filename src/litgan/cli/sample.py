@@ -309,7 +309,7 @@ def sample(args: argparse.Namespace) -> None:
             )
         print(f"checkpoint: {path} (generator iteration {gan.g_steps})")
         if gan.sampling_generator is not gan.generator:
-            decay = gan.hparams.get("ema_decay")
+            decay = gan.hparams.model.get("ema_decay")
             print(f"G: the average of its weights (model.ema_decay={decay})")
         else:
             print("G: its weights as trained (the run kept no weight average)")

@@ -46,7 +46,7 @@ def validate_config(cfg: DictConfig) -> None:
             f"data.batch_size={cfg.data.batch_size} does not split into packs of "
             f"model.discriminator.pack={pack}: choose a batch size that is a multiple of it"
         )
-    _validate_early_batch_size(cfg, pack, OmegaConf.select(cfg, "optim.lr_decay", default=0.0))
+    _validate_early_batch_size(cfg, pack, cfg.model.get("lr_decay", 0.0))
     _validate_batch_norm(cfg, pack)
     if cfg.get("metrics") and "points" not in cfg.metrics:
         # metrics=none is empty: what is there came from a preset that tunes validation.
@@ -137,15 +137,6 @@ def _validate_penalty(cfg: DictConfig) -> None:
             "BatchNorm in D mixes the batch: set model.discriminator.batch_norm=false or "
             "penalty=none"
         )
-
-
-def check_pack(pack: object) -> int:
-    """`pack` (PacGAN's samples per discriminator input) if it is a positive integer."""
-    if not isinstance(pack, int) or isinstance(pack, bool) or pack < 1:
-        raise ConfigError(
-            f"model.discriminator.pack must be a positive integer (1: no packing), got {pack!r}"
-        )
-    return pack
 
 
 def lightning_max_steps(g_steps: int, d_steps: int) -> int:
@@ -291,14 +282,14 @@ def _not_built(err: InstantiationException, cfg: DictConfig) -> ConfigError:
 
 
 def _key_of(node: object, target: str | None, prefix: str = "") -> str | None:
-    """The key of the first node of `node` (gan's copies aside) whose _target_ names the class
+    """The key of the first node of `node` whose _target_ names the class
     `target` (Hydra reports it by its module's path, the config may by its package's)."""
     if not isinstance(node, dict) or target is None:
         return None
     if prefix and str(node.get("_target_")).rsplit(".", 1)[-1] == target.rsplit(".", 1)[-1]:
         return prefix.rstrip(".")
     for key, value in node.items():
-        found = None if prefix + key == "gan" else _key_of(value, target, f"{prefix}{key}.")
+        found = _key_of(value, target, f"{prefix}{key}.")
         if found:
             return found
     return None

@@ -30,7 +30,7 @@ def compose(
 
     Args:
         run_dir: compose as a run into this directory does: Hydra's runtime (`${hydra:...}`,
-            paths.output_dir) set to it, the `hydra` node then dropped, as a task gets it.
+            paths.output_dir) set to it; the `hydra` node is dropped, as a task gets it.
         hydra: keep Hydra's own config under `hydra` (without `run_dir`).
     """
     overrides = list(overrides)
@@ -49,7 +49,10 @@ def compose(
             cfg.hydra.runtime.output_dir = str(run_dir)
             cfg.hydra.runtime.cwd = str(Path.cwd())
         hydra_internals.set_runtime(cfg)
+    with open_dict(cfg):
+        hydra_cfg = cfg.pop("hydra", None)
+    check_schema(cfg)  # the task's config, as a run gets it
+    if hydra and run_dir is None:
         with open_dict(cfg):
-            del cfg["hydra"]
-    check_schema(cfg)
+            cfg.hydra = hydra_cfg
     return cfg

@@ -2,8 +2,8 @@
 schedule, the batch size of the early iterations and which iterations log.
 
 `Schedule` is a mixin of the GAN (`litgan.gan`), which provides `g_steps`, `generator`,
-`discriminator` and the hparams `d_steps`, `g_optimizer`, `d_optimizer`, `lr_decay` and
-`early_batch_size`.
+`discriminator` and the hparams `d_steps`, `optim` (the players' optimizers),
+`model.lr_decay` and `early_batch_size`.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ class Schedule(pl.LightningModule):
         return int(batches * epochs) if epochs and math.isfinite(batches) else -1
 
     def configure_optimizers(self) -> Any:
-        make_g = instantiate(self.hparams.g_optimizer, _convert_="all")
-        make_d = instantiate(self.hparams.d_optimizer, _convert_="all")
+        make_g = instantiate(self.hparams.optim["generator"], _convert_="all")
+        make_d = instantiate(self.hparams.optim["discriminator"], _convert_="all")
         optimizers = [make_g(self.generator.parameters()), make_d(self.discriminator.parameters())]
-        if not self.hparams.lr_decay:
+        if not self.lr_decay():
             return optimizers
         if self.last_g_step() < 1:
             raise ConfigError(
-                "optim.lr_decay needs to know where training ends: set trainer.max_steps, or "
+                "model.lr_decay needs to know where training ends: set trainer.max_steps, or "
                 "model.lr_decay=0"
             )
         # Returned to Lightning so that checkpoints keep their state; stepped once per
@@ -48,8 +48,12 @@ class Schedule(pl.LightningModule):
         return optimizers, [LambdaLR(opt, self.lr_factor) for opt in optimizers]
 
     def lr_factor(self, g_step: int) -> float:
-        """Both learning rates' multiplier at generator iteration `g_step` (optim.lr_decay)."""
-        return lr_factor(g_step, self.last_g_step(), self.hparams.lr_decay)
+        """Both learning rates' multiplier at generator iteration `g_step` (model.lr_decay)."""
+        return lr_factor(g_step, self.last_g_step(), self.lr_decay())
+
+    def lr_decay(self) -> float:
+        """The last fraction of training over which the rates fall (model.lr_decay)."""
+        return self.hparams.model.get("lr_decay", 0.0)
 
     def batch_size_now(self) -> int | None:
         """The samples per update this iteration: `early_batch_size` while the learning rates

@@ -134,26 +134,40 @@ def load_gan(path: Path, device: torch.device | str = "cpu") -> GAN:
             f"{path} is a checkpoint, but not of a litgan GAN (it has no generator "
             "weights or no data_shape)"
         )
-    moved = moved_targets(checkpoint["hyper_parameters"])
+    checkpoint["hyper_parameters"] = current_arguments(checkpoint["hyper_parameters"])
+    rewritten = io.BytesIO()
+    torch.save(checkpoint, rewritten)
+    rewritten.seek(0)
     try:
-        gan = GAN.load_from_checkpoint(
-            io.BytesIO(data), map_location="cpu", weights_only=True, **moved
-        )
+        gan = GAN.load_from_checkpoint(rewritten, map_location="cpu", weights_only=True)
     except Exception as err:  # a litgan checkpoint this version cannot rebuild
         raise LitganError(f"{path} cannot be loaded by this litgan ({first_line(err)})") from err
     return gan.to(device).eval()
 
 
-def moved_targets(hparams: dict[str, Any]) -> dict[str, Any]:
-    """The hparams whose `_target_` names a class where an earlier litgan kept it, each with
-    the class's path today."""
-    moved = {}
-    for key, value in hparams.items():
-        target = value.get("_target_") if isinstance(value, dict) else None
-        for old, new in MOVED_TARGETS.items() if isinstance(target, str) else ():
-            if target.startswith(old):
-                moved[key] = {**value, "_target_": new + target.removeprefix(old)}
-    return moved
+def current_arguments(hparams: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint's GAN arguments as today's GAN takes them: classes where they live now
+    (`MOVED_TARGETS`), and the flat arguments of checkpoints written before the GAN took the
+    config's groups (generator, g_optimizer, game, lr_decay, ...) put into `model`, `optim`
+    and `loss`."""
+    hparams = {key: _moved(value) for key, value in hparams.items()}
+    if "game" not in hparams:
+        return hparams
+    loss = hparams.pop("game")
+    model = {key: hparams.pop(key) for key in ("generator", "discriminator")}
+    model |= {k: hparams.pop(k) for k in ("lr_decay", "ema_decay", "augment") if k in hparams}
+    optim = {"generator": hparams.pop("g_optimizer"), "discriminator": hparams.pop("d_optimizer")}
+    return {**hparams, "model": model, "optim": optim, "loss": loss}
+
+
+def _moved(value: Any) -> Any:
+    """A `_target_` config naming a class where an earlier litgan kept it, with the class's
+    path today; any other value as it is."""
+    target = value.get("_target_") if isinstance(value, dict) else None
+    for old, new in MOVED_TARGETS.items() if isinstance(target, str) else ():
+        if target.startswith(old):
+            return {**value, "_target_": new + target.removeprefix(old)}
+    return value
 
 
 def is_litgan_checkpoint(checkpoint: Any) -> bool:

@@ -6,6 +6,7 @@ config, so that `--help` and config errors never wait for torch and Lightning to
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import sys
@@ -20,7 +21,7 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf, read_write
+from omegaconf import DictConfig, ListConfig, OmegaConf, read_write
 from pytorch_lightning.loggers import Logger
 
 from litgan.config.checks import lightning_max_steps
@@ -113,9 +114,21 @@ def build(cfg: DictConfig) -> tuple[Any, GAN]:
     set_up_host(cfg.model.get("cpu_threads"))
     # Each generator iteration consumes one real batch per discriminator update.
     datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
-    # The GAN's arguments plain data: the checkpoint keeps them, and loads with weights_only.
-    gan = instantiate(cfg.gan, data_shape=list(datamodule.shape), _convert_="all")
-    return datamodule, gan
+    return datamodule, GAN(data_shape=list(datamodule.shape), **gan_arguments(cfg))
+
+
+def gan_arguments(cfg: DictConfig) -> dict[str, Any]:
+    """The GAN's arguments: the groups and top-level keys of `cfg` named as its parameters, as
+    plain data (the checkpoint keeps them, and loads with weights_only=True)."""
+    names = [n for n in inspect.signature(GAN).parameters if n != "data_shape" and n in cfg]
+    return {n: _plain(cfg[n]) for n in names}
+
+
+def _plain(value: Any) -> Any:
+    """A config node as dicts and lists, resolved; any other value as it is."""
+    if isinstance(value, DictConfig | ListConfig):
+        return OmegaConf.to_container(value, resolve=True)
+    return value
 
 
 def fit(cfg: DictConfig) -> dict[str, Any]:
