@@ -45,13 +45,12 @@ def test_config_dir_initialized_sets_up_compose_and_reuses_a_caller_s_set_up():
     assert not GlobalHydra.instance().is_initialized()
 
 
-def test_set_runtime_makes_hydra_config_resolve_and_clear_runtime_forgets_it(tmp_path):
+def test_set_runtime_makes_hydra_config_resolve(tmp_path):
     with hydra_internals.config_dir_initialized(CONFIG_DIR):
         cfg = hydra_compose("train", [f"hydra.run.dir={tmp_path}"], return_hydra_config=True)
     hydra_internals.set_runtime(cfg)
     assert HydraConfig.initialized() and HydraConfig.get().run.dir == str(tmp_path)
-    hydra_internals.clear_runtime()
-    assert not HydraConfig.initialized()
+    assert OmegaConf.create({"dir": "${hydra:run.dir}"}).dir == str(tmp_path)
 
 
 def test_merged_value_is_the_value_of_the_override_hydra_could_not_merge():

@@ -40,11 +40,6 @@ def set_runtime(cfg: DictConfig) -> None:
     HydraConfig.instance().set_config(cfg)
 
 
-def clear_runtime() -> None:
-    """Forget the config `set_runtime` set (HydraConfig has no public way to)."""
-    HydraConfig.instance().cfg = None
-
-
 def lines(err: BaseException) -> list[str]:
     """The non-blank lines of a Hydra message, stripped."""
     return [line.strip() for line in str(err).splitlines() if line.strip()]
