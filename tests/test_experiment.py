@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 
+from litgan.config.compose import compose
 from litgan.errors import ConfigError, LitganError
 from litgan.experiment import build, load, run
 from litgan.records.history import read_series
@@ -101,3 +102,10 @@ def test_hydra_level_mistakes_raise_the_command_lines_one_line(
     assert message in error and "\n" not in error
     status, stderr = run_main(monkeypatch, capsys, tmp_path, override, base=())
     assert status == 2 and stderr == f"litgan: error: {error}\n"
+
+
+def test_a_run_directory_may_hold_any_character(tmp_path):
+    """`=`, quotes, spaces and non-ASCII letters, which Hydra's override grammar would refuse
+    unquoted: litgan.config.compose quotes the directory it adds."""
+    run_dir = tmp_path / "lr=1e-3 'ü' \\"
+    assert compose([], run_dir=run_dir).paths.output_dir == str(run_dir)

@@ -28,26 +28,23 @@ from litgan.run.run_dir import (
     check_writable,
     note_missing_dirs,
     rank,
-    refuse_to_overwrite,
     remove_new_empty_dirs,
-    requeued_ckpt_path,
     write_record,
 )
 
 
 class OutputDirCheck(Callback):
-    """Check the run (or sweep) directory before Hydra creates it.
+    """Check that the run (or sweep) directory can be written before Hydra creates it.
 
     Hydra would fail on an unwritable directory with a traceback of its own. The directories
-    about to be created are noted, so that a run refused later leaves none of them behind.
+    about to be created are noted, so that a run refused later leaves none of them behind;
+    whether the directory holds an earlier run is checked once, by `litgan.run.fit.fit`.
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         run_dir = Path(config.hydra.run.dir)
         note_missing_dirs(run_dir)
         try:
-            resuming = requeued_ckpt_path(config.get("ckpt_path"), run_dir) is not None
-            refuse_to_overwrite(run_dir, resuming)
             check_writable(run_dir, "hydra.run.dir")
         except LitganError as err:
             remove_new_empty_dirs()

@@ -22,6 +22,12 @@ CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "conf")
 schema.store()  # conf/train.yaml builds on the typed schema: registered for every use of CONFIG_DIR
 
 
+def quoted(value: str) -> str:
+    """`value` as a quoted string of Hydra's override grammar: any character, `=` and
+    non-ASCII ones included, reads as itself."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def compose(
     overrides: Sequence[str] = (), run_dir: str | Path | None = None, hydra: bool = False
 ) -> DictConfig:
@@ -36,7 +42,7 @@ def compose(
     overrides = list(overrides)
     if run_dir is not None:
         run_dir = Path(run_dir).absolute()
-        overrides.append(f"hydra.run.dir={run_dir}")
+        overrides.append(f"hydra.run.dir={quoted(str(run_dir))}")
     try:
         with hydra_internals.config_dir_initialized(CONFIG_DIR):
             cfg = hydra_compose(
