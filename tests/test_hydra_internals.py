@@ -53,6 +53,14 @@ def test_set_runtime_makes_hydra_config_resolve(tmp_path):
     assert OmegaConf.create({"dir": "${hydra:run.dir}"}).dir == str(tmp_path)
 
 
+def test_basic_launcher_is_hydra_s_default_launcher():
+    from hydra.plugins.launcher import Launcher
+
+    launcher = hydra_internals.basic_launcher()
+    assert isinstance(launcher, Launcher) and type(launcher).__name__ == "BasicLauncher"
+    assert callable(launcher.setup) and callable(launcher.launch)
+
+
 def test_merged_value_is_the_value_of_the_override_hydra_could_not_merge():
     assert hydra_internals.merged_value(refusal("seed=abc")) == "abc"
 

@@ -1,6 +1,6 @@
 """Every use of Hydra beyond its documented API: the text of its error messages, which litgan
-reads to say the same in one line, and its global state, which the Python API sets as a run
-does. tests/test_hydra_internals.py checks each against the installed Hydra, so that a new
+reads to say the same in one line; its global state, which the Python API sets as a run does;
+and its default launcher, kept in a private module. tests/test_hydra_internals.py checks each against the installed Hydra, so that a new
 Hydra that changes one fails there first.
 """
 
@@ -14,6 +14,7 @@ from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
+from hydra.plugins.launcher import Launcher
 from omegaconf import DictConfig
 
 from litgan.errors import first_line
@@ -38,6 +39,14 @@ def set_runtime(cfg: DictConfig) -> None:
     """Make `cfg` (composed with Hydra's own config) the one HydraConfig.get() returns, as a
     run under @hydra.main finds it: `${hydra:...}` resolves and litgan's record is written."""
     HydraConfig.instance().set_config(cfg)
+
+
+def basic_launcher() -> Launcher:
+    """Hydra's default launcher, which it keeps in a private module (hydra-core is pinned
+    < 1.4): litgan's launcher hands it the sweeps it does not run itself."""
+    from hydra._internal.core_plugins.basic_launcher import BasicLauncher
+
+    return BasicLauncher()
 
 
 def lines(err: BaseException) -> list[str]:

@@ -39,6 +39,7 @@ from hydra.core.utils import JobReturn, JobStatus, filter_overrides, run_job, se
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from litgan import hydra_internals
 from litgan.errors import LitganError, first_line
 
 # The thread pools of the libraries under torch and numpy read these when they start.
@@ -141,9 +142,6 @@ def launch(
 ) -> Sequence[JobReturn]:
     """Run the jobs, `n_jobs` at a time, and return Hydra's records in the jobs' order; exit
     with 128 + the signal's number when a signal stopped the sweep."""
-    # Hydra's default launcher, which it keeps in a private module (hydra-core is pinned < 1.4).
-    from hydra._internal.core_plugins.basic_launcher import BasicLauncher
-
     config = launcher.config
     n_jobs, threads = jobs_at_a_time(
         launcher.n_jobs,
@@ -152,7 +150,7 @@ def launch(
         launcher.n_jobs is None and uses_accelerator(config),
     )
     if n_jobs == 1:  # one at a time, in this process: Hydra's own launcher
-        basic = BasicLauncher()
+        basic = hydra_internals.basic_launcher()
         basic.setup(
             hydra_context=launcher.hydra_context,
             task_function=launcher.task_function,
