@@ -1,13 +1,13 @@
 """Training from Python: `run(*overrides)` trains as `python train.py <overrides>` does and hands
 back what a notebook or a script reads.
 
-    from litgan.experiment import build, run
+    from litgan.experiment import build, load, run
     result = run("loss=minimax", "trainer.max_steps=500", run_dir="outputs/minimax")
     result.metrics["train/value"]      # a pandas DataFrame indexed by generator iteration
     result.summary["final"]            # summary.json
     result.run_dir / "samples"         # the pictures
     data, gan = build("loss=minimax")  # the untrained pieces, for steps taken by hand
-    gan = load("outputs/minimax")       # a trained GAN: gan.generate(z), gan.d_output(x)
+    gan = load("outputs/minimax")      # the trained GAN: gan.generate(z), gan.d_output(x)
 
 The config is composed, checked, built and trained by the same code as the command line
 (`litgan.config.compose`, `litgan.config.checks`, `litgan.run.fit`); a run that `train.py`
