@@ -70,7 +70,7 @@ def test_sharp_2d_preset_raises_the_batch_lengthens_the_fall_and_keeps_its_width
     assert cfg.data.layout == data and cfg.data.batch_size == 1024 and cfg.early_batch_size == 256
     assert cfg.trainer.max_steps == 20000
     # The rates of both players fall over the last three quarters: 15,000 of the 20,000 iterations.
-    assert cfg.optim.lr_decay == 0.75
+    assert cfg.model.lr_decay == 0.75
     assert cfg.model.generator._target_ == "litgan.networks.MLPGenerator"
     # The widths its results were measured with, pinned in the preset (model=mlp's default).
     assert cfg.model.generator.hidden == cfg.model.discriminator.hidden == [64, 64, 64]
