@@ -73,7 +73,7 @@ def test_ring_mlp_run_leaves_the_documented_files(train_in):
     assert all(float(r["samples/push_median"]) > 0 for r in pushes)
     ckpt = torch.load(run.run_dir / "checkpoints" / "last.ckpt", weights_only=False)
     assert ckpt["g_steps"] == 40
-    assert ckpt["hyper_parameters"]["game"] == {"_target_": "litgan.game.games.NonSaturating"}
+    assert ckpt["hyper_parameters"]["loss"] == {"_target_": "litgan.game.games.NonSaturating"}
 
 
 def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path):
