@@ -56,12 +56,13 @@ def main() -> None:
     data = DigitsDataModule(image_size=32, channels=1, batch_size=64)
     data.setup()
     gan = GAN(
-        generator={"_target_": "litgan.networks.DCGANGenerator", "nz": 100, "ngf": 64},
-        discriminator={"_target_": "litgan.networks.DCGANDiscriminator", "ndf": 64},
-        g_optimizer=ADAM,
-        d_optimizer=ADAM,
-        game={"_target_": "litgan.game.games.NonSaturating"},
         data_shape=data.shape,
+        model={
+            "generator": {"_target_": "litgan.networks.DCGANGenerator", "nz": 100, "ngf": 64},
+            "discriminator": {"_target_": "litgan.networks.DCGANDiscriminator", "ndf": 64},
+        },
+        loss={"_target_": "litgan.game.games.NonSaturating"},
+        optim={"generator": ADAM, "discriminator": ADAM},
     ).to(args.device)
     weights = resolve_weights(args.weights, fid_helper=fid_helper_model_path())
     space, t_load = timed(lambda: InceptionFeatures(weights).to(args.device))

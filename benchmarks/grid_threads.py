@@ -18,11 +18,10 @@ import argparse
 import time
 
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from train_throughput import players
 
-from litgan.config.checks import CONFIG_DIR
+from litgan.config.compose import compose
 from litgan.gan.players import frozen
 
 DATA_SHAPE = [2]
@@ -35,15 +34,13 @@ def iterations_per_second(
 ) -> float:
     """Rate of the plain loop with `threads` torch threads, D 3 x `d_width`, R1 every `every`."""
     hidden = ",".join([str(d_width)] * 3)
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose(
-            "train",
-            overrides=[
-                "experiment=sharp_grid",
-                f"model.discriminator.hidden=[{hidden}]",
-                f"penalty.every={every}",
-            ],
-        )
+    cfg = compose(
+        [
+            "experiment=sharp_grid",
+            f"model.discriminator.hidden=[{hidden}]",
+            f"penalty.every={every}",
+        ]
+    )
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     g, d, opt_g, opt_d = players(cfg, DATA_SHAPE)

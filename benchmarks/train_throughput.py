@@ -56,7 +56,6 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 from pytorch_lightning.loggers import CSVLogger
@@ -64,9 +63,10 @@ from torch import nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
-from litgan.config.checks import CONFIG_DIR, lightning_max_steps
+from litgan.config.checks import lightning_max_steps
+from litgan.config.compose import compose
 from litgan.gan.players import frozen, grad_norm, lr_factor
-from litgan.run.fit import build_gan
+from litgan.run.fit import build
 
 # name: (overrides that make `python train.py` run it, batch size)
 CONFIGS = {
@@ -90,19 +90,17 @@ def machine() -> dict[str, object]:
 def compose_run(name: str, out: str, extra: list[str]):
     """The config `python train.py` composes for this benchmark case."""
     overrides, batch = CONFIGS[name]
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        return compose(
-            "train",
-            overrides=[
-                *overrides,
-                f"data.batch_size={batch}",
-                "trainer.accelerator=cpu",
-                "metrics=none",
-                f"paths.root_dir={out}",
-                f"paths.output_dir={out}",
-                *extra,
-            ],
-        )
+    return compose(
+        [
+            *overrides,
+            f"data.batch_size={batch}",
+            "trainer.accelerator=cpu",
+            "metrics=none",
+            f"paths.root_dir={out}",
+            f"paths.output_dir={out}",
+            *extra,
+        ]
+    )
 
 
 def players(
@@ -255,9 +253,7 @@ def litgan_clock(
     """Runs (b) and returns its clock, stamped at the end of every measured batch."""
     with tempfile.TemporaryDirectory() as out:
         cfg = compose_run(name, out, [f"trainer.max_steps={iterations}", *overrides])
-        pl.seed_everything(0, workers=True)
-        data = instantiate(cfg.data)
-        gan = build_gan(cfg, data.shape)
+        data, gan = build(cfg)  # as a run builds them: seeded with cfg.seed (0)
         clock = _IterationClock(warmup, iterations, profiler)
         # The clock first: at a batch end where a sample picture or a checkpoint is due (a run
         # of sample_every iterations), it stamps before they start, so the window holds the

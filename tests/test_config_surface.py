@@ -22,28 +22,22 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ValidationError
 
 from litgan.config import schema
-from litgan.config.checks import (
-    CONFIG_DIR,
-    check_composes,
-    check_ranges,
-    shown,
-    validate_config,
-)
+from litgan.config.checks import check_ranges, shown, validate_config
+from litgan.config.compose import CONFIG_DIR, compose
 from litgan.config.schema import TrainConfig
 from litgan.errors import ConfigError
+from litgan.hydra_internals import config_dir_initialized
 from litgan.records.history import read_series
 from tests.helpers.runs import check_clean_failure, run_main
 
 HUGE = 10**18
 MISTYPED = (0, -1, [], HUGE, "abc")
 HYDRA_KEYS = ("_target_", "_partial_")  # a wrong one fails when instantiated (test_bad_input)
-UNTYPED = {"logger", "paths", "gan"}  # open by design (litgan.config.schema's docstring)
+UNTYPED = {"logger", "paths"}  # open by design (litgan.config.schema's docstring)
 CONF = Path(CONFIG_DIR)
 # The top level's nodes for the config groups (penalty=none and metrics=none leave them empty).
 GROUPS = {k for k, hint in typing.get_type_hints(TrainConfig).items() if hint is typing.Any}
@@ -66,10 +60,7 @@ BASES = {
 @functools.cache
 def base(overrides: tuple[str, ...]) -> DictConfig:
     """The config `overrides` compose, as a run gets it (in `cases`' Hydra context if open)."""
-    if GlobalHydra.instance().is_initialized():
-        return compose("train", overrides=list(overrides))
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        return compose("train", overrides=list(overrides))
+    return compose(overrides)
 
 
 def leaves(cfg: DictConfig, prefix: str = "") -> typing.Iterator[tuple[str, type]]:
@@ -94,12 +85,12 @@ def cases() -> dict[str, tuple[tuple[str, ...], type, str]]:
         for key, owner in leaves(base(overrides)):
             found.setdefault((key, owner), overrides)
 
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):  # one: 30% faster
+    with config_dir_initialized(CONFIG_DIR):  # one for every compose: 30% faster
         for overrides in BASES.values():
             add(tuple(overrides))
-        for group, options_ in schema.OPTIONS.items():
-            for option, option_schema in options_.items():
-                if option_schema not in {owner for _, owner in found}:
+        for group in ("loss", "penalty", "optim", "metrics", "trainer"):  # BASES: data, model
+            for option in options(group):
+                if option != "none":
                     add((f"{group}={option}",))
     return {f"{key}@{owner.__name__}": (ov, owner, key) for (key, owner), ov in found.items()}
 
@@ -120,8 +111,7 @@ def test_every_base_validates_and_every_group_but_the_open_ones_is_typed():
 
 
 def test_every_numeric_list_and_open_key_declares_a_range():
-    schemas = {s for options_ in schema.OPTIONS.values() for s in options_.values()}
-    schemas |= {schema.TrainConfig}
+    schemas = {*schema.SCHEMAS.values(), schema.TrainConfig}
     todo = list(schemas)
     while todo:
         current = todo.pop()
@@ -188,7 +178,7 @@ def override(key: str, value: object) -> str:
 
 
 def test_a_wrong_type_is_refused_by_composition_in_one_line():
-    """One case per kind of type (int, float, bool, str, list): the refusal check_composes
+    """One case per kind of type (int, float, bool, str, list): the refusal compose
     gives before Hydra's run."""
     tried: dict[str, str] = {}
     for overrides, owner, key in cases().values():
@@ -204,7 +194,7 @@ def test_a_wrong_type_is_refused_by_composition_in_one_line():
             except ValidationError:
                 pass
             with pytest.raises(ConfigError) as refused:
-                check_composes([*overrides, override(key, value)])
+                compose([*overrides, override(key, value)])
             assert "\n" not in str(refused.value)
             assert str(refused.value).startswith(f"{key} must be "), str(refused.value)
             tried[kind] = override(key, value)

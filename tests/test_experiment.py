@@ -8,10 +8,11 @@ import json
 import pytest
 import torch
 
-from litgan.errors import ConfigError
-from litgan.experiment import build, run
+from litgan.config.compose import compose
+from litgan.errors import ConfigError, LitganError
+from litgan.experiment import build, load, run
 from litgan.records.history import read_series
-from tests.helpers.runs import TINY_MLP
+from tests.helpers.runs import TINY_MLP, run_main
 
 QUICK = [*TINY_MLP, "trainer.max_steps=100", "metrics=none", "trainer.enable_progress_bar=false"]
 
@@ -60,3 +61,51 @@ def test_build_gives_the_untrained_pieces_of_a_run_and_writes_nothing(tmp_path):
     for mine, theirs in zip(gan.parameters(), again.parameters(), strict=True):
         assert torch.equal(mine, theirs)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_build_batches_as_fit_does_one_real_batch_per_discriminator_update():
+    data, gan = build(*TINY_MLP, "d_steps=2", "data.batch_size=64")
+    assert data.batch_size == 128 and gan.hparams.d_steps == 2
+    assert next(iter(data.train_dataloader())).shape[0] == 128
+
+
+def test_load_returns_the_trained_gan_of_a_run(tmp_path):
+    result = run(*QUICK, "trainer.max_steps=20", run_dir=tmp_path / "run")
+    for spec in (result.run_dir, result.run_dir / "checkpoints" / "last.ckpt"):
+        gan = load(spec)
+        assert gan.g_steps == 20 and not gan.training
+        z = torch.randn(7, gan.nz)
+        points = gan.generate(z)
+        assert points.shape == (7, 2) and torch.equal(points, gan.generate(z))
+        d = gan.d_output(points)
+        assert d.shape[0] == 7 and torch.all((d > 0) & (d < 1))
+    with pytest.raises(LitganError, match="does not exist"):
+        load(tmp_path / "nothing.ckpt")
+
+
+@pytest.mark.parametrize(
+    ("call", "override", "message"),
+    [
+        (run, "loss=minmax", "Could not find 'loss/minmax'"),
+        (build, "data=nonexistent", "Could not find 'data/nonexistent'"),
+        (run, "seed=abc", "seed must be an integer, got 'abc'"),
+        (run, "d_step=2", "d_step is not a key of the config"),
+        (build, "model=dcgan", "model=dcgan needs image data"),
+    ],
+)
+def test_hydra_level_mistakes_raise_the_command_lines_one_line(
+    call, override, message, monkeypatch, capsys, tmp_path
+):
+    with pytest.raises(LitganError) as raised:
+        call(override)
+    error = str(raised.value)
+    assert message in error and "\n" not in error
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, override, base=())
+    assert status == 2 and stderr == f"litgan: error: {error}\n"
+
+
+def test_a_run_directory_may_hold_any_character(tmp_path):
+    """`=`, quotes, spaces and non-ASCII letters, which Hydra's override grammar would refuse
+    unquoted: litgan.config.compose quotes the directory it adds."""
+    run_dir = tmp_path / "lr=1e-3 'ü' \\"
+    assert compose([], run_dir=run_dir).paths.output_dir == str(run_dir)

@@ -9,7 +9,7 @@ import torch_fidelity
 from PIL import Image
 from torchmetrics.image.fid import FrechetInceptionDistance
 
-from litgan.cli.fid import fid_between, main
+from litgan.cli.fid import compare, main
 from litgan.errors import LitganError
 from litgan.metrics import inception
 from litgan.metrics.inception import (
@@ -69,7 +69,7 @@ def test_without_weights_and_without_fid_helper_the_error_names_both_fixes(tmp_p
 def test_fid_matches_torch_fidelity_not_antialiased_torchmetrics(folders, inception_weights):
     a, b = folders
     weights = f"metrics.fid.weights_path={inception_weights}"
-    ours = fid_between(str(a), str(b), overrides=[weights])
+    ours = compare(str(a), str(b), overrides=[weights]).fid
     reference = torch_fidelity.calculate_metrics(
         input1=str(a),
         input2=str(b),

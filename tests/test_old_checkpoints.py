@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from litgan.cli import fid, sample
-from litgan.cli.checkpoint import load_gan
+from litgan.run.checkpoints import load_gan
 from tests.helpers.runs import run_main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "checkpoints"

@@ -118,10 +118,6 @@ def test_a_training_set_over_the_cap_is_a_config_error_naming_the_key(
     with pytest.raises(ConfigError, match=r"mnist's 40 images on the training device: 0\.0 MB"):
         too_small.setup("fit")
     mnist(tmp_path, on_device=True, on_device_max_mb=0.05).setup("fit")
-    with pytest.raises(ConfigError, match=r"data\.on_device must be true or false"):
-        ring(tmp_path, on_device="yes")
-    with pytest.raises(ConfigError, match=r"data\.on_device_max_mb must be a positive number"):
-        ring(tmp_path, on_device_max_mb=0)
     status, stderr = run_main(
         monkeypatch,
         capsys,

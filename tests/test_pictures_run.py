@@ -12,11 +12,11 @@ import torch
 from PIL import Image, ImageSequence
 
 import litgan.pictures.samples as samples_module
-from litgan.cli.checkpoint import load_gan
 from litgan.cli.sample import main as sample_main
 from litgan.pictures.animation import FRAME_MS, HOLD_MS, frame_ms, save_animation
 from litgan.pictures.push import ArrowScale, generator_push
 from litgan.records.history import read_series
+from litgan.run.checkpoints import load_gan
 from tests.helpers.runs import TINY_MLP, run_main
 from tests.helpers.tensorboard_events import summaries
 

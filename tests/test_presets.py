@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from litgan.config.checks import CONFIG_DIR, validate_config
+from litgan.config.checks import validate_config
+from litgan.config.compose import CONFIG_DIR, compose
 from tests.helpers.gans import data_and_gan
 from tests.helpers.runs import compose_train
 
@@ -70,7 +70,7 @@ def test_sharp_2d_preset_raises_the_batch_lengthens_the_fall_and_keeps_its_width
     assert cfg.data.layout == data and cfg.data.batch_size == 1024 and cfg.early_batch_size == 256
     assert cfg.trainer.max_steps == 20000
     # The rates of both players fall over the last three quarters: 15,000 of the 20,000 iterations.
-    assert cfg.optim.lr_decay == 0.75
+    assert cfg.model.lr_decay == 0.75
     assert cfg.model.generator._target_ == "litgan.networks.MLPGenerator"
     # The widths its results were measured with, pinned in the preset (model=mlp's default).
     assert cfg.model.generator.hidden == cfg.model.discriminator.hidden == [64, 64, 64]
@@ -81,15 +81,13 @@ def test_sharp_2d_preset_raises_the_batch_lengthens_the_fall_and_keeps_its_width
 @pytest.mark.parametrize("preset", PRESETS)
 def test_every_preset_builds_its_data_module_and_gan(preset, tmp_path):
     """Composed, checked and built as train.py does, with no data read and no step taken."""
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose(
-            "train",
-            overrides=[
-                f"experiment={preset}",
-                f"paths.root_dir={tmp_path}",  # Hydra's runtime values, which only a run has
-                f"paths.output_dir={tmp_path / 'run'}",
-            ],
-        )
+    cfg = compose(
+        [
+            f"experiment={preset}",
+            f"paths.root_dir={tmp_path}",  # Hydra's runtime values, which only a run has
+            f"paths.output_dir={tmp_path / 'run'}",
+        ]
+    )
     validate_config(cfg)
     datamodule, gan = data_and_gan(cfg)
     assert tuple(gan.hparams.data_shape) == datamodule.shape

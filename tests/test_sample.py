@@ -14,9 +14,9 @@ import torch
 from PIL import Image
 
 from litgan.cli import fid
-from litgan.cli.checkpoint import load_gan
 from litgan.cli.sample import main, slerp
 from litgan.metrics.features import to_uint8
+from litgan.run.checkpoints import load_gan
 from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_main
 
 DIGITS = [*TINY_DCGAN, "data=digits", "data.batch_size=16", "trainer.max_steps=4"]

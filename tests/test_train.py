@@ -73,7 +73,7 @@ def test_ring_mlp_run_leaves_the_documented_files(train_in):
     assert all(float(r["samples/push_median"]) > 0 for r in pushes)
     ckpt = torch.load(run.run_dir / "checkpoints" / "last.ckpt", weights_only=False)
     assert ckpt["g_steps"] == 40
-    assert ckpt["hyper_parameters"]["game"] == {"_target_": "litgan.game.games.NonSaturating"}
+    assert ckpt["hyper_parameters"]["loss"] == {"_target_": "litgan.game.games.NonSaturating"}
 
 
 def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path):
@@ -97,7 +97,7 @@ def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path
     # D's decision surface is drawn from packs of copies of each grid point.
     assert (run_dir / "samples" / "g_step_000020.png").is_file()
     ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
-    assert ckpt["hyper_parameters"]["discriminator"]["pack"] == 4
+    assert ckpt["hyper_parameters"]["model"]["discriminator"]["pack"] == 4
     # 4 packed 2D points in, one logit out.
     assert ckpt["state_dict"]["discriminator.net.0.weight"].shape == (32, 8)
 

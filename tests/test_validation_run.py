@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from litgan.cli.fid import compose_config, fid_between
+from litgan.cli.fid import compare, compose_config
 from litgan.config.checks import validate_config
 from litgan.errors import ConfigError
 from tests.helpers.runs import TINY_DCGAN, TINY_MLP
@@ -51,7 +51,7 @@ def test_ring_validates_every_val_every_and_at_the_end_over_ddp_ranks(train_in):
     assert summary["evaluation"]["num_modes"] == 8
     assert "val/fid" in run.stdout and "modes" in run.stdout
     # One process scoring the best checkpoint's 999 samples gets the number the ranks logged.
-    again = fid_between("ring", str(run.run_dir / "checkpoints" / "best.ckpt"), num_samples=999)
+    again = compare("ring", str(run.run_dir / "checkpoints" / "best.ckpt"), num_samples=999).fid
     assert again == pytest.approx(best["metrics"]["val/fid"], rel=1e-5)
 
 
@@ -107,5 +107,5 @@ def test_digits_dcgan_logs_val_fid_and_keeps_the_best_checkpoint(
 
     # litgan-fid on the best checkpoint: the same samples, features and cached real statistics.
     monkeypatch.setenv("LITGAN_CACHE_DIR", str(cache))
-    again = fid_between("digits", str(run.run_dir / "checkpoints" / "best.ckpt"), overrides=fid)
+    again = compare("digits", str(run.run_dir / "checkpoints" / "best.ckpt"), overrides=fid).fid
     assert again == pytest.approx(best["value"], rel=1e-4)

@@ -4,7 +4,8 @@ The packages are layers; each imports only from those below it (checked by impor
 `[tool.importlinter]` in pyproject.toml):
 
     cli        the commands: litgan-train (train.py), litgan-fid, litgan-sample, litgan-report
-    experiment training from Python: run(*overrides) -> summary, run directory, metrics table
+    experiment training from Python: run(*overrides) -> summary, run directory, metrics table;
+               build(*overrides) -> data, GAN; load(checkpoint) -> trained GAN
     run        one training run: fit, run directory, checkpoints, signals, loggers, summary
     pictures   plots of a run's metrics, pictures of G's samples and D's surface
     gan        the LightningModule: D's step and G's step, noise, schedule, validation
@@ -12,7 +13,8 @@ The packages are layers; each imports only from those below it (checked by impor
                evaluation (FID, modes), LightningDataModules, G and D, metrics.csv read/written
     game | config
                the games' math (losses, value, optimum, penalties, augmentation); the typed
-               config schema and its cross-key checks
-    errors, lightning_internals
-               litgan's exceptions; every use of Lightning's private API
+               config schema, its composition and its cross-key checks
+    lightning_internals | hydra_internals
+               every use of Lightning's private API; of Hydra's (its error text, its state)
+    errors     litgan's exceptions
 """

@@ -21,6 +21,11 @@ class DivergenceError(LitganError):
     """Training produced a NaN or infinite loss or gradient norm."""
 
 
+def first_line(err: BaseException) -> str:
+    """An exception's message, first line only: Hydra's and torch's run to paragraphs."""
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
 class Interrupted(Exception):
     """Training stopped on SIGTERM or SIGINT, after writing the checkpoint `path`."""
 

@@ -1,38 +1,40 @@
 """Training from Python: `run(*overrides)` trains as `python train.py <overrides>` does and hands
 back what a notebook or a script reads.
 
-    from litgan.experiment import build, run
+    from litgan.experiment import build, load, run
     result = run("loss=minimax", "trainer.max_steps=500", run_dir="outputs/minimax")
     result.metrics["train/value"]      # a pandas DataFrame indexed by generator iteration
     result.summary["final"]            # summary.json
     result.run_dir / "samples"         # the pictures
     data, gan = build("loss=minimax")  # the untrained pieces, for steps taken by hand
+    gan = load("outputs/minimax")      # the trained GAN: gan.generate(z), gan.d_output(x)
 
-The config is composed with Hydra's compose API from the same conf/, checked and trained by the
-same code as the command line (`litgan.config.checks`, `litgan.run.fit`); a run that
-`train.py` refuses raises the same LitganError here.
+The config is composed, checked, built and trained by the same code as the command line
+(`litgan.config.compose`, `litgan.config.checks`, `litgan.run.fit`); a run that `train.py`
+refuses raises a LitganError here with the same one-line message.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytorch_lightning as pl
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.utils import instantiate
-from omegaconf import DictConfig, open_dict
+import torch
+from omegaconf import DictConfig
 
-from litgan.config.checks import CONFIG_DIR, validate_config
+from litgan.config.checks import user_error, validate_config
+from litgan.config.compose import compose
 from litgan.gan import GAN
 from litgan.records.history import read_series
-from litgan.run.fit import build_gan, fit
+from litgan.run.checkpoints import load_gan, resolve_checkpoint
+from litgan.run.fit import build as build_parts
+from litgan.run.fit import fit
 
 
 @dataclass(frozen=True)
@@ -56,35 +58,29 @@ def metrics_frame(run_dir: Path) -> pd.DataFrame:
     return frame.sort_index()
 
 
-def compose_run(*overrides: str, run_dir: str | Path | None = None) -> DictConfig:
-    """The config `python train.py <overrides>` runs with, its output directory `run_dir`
-    (default: Hydra's, outputs/runs/<now>), and Hydra's runtime set as a run sets it."""
-    run_dir = Path(run_dir or f"outputs/runs/{datetime.now():%Y-%m-%d_%H-%M-%S}").absolute()
-    # A notebook may have initialised Hydra already (or a failed run left it so).
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose(
-            "train", overrides=[*overrides, f"hydra.run.dir={run_dir}"], return_hydra_config=True
-        )
-    with open_dict(cfg):
-        cfg.hydra.runtime.output_dir = str(run_dir)
-        cfg.hydra.runtime.cwd = str(Path.cwd())
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        del cfg["hydra"]
-    return cfg
+@contextmanager
+def _refusals(cfg: DictConfig) -> Iterator[None]:
+    """Raise an error in building a part of `cfg`, which Hydra's instantiate wraps, as the
+    LitganError the command line prints for it."""
+    try:
+        yield
+    except Exception as err:
+        refusal = user_error(err, cfg)
+        if refusal is None or refusal is err:
+            raise
+        raise refusal from err
 
 
 def build(*overrides: str) -> tuple[Any, GAN]:
     """The data module (set up) and the untrained GAN that `run(*overrides)` would train, with
-    the same initial weights: the pieces to take single steps of the game by hand. Nothing is
-    written."""
-    cfg = compose_run(*overrides, run_dir=tempfile.gettempdir())
+    the same initial weights and batches: the pieces to take single steps of the game by hand.
+    Nothing is written."""
+    cfg = compose(overrides, run_dir=tempfile.gettempdir())
     validate_config(cfg)
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)  # as fit() seeds, before building
-    data = instantiate(cfg.data)
-    data.setup("fit")
-    return data, build_gan(cfg, data.shape)
+    with _refusals(cfg):
+        data, gan = build_parts(cfg)
+        data.setup("fit")
+    return data, gan
 
 
 def run(*overrides: str, run_dir: str | Path | None = None) -> Result:
@@ -95,8 +91,16 @@ def run(*overrides: str, run_dir: str | Path | None = None) -> Result:
         run_dir: the run directory (default: outputs/runs/<now>, as train.py's); it must not
             hold an earlier run, unless the overrides resume it (ckpt_path=last).
     """
-    cfg = compose_run(*overrides, run_dir=run_dir)
+    run_dir = run_dir or f"outputs/runs/{datetime.now():%Y-%m-%d_%H-%M-%S}"
+    cfg = compose(overrides, run_dir=run_dir)
     validate_config(cfg)
-    summary = fit(cfg)
+    with _refusals(cfg):
+        summary = fit(cfg)
     directory = Path(cfg.paths.output_dir)
     return Result(summary=summary, run_dir=directory, metrics=metrics_frame(directory))
+
+
+def load(checkpoint: str | Path, device: torch.device | str = "cpu") -> GAN:
+    """The trained GAN of a run, in eval mode on `device`: `checkpoint` is a run directory (its
+    checkpoints/last.ckpt), a .ckpt file, or `last` / `best` of the current directory's run."""
+    return load_gan(resolve_checkpoint(str(checkpoint)), device)

@@ -3,12 +3,11 @@ config describes."""
 
 from __future__ import annotations
 
-from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from litgan.data.base import GANDataModule
 from litgan.gan import GAN
-from litgan.run.fit import build_gan
+from litgan.run.fit import build
 
 ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3, "betas": [0.5, 0.999]}
 GAMES = {
@@ -25,17 +24,25 @@ def make_gan(
     d_steps: int = 1,
     metrics: dict | None = None,
     data_shape: tuple[int, ...] = (2,),
+    lr_decay: float = 0.0,
+    ema_decay: float = 0.0,
+    augment: tuple[str, ...] = (),
     **kwargs,
 ) -> GAN:
     """A tiny MLP GAN, on 2D points unless `data_shape` says otherwise, for tests that train it
-    for real; `loss` names a game of conf/loss."""
+    for real; `loss` names a game of conf/loss; `lr_decay`, `ema_decay`, `augment` are model's."""
+    model = {
+        "generator": {"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
+        "discriminator": {"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
+        "lr_decay": lr_decay,
+        "ema_decay": ema_decay,
+        "augment": list(augment),
+    }
     return GAN(
-        generator={"_target_": "litgan.networks.MLPGenerator", "nz": 4, "hidden": [16]},
-        discriminator={"_target_": "litgan.networks.MLPDiscriminator", "hidden": [16]},
-        g_optimizer=ADAM,
-        d_optimizer=ADAM,
         data_shape=data_shape,
-        game=GAMES[loss],
+        model=model,
+        loss=GAMES[loss],
+        optim={"generator": ADAM, "discriminator": ADAM},
         d_steps=d_steps,
         metrics=metrics,
         **kwargs,
@@ -45,5 +52,4 @@ def make_gan(
 def data_and_gan(cfg: DictConfig) -> tuple[GANDataModule, GAN]:
     """The data module and the GAN that train.py builds from `cfg`, without training: through
     the same calls (`litgan.run.fit`), whichever way those build them."""
-    datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
-    return datamodule, build_gan(cfg, datamodule.shape)
+    return build(cfg)

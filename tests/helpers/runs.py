@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from hydra import compose, initialize_config_dir
 
 from litgan.cli.train import main
-from litgan.config.checks import CONFIG_DIR
+from litgan.config.compose import compose
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -114,5 +113,4 @@ def check_clean_failure(status: int, stderr: str, tmp_path, *messages: str) -> N
 
 def compose_train(*overrides: str):
     """The train config with these overrides and Hydra's own, as a run composes it."""
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        return compose("train", overrides=list(overrides), return_hydra_config=True)
+    return compose(overrides, hydra=True)

@@ -24,15 +24,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from litgan.cli.checkpoint import load_gan
-from litgan.config.checks import CONFIG_DIR
+from litgan.config.compose import CONFIG_DIR, compose
 from litgan.errors import LitganError
 from litgan.metrics.divergences import NUM_EVAL, estimate_divergences
 from litgan.metrics.evaluator import (
@@ -48,6 +46,7 @@ from litgan.metrics.features import FeatureSpace, InceptionFeatures
 from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
 from litgan.metrics.isc import NoClassifierError, inception_score
 from litgan.metrics.modes import mode_coverage
+from litgan.run.checkpoints import load_gan
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 POINT_SUFFIXES = (".npy", ".csv")
@@ -213,16 +212,14 @@ class DatasetSource(Source):
 
 def compose_config(overrides: Sequence[str], data: str | None = None) -> Any:
     """The train config with `overrides`, for the data set `data` if given."""
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        return compose(
-            "train",
-            overrides=[
-                f"paths.root_dir={os.getcwd()}",
-                "paths.output_dir=.",  # nothing is written but the cache; resolves hydra:
-                *([f"data={data}"] if data else []),
-                *overrides,
-            ],
-        )
+    return compose(
+        [
+            f"paths.root_dir={os.getcwd()}",
+            "paths.output_dir=.",  # nothing is written but the cache; resolves hydra:
+            *([f"data={data}"] if data else []),
+            *overrides,
+        ]
+    )
 
 
 def open_source(spec: str, overrides: Sequence[str]) -> Source:
@@ -353,17 +350,6 @@ def score_points(
             "num_eval": NUM_EVAL,
         },
     }
-
-
-def fid_between(
-    a: str,
-    b: str,
-    num_samples: int | None = None,
-    batch_size: int | None = None,
-    overrides: Sequence[str] = (),
-) -> float:
-    """FID between sources `a` and `b` (Inception for images, coordinates for 2D points)."""
-    return compare(a, b, num_samples, batch_size, overrides).fid
 
 
 def floor_of(

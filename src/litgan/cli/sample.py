@@ -28,11 +28,12 @@ from PIL import Image
 from torch import Tensor
 from tqdm import tqdm
 
-from litgan.cli.checkpoint import first_line, load_gan, resolve_checkpoint
-from litgan.errors import LitganError
+from litgan.errors import LitganError, first_line
+from litgan.experiment import load
 from litgan.gan import GAN
 from litgan.metrics.features import to_uint8
 from litgan.pictures.samples import Mixture, save_samples_picture
+from litgan.run.checkpoints import resolve_checkpoint
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DEFAULT_IMAGES = 64  # a picture's images: the run's own sample grids hold 64
@@ -299,7 +300,7 @@ def sample(args: argparse.Namespace) -> None:
     device = pick_device(args.device)
     path = resolve_checkpoint(args.ckpt)
     with staged(args.out or args.out_dir, args.out is None, args.overwrite) as tmp:
-        gan = load_gan(path, device)
+        gan = load(path, device)
         points = len(gan.hparams.data_shape) == 1
         if args.out_dir is not None and points:
             raise LitganError(
@@ -308,7 +309,7 @@ def sample(args: argparse.Namespace) -> None:
             )
         print(f"checkpoint: {path} (generator iteration {gan.g_steps})")
         if gan.sampling_generator is not gan.generator:
-            decay = gan.hparams.get("ema_decay")
+            decay = gan.hparams.model.get("ema_decay")
             print(f"G: the average of its weights (model.ema_decay={decay})")
         else:
             print("G: its weights as trained (the run kept no weight average)")

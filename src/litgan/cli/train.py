@@ -8,7 +8,6 @@ Only Hydra, OmegaConf and the standard library load with this module (and so wit
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import sys
 import traceback
@@ -18,37 +17,34 @@ from typing import Any, NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import InstantiationException
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from litgan.config.checks import CONFIG_DIR, check_composes, validate_config
-from litgan.errors import ConfigError, Interrupted, LitganError
+from litgan.config.checks import user_error, validate_config
+from litgan.config.compose import CONFIG_DIR, compose
+from litgan.errors import Interrupted, LitganError
 from litgan.run.run_dir import (
     check_writable,
     note_missing_dirs,
     rank,
-    refuse_to_overwrite,
     remove_new_empty_dirs,
-    requeued_ckpt_path,
     write_record,
 )
 
 
 class OutputDirCheck(Callback):
-    """Check the run (or sweep) directory before Hydra creates it.
+    """Check that the run (or sweep) directory can be written before Hydra creates it.
 
     Hydra would fail on an unwritable directory with a traceback of its own. The directories
-    about to be created are noted, so that a run refused later leaves none of them behind.
+    about to be created are noted, so that a run refused later leaves none of them behind;
+    whether the directory holds an earlier run is checked once, by `litgan.run.fit.fit`.
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         run_dir = Path(config.hydra.run.dir)
         note_missing_dirs(run_dir)
         try:
-            resuming = requeued_ckpt_path(config.get("ckpt_path"), run_dir) is not None
-            refuse_to_overwrite(run_dir, resuming)
             check_writable(run_dir, "hydra.run.dir")
         except LitganError as err:
             remove_new_empty_dirs()
@@ -90,7 +86,7 @@ def main() -> None:
     2. Runs with Hydra's flags (-m, --help, --cfg, ...) are composed and checked by Hydra."""
     overrides = sys.argv[1:]
     if not any(arg.startswith("-") for arg in overrides):
-        _stop_on_error(check_composes, overrides)
+        _stop_on_error(compose, overrides)
     run_hydra()
 
 
@@ -108,15 +104,15 @@ def run_hydra(cfg: DictConfig) -> float | None:
             print(f"litgan: {stop}; resume with: {resume}", file=sys.stderr)
         sys.exit(stop.exit_status)
     except Exception as err:
-        user_error = _user_error(err, cfg)
+        refusal = user_error(err, cfg)
         multirun = HydraConfig.get().mode == RunMode.MULTIRUN
         if multirun:
-            _record_failure(Path(cfg.paths.output_dir), cfg, user_error or err)
+            _record_failure(Path(cfg.paths.output_dir), cfg, refusal or err)
         else:
             remove_new_empty_dirs()  # a refused run leaves none; one that trained keeps its files
-        if user_error is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
+        if refusal is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
-        print(f"litgan: error: {user_error}", file=sys.stderr)
+        print(f"litgan: error: {refusal}", file=sys.stderr)
         if multirun:
             raise  # Hydra runs the sweep's other jobs, then fails the sweep
         sys.exit(2)
@@ -148,46 +144,6 @@ def _record_failure(run_dir: Path, cfg: DictConfig, err: BaseException) -> None:
         (run_dir / "error.txt").write_text(text.rstrip() + "\n")
     except OSError:
         pass  # the directory is what failed: stderr still has the error
-
-
-def _user_error(err: BaseException | None, cfg: DictConfig) -> LitganError | None:
-    """The LitganError behind `err`, also when Hydra's instantiate wrapped it; any other error
-    raised while instantiating a part of `cfg` becomes a ConfigError naming that part."""
-    chain = []
-    while err is not None and not isinstance(err, LitganError):
-        chain.append(err)
-        err = err.__cause__
-    built = [e for e in chain if isinstance(e, InstantiationException)]
-    if err is None and built:
-        return _not_built(built[-1], cfg)  # the innermost: the part that failed
-    return err
-
-
-def _not_built(err: InstantiationException, cfg: DictConfig) -> ConfigError:
-    """One line for Hydra's several: which part of `cfg` could not be built, and why."""
-    message = str(err)
-    target = re.search(r"target '([^']*)'", message)
-    key = re.search(r"full_key: (\S+)", message)
-    found = key.group(1) if key else _key_of(OmegaConf.to_container(cfg), target and target[1])
-    cause = err.__cause__ or err
-    why = (str(cause).strip().splitlines() or [""])[0][:300]
-    part = f"{found} ({target[1]})" if found and target else found or (target and target[1])
-    group = f"; check the {found.split('.')[0]} settings" if found else ""
-    return ConfigError(f"could not build {part}: {type(cause).__name__}: {why}{group}")
-
-
-def _key_of(node: object, target: str | None, prefix: str = "") -> str | None:
-    """The key of the first node of `node` (gan's copies aside) whose _target_ names the class
-    `target` (Hydra reports it by its module's path, the config may by its package's)."""
-    if not isinstance(node, dict) or target is None:
-        return None
-    if prefix and str(node.get("_target_")).rsplit(".", 1)[-1] == target.rsplit(".", 1)[-1]:
-        return prefix.rstrip(".")
-    for key, value in node.items():
-        found = None if prefix + key == "gan" else _key_of(value, target, f"{prefix}{key}.")
-        if found:
-            return found
-    return None
 
 
 if __name__ == "__main__":

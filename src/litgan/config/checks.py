@@ -11,10 +11,8 @@ import types
 import typing
 from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
-from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-from hydra.errors import HydraException, OverrideParseException
+from hydra.errors import HydraException, InstantiationException, OverrideParseException
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import (
     ConfigAttributeError,
@@ -23,12 +21,9 @@ from omegaconf.errors import (
     ValidationError,
 )
 
+from litgan import hydra_internals
 from litgan.config import schema
-from litgan.errors import ConfigError
-
-# conf/ of the repository: Hydra composes every litgan command's config from it.
-CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "conf")
-schema.store()  # conf/train.yaml builds on the typed schema: registered for every use of CONFIG_DIR
+from litgan.errors import ConfigError, LitganError, first_line
 
 # The names a config may choose, by the schema: the modules that implement them use these.
 AUGMENT_NAMES = schema.AUGMENT_NAMES
@@ -51,7 +46,7 @@ def validate_config(cfg: DictConfig) -> None:
             f"data.batch_size={cfg.data.batch_size} does not split into packs of "
             f"model.discriminator.pack={pack}: choose a batch size that is a multiple of it"
         )
-    _validate_early_batch_size(cfg, pack, OmegaConf.select(cfg, "optim.lr_decay", default=0.0))
+    _validate_early_batch_size(cfg, pack, cfg.model.get("lr_decay", 0.0))
     _validate_batch_norm(cfg, pack)
     if cfg.get("metrics") and "points" not in cfg.metrics:
         # metrics=none is empty: what is there came from a preset that tunes validation.
@@ -144,15 +139,6 @@ def _validate_penalty(cfg: DictConfig) -> None:
         )
 
 
-def check_pack(pack: object) -> int:
-    """`pack` (PacGAN's samples per discriminator input) if it is a positive integer."""
-    if not isinstance(pack, int) or isinstance(pack, bool) or pack < 1:
-        raise ConfigError(
-            f"model.discriminator.pack must be a positive integer (1: no packing), got {pack!r}"
-        )
-    return pack
-
-
 def lightning_max_steps(g_steps: int, d_steps: int) -> int:
     """Lightning's max_steps for `g_steps` generator updates.
 
@@ -169,18 +155,6 @@ TYPE_WORDS = {
     str: ("a string", "strings"),
     float: ("a number", "numbers"),
 }
-
-
-def check_composes(overrides: Sequence[str]) -> None:
-    """Compose conf/train.yaml with `overrides` as Hydra will, and raise a one-line ConfigError
-    for a wrong type, an unknown key or option, or an override Hydra cannot parse (Hydra would
-    report them in several lines, with exit status 1)."""
-    try:
-        with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-            cfg = compose(config_name="train", overrides=list(overrides))
-    except HydraException as err:
-        raise ConfigError(_one_line(err)) from err
-    check_schema(cfg)
 
 
 def check_schema(cfg: DictConfig) -> None:
@@ -211,7 +185,7 @@ def _read_interpolations(cfg: DictConfig, prefix: str = "") -> None:
                 wanted = _type_words(typing.get_type_hints(owner)[key]) or "of its type"
                 raise ConfigError(
                     f"{prefix}{key} must be {wanted}, and {expr} is not: "
-                    + _first_line(err).split("': ", 1)[-1]  # after "While dereferencing '...'"
+                    + hydra_internals.dereferenced(err)
                 ) from err
             except InterpolationResolutionError:
                 pass  # Hydra's runtime values (${hydra:...}): only a run resolves them
@@ -231,31 +205,31 @@ def _not_a_key(key: str, named: Sequence[str] | None) -> str:
     return f"{message}, or add a new one with +{key}=<value>"
 
 
-def _one_line(err: HydraException) -> str:
+def composition_error(err: HydraException) -> str:
     """Hydra's report of a composition error, in one line that says what to change."""
     cause = err.__cause__
     key = getattr(cause, "full_key", None)
     if isinstance(cause, ValidationError) and key:
-        value = str(err).removeprefix("Error merging override ").split("=", 1)[-1]
+        value = hydra_internals.merged_value(err)
         key, wanted = _wanted(cause)
         if wanted:
             return f"{key} must be {wanted}, got {value!r}"
-        return f"{key}={value}: {_first_line(cause)}"
+        return f"{key}={value}: {first_line(cause)}"
     if isinstance(cause, ConfigKeyError | ConfigAttributeError) and key:
         schema_type = getattr(cause, "object_type", None)
         typed = is_dataclass(schema_type) and schema_type not in (schema.TrainConfig, *schema.OPEN)
         return _not_a_key(key, [f.name for f in fields(schema_type)] if typed else None)
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     if isinstance(err, OverrideParseException):
-        return f"cannot read the overrides: {lines[0]} ({lines[-1].removeprefix('See ')})"
-    if lines[0].startswith("Ambiguous value"):
-        return f"{lines[0]}: add -m to sweep over it, or write a list as key=[a,b]"
-    if "Available options" in str(err):
-        head = lines[0].removeprefix("In 'train': ")
-        group_at = next(i for i, line in enumerate(lines) if line.startswith("Available options"))
-        options = [o for o in lines[group_at + 1 :] if not o.startswith(("Config search", "prov"))]
-        return f"{head}; {lines[group_at].rstrip(':').lower()}: {', '.join(options)}"
-    return "; ".join(lines[:1] + ([_first_line(cause)] if cause is not None else []))
+        reason, where = hydra_internals.unreadable_override(err)
+        return f"cannot read the overrides: {reason} ({where})"
+    if hydra_internals.is_ambiguous(err):
+        return f"{first_line(err)}: add -m to sweep over it, or write a list as key=[a,b]"
+    missing = hydra_internals.missing_option(err)
+    if missing:
+        head, available, options = missing
+        return f"{head}; {available.lower()}: {', '.join(options)}"
+    first = hydra_internals.lines(err)[:1]
+    return "; ".join(first + ([first_line(cause)] if cause is not None else []))
 
 
 def _wanted(cause: ValidationError) -> tuple[str, str | None]:
@@ -283,5 +257,39 @@ def _type_words(hint: object) -> str | None:
     return TYPE_WORDS[hint][0] if hint in TYPE_WORDS else None
 
 
-def _first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+def user_error(err: BaseException | None, cfg: DictConfig) -> LitganError | None:
+    """The LitganError behind `err`, also when Hydra's instantiate wrapped it; any other error
+    raised while instantiating a part of `cfg` becomes a ConfigError naming that part."""
+    chain = []
+    while err is not None and not isinstance(err, LitganError):
+        chain.append(err)
+        err = err.__cause__
+    built = [e for e in chain if isinstance(e, InstantiationException)]
+    if err is None and built:
+        return _not_built(built[-1], cfg)  # the innermost: the part that failed
+    return err
+
+
+def _not_built(err: InstantiationException, cfg: DictConfig) -> ConfigError:
+    """One line for Hydra's several: which part of `cfg` could not be built, and why."""
+    target, key = hydra_internals.instantiation_site(err)
+    found = key or _key_of(OmegaConf.to_container(cfg), target)
+    cause = err.__cause__ or err
+    why = first_line(cause)[:300] if str(cause).strip() else ""
+    part = f"{found} ({target})" if found and target else found or target
+    group = f"; check the {found.split('.')[0]} settings" if found else ""
+    return ConfigError(f"could not build {part}: {type(cause).__name__}: {why}{group}")
+
+
+def _key_of(node: object, target: str | None, prefix: str = "") -> str | None:
+    """The key of the first node of `node` whose _target_ names the class
+    `target` (Hydra reports it by its module's path, the config may by its package's)."""
+    if not isinstance(node, dict) or target is None:
+        return None
+    if prefix and str(node.get("_target_")).rsplit(".", 1)[-1] == target.rsplit(".", 1)[-1]:
+        return prefix.rstrip(".")
+    for key, value in node.items():
+        found = _key_of(value, target, f"{prefix}{key}.")
+        if found:
+            return found
+    return None

@@ -11,24 +11,29 @@ function, litgan.config.checks.check_ranges, reads them all. Only rules between 
 dividing batches, a penalty with a BatchNorm D) are written by hand, in litgan.config.checks.
 
 conf/train.yaml builds on `TrainConfig`, which types the groups `Any`: each option of the groups
-data, model, loss, penalty, optim, metrics, trainer and callbacks brings a schema of its own
-(`OPTIONS`), registered as `<group>_<option>_schema` and named first in the option's defaults list
-(`- /model_mlp_schema@_here_`; a `_global_` option such as a penalty places it with `@penalty`).
-A new option needs an entry in `OPTIONS`, a new key of an option a field in its schema.
-penalty=none (null) and metrics=none (empty) have none.
+data, model, loss, penalty, optim, metrics, trainer and callbacks names the schema of its kind
+first in its defaults list (`- /mlp_model_schema@_here_`; a `_global_` option such as a penalty
+places it with `@penalty`). The schemas register themselves (`@registered("mlp_model")`), and no
+list names the options: a new option is a YAML that names an existing schema (a new game:
+`- /game_schema@_here_` and its `_target_`), a new key of an option a field in its schema.
+penalty=none (null) and metrics=none (empty) have none; an option that names no schema (a
+user's own data set, say) is untyped, and its class checks its arguments.
 
 Open by design (`OPEN`: typed keys, and further keys may be added): `trainer` (the keys litgan
 sets are typed; any other pytorch_lightning.Trainer argument can be added:
 `+trainer.gradient_clip_val=0.5`, and Lightning checks it), `callbacks` (`+callbacks.<name>...`
 adds one), each player's optimizer (`lr`, `betas` are typed, and the optimizer's other arguments
-can be added: `+optim.generator.weight_decay=1e-5`). Untyped: `logger`, `paths`, and `gan`,
-which the keys and groups above fill by interpolation.
+can be added: `+optim.generator.weight_decay=1e-5`). Untyped: `logger`, `paths`.
+
+No key is written twice: litgan.gan.GAN takes the groups `model`, `loss`, `optim`, `penalty`,
+`metrics` and the top-level keys of its parameters' names as they are (litgan.run.fit.build).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, get_type_hints
 
@@ -41,8 +46,6 @@ RANGE = "range"  # the metadata key of a field's range
 EXTRA_METRICS = ("kid", "prc", "isc")  # torch-fidelity metrics besides FID (metrics.extra)
 FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.game.augment (model.augment)
-LAYOUTS = ("ring", "grid")  # litgan.data.toy's mixtures
-ACTIVATIONS = ("relu", "leaky_relu", "elu", "silu", "tanh")  # litgan.networks.mlp's
 SPLITS = ("train", "valid", "test", "all")  # of every data set (each checks its own)
 MAX_SEED = 2**32 - 1  # Lightning's seed_everything replaces a seed outside [0, MAX_SEED] by 0
 # Lightning 2.6's `precision` values (lightning_fabric.connector._PRECISION_INPUT).
@@ -199,6 +202,26 @@ def names_from(*options: str) -> Any:
     return ranged(Items(Choice(options)))
 
 
+# The registry: each schema by the name conf/'s defaults lists find it by (`schema_name`).
+SCHEMAS: dict[str, type] = {}
+
+
+def registered(kind: str) -> Callable[[type], type]:
+    """Register a schema class as `<kind>_schema` for options of that kind to name."""
+
+    def register(schema: type) -> type:
+        SCHEMAS[schema_name(kind)] = schema
+        return schema
+
+    return register
+
+
+def schema_name(kind: str) -> str:
+    """The name an option's YAML finds its schema by: root-level, not in a group of its own,
+    which `python train.py --help` would list among the config groups."""
+    return f"{kind}_schema"
+
+
 @functools.cache
 def field_ranges(schema: type) -> dict[str, Range]:
     """The ranges `schema`'s fields declare, by field name."""
@@ -238,7 +261,6 @@ class TrainConfig:
     callbacks: Any = None
     metrics: Any = None
     paths: Any = MISSING
-    gan: Any = MISSING  # litgan.gan.GAN's arguments, interpolated from the keys and groups above
 
 
 # data: one schema per option (conf/data/<option>.yaml has the meanings).
@@ -250,11 +272,12 @@ class Data:
     batch_size: int = size(MAX_SAMPLES)
 
 
+@registered("points_data")
 @dataclass
 class PointsData(Data):
     """ring, grid: litgan.data.GaussianMixtureDataModule."""
 
-    layout: str = one_of(*LAYOUTS)
+    layout: str = MISSING  # litgan.data.toy.LAYOUTS
     num_modes: int = size(MAX_MODES)
     scale: float = positive()  # 0 puts every mode on one point
     std: float = positive()
@@ -270,6 +293,7 @@ class ImageData(Data):
     channels: int = one_of(1, 3)
 
 
+@registered("digits_data")
 @dataclass
 class DigitsData(ImageData):
     on_device: bool = MISSING
@@ -286,12 +310,14 @@ class LoaderData(ImageData):
     persistent_workers: bool = MISSING
 
 
+@registered("mnist_5k_data")
 @dataclass
 class Mnist5kData(LoaderData):
     on_device: bool = MISSING
     on_device_max_mb: float = positive()
 
 
+@registered("torchvision_data")
 @dataclass
 class TorchvisionData(Mnist5kData):
     """mnist, fashion_mnist, cifar10."""
@@ -300,6 +326,7 @@ class TorchvisionData(Mnist5kData):
     download: bool = MISSING
 
 
+@registered("celeba_data")
 @dataclass
 class CelebAData(LoaderData):
     root: str = MISSING
@@ -307,6 +334,7 @@ class CelebAData(LoaderData):
     crop_size: int | None = positive()
 
 
+@registered("image_folder_data")
 @dataclass
 class ImageFolderData(LoaderData):
     path: str | None = MISSING
@@ -321,7 +349,7 @@ class MLPGenerator:
     _target_: str = "litgan.networks.MLPGenerator"
     nz: int = size(MAX_WIDTH)
     hidden: list[int] = widths()  # []: no hidden layer
-    activation: str = one_of(*ACTIVATIONS)
+    activation: str = MISSING  # litgan.networks.mlp.ACTIVATIONS
     batch_norm: bool = MISSING
     tanh_output: bool | None = MISSING
 
@@ -330,7 +358,7 @@ class MLPGenerator:
 class MLPDiscriminator:
     _target_: str = "litgan.networks.MLPDiscriminator"
     hidden: list[int] = widths()
-    activation: str = one_of(*ACTIVATIONS)
+    activation: str = MISSING  # litgan.networks.mlp.ACTIVATIONS
     pack: int = positive()
     batch_norm: bool = MISSING
     spectral_norm: bool = MISSING
@@ -361,12 +389,14 @@ class Model:
     cpu_threads: int | None = positive(default=None)
 
 
+@registered("mlp_model")
 @dataclass
 class MLPModel(Model):
     generator: MLPGenerator = field(default_factory=MLPGenerator)
     discriminator: MLPDiscriminator = field(default_factory=MLPDiscriminator)
 
 
+@registered("dcgan_model")
 @dataclass
 class DCGANModel(Model):
     generator: DCGANGenerator = field(default_factory=DCGANGenerator)
@@ -376,6 +406,7 @@ class DCGANModel(Model):
 # loss, penalty, optim, metrics.
 
 
+@registered("game")
 @dataclass
 class Game:
     """Every option of loss: a litgan.game.games.Game without arguments."""
@@ -383,6 +414,7 @@ class Game:
     _target_: str = MISSING
 
 
+@registered("penalty")
 @dataclass
 class Penalty:
     """r1, r2, gp: a litgan.game.penalties.Penalty (penalty=none is null)."""
@@ -403,11 +435,11 @@ class Optimizer:
     betas: list[float] = ranged(Items(Interval(low=0, high=1, high_open=True), length=2))
 
 
+@registered("optim")
 @dataclass
 class Optim:
     generator: Optimizer = field(default_factory=Optimizer)
     discriminator: Optimizer = field(default_factory=Optimizer)
-    lr_decay: float = probability()
 
 
 @dataclass
@@ -429,6 +461,7 @@ class PointMetrics:
     bandwidth: float = ranged(Interval(low=0, high=1, low_open=True))  # in data stds
 
 
+@registered("metrics")
 @dataclass
 class Metrics:
     """metrics=default (metrics=none is empty)."""
@@ -443,6 +476,7 @@ class Metrics:
 # trainer: the pytorch_lightning.Trainer arguments litgan sets (conf/trainer/*.yaml).
 
 
+@registered("trainer")
 @dataclass
 class Trainer:
     _target_: str = MISSING
@@ -466,6 +500,7 @@ class Trainer:
     precision: Any = one_of(*PRECISIONS)
 
 
+@registered("ddp_trainer")
 @dataclass
 class DDPTrainer(Trainer):
     strategy: str = MISSING
@@ -507,6 +542,7 @@ class ProgressBar:
     refresh_rate: int = positive()
 
 
+@registered("callbacks")
 @dataclass
 class Callbacks:
     last_checkpoint: LastCheckpoint = field(default_factory=LastCheckpoint)
@@ -515,29 +551,6 @@ class Callbacks:
     progress_bar: ProgressBar = field(default_factory=ProgressBar)
 
 
-GAMES = ("minimax", "non_saturating", "hinge", "least_squares", "wasserstein")
-# The schema of each group option: conf/<group>/<option>.yaml names it (`schema_name`).
-OPTIONS: dict[str, dict[str, type]] = {
-    "data": {
-        "ring": PointsData,
-        "grid": PointsData,
-        "digits": DigitsData,
-        "mnist_5k": Mnist5kData,
-        "mnist": TorchvisionData,
-        "fashion_mnist": TorchvisionData,
-        "cifar10": TorchvisionData,
-        "celeba": CelebAData,
-        "image_folder": ImageFolderData,
-    },
-    "model": {"mlp": MLPModel, "dcgan": DCGANModel},
-    "loss": {name: Game for name in GAMES},
-    "penalty": {name: Penalty for name in ("r1", "r2", "gp")},
-    "optim": {"adam": Optim},
-    "metrics": {"default": Metrics},
-    # cpu and gpu build on default.yaml, and take its schema with it.
-    "trainer": {"default": Trainer, "cpu": Trainer, "gpu": Trainer, "ddp": DDPTrainer},
-    "callbacks": {"default": Callbacks},
-}
 OPEN = (Optimizer, Trainer, DDPTrainer, Callbacks)  # typed keys, and further keys may be added
 
 
@@ -545,15 +558,8 @@ def store() -> None:
     """Register the schemas in Hydra's ConfigStore, where the defaults lists find them."""
     cs = ConfigStore.instance()
     cs.store(name=SCHEMA, node=TrainConfig)
-    for group, options in OPTIONS.items():
-        for name, schema in options.items():
-            cs.store(name=schema_name(group, name), node=_node(schema))
-
-
-def schema_name(group: str, option: str) -> str:
-    """The name conf/<group>/<option>.yaml finds its schema by: root-level, not in a group of
-    its own, which `python train.py --help` would list among the config groups."""
-    return f"{group}_{option}_schema"
+    for name, schema in SCHEMAS.items():
+        cs.store(name=name, node=_node(schema))
 
 
 def _node(schema: type) -> DictConfig:

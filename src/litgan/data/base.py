@@ -62,14 +62,6 @@ class GANDataModule(pl.LightningDataModule, ABC):
         on_device_max_mb: float = ON_DEVICE_MAX_MB,
     ) -> None:
         super().__init__()
-        if not isinstance(on_device, bool):
-            raise ConfigError(f"data.on_device must be true or false, got {on_device!r}")
-        if isinstance(on_device_max_mb, bool) or not (
-            isinstance(on_device_max_mb, int | float) and on_device_max_mb > 0
-        ):
-            raise ConfigError(
-                f"data.on_device_max_mb must be a positive number, got {on_device_max_mb!r}"
-            )
         self.batch_size = batch_size
         self.on_device = on_device
         self.on_device_max_mb = on_device_max_mb

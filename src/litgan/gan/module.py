@@ -50,12 +50,18 @@ from litgan.networks.packing import pack_of
 class GAN(pl.LightningModule):
     """Generator and discriminator playing a game.
 
+    Its arguments are the config's groups and top-level keys of the same names (conf/), which
+    `litgan.run.fit.build` passes as they are.
+
     Args:
-        generator, discriminator: `_target_` configs of the networks; `data_shape` is added.
-        g_optimizer, d_optimizer: `_partial_` optimizer configs, called with each net's params.
-        game: `_target_` config of the game (`conf/loss`), a `litgan.game.games.Game`.
-        penalty: `_target_` config of D's regulariser (`conf/penalty`); None: none.
         data_shape: the shape of one real sample, from the data module.
+        model: the `model` group: `generator`, `discriminator` (`_target_` configs of the
+            networks; `data_shape` is added) and `lr_decay`, `ema_decay`, `augment` (below);
+            its other keys (`lr`, `cpu_threads`) reach the optimizers and the host instead.
+        loss: `_target_` config of the game (`conf/loss`), a `litgan.game.games.Game`.
+        optim: `generator`, `discriminator`: `_partial_` optimizer configs, each called with its
+            network's parameters.
+        penalty: `_target_` config of D's regulariser (`conf/penalty`); None: none.
         d_steps: discriminator updates per generator update.
         seed: seed of the training noise; rank r of a distributed run uses seed + r.
         eval_seed: seed of the fixed noise that samples and evaluations are drawn from.
@@ -65,14 +71,14 @@ class GAN(pl.LightningModule):
             validation.
         stop_on_nonfinite: stop training with a DivergenceError when a loss or gradient norm is
             NaN or infinite, before the optimizer applies it.
-        lr_decay: both learning rates fall linearly to 0 over this last fraction of the
+        model.lr_decay: both learning rates fall linearly to 0 over this last fraction of the
             generator iterations (0: constant rates).
         early_batch_size: until the learning rates start to fall (`lr_decay`), each update uses
             only this many of its batch's samples, and as many noise vectors (None: all).
-        ema_decay: keep an exponential moving average of G's weights with this decay (0: none);
-            samples, validation and `generate` then use the average, `generator_ema`.
-        augment: DiffAugment's transforms (`litgan.game.augment`) of every image D judges in
-            training, real and generated, in D's step and in G's (empty: none).
+        model.ema_decay: keep an exponential moving average of G's weights with this decay (0:
+            none); samples, validation and `generate` then use the average, `generator_ema`.
+        model.augment: DiffAugment's transforms (`litgan.game.augment`) of every image D judges
+            in training, real and generated, in D's step and in G's (absent or empty: none).
         steps_per_batch: generator iterations per Lightning batch at most, for data held on
             the device; above 1 the lean loop (`litgan.gan.lean_loop`) runs them.
     """
@@ -82,12 +88,10 @@ class GAN(pl.LightningModule):
 
     def __init__(
         self,
-        generator: dict[str, Any],
-        discriminator: dict[str, Any],
-        g_optimizer: dict[str, Any],
-        d_optimizer: dict[str, Any],
-        game: dict[str, Any],
         data_shape: Sequence[int],
+        model: dict[str, Any],
+        loss: dict[str, Any],
+        optim: dict[str, Any],
         penalty: dict[str, Any] | None = None,
         d_steps: int = 1,
         seed: int = 0,
@@ -96,20 +100,21 @@ class GAN(pl.LightningModule):
         compile: bool = False,
         channels_last: bool = False,
         stop_on_nonfinite: bool = True,
-        lr_decay: float = 0.0,
         early_batch_size: int | None = None,
-        ema_decay: float = 0.0,
-        augment: Sequence[str] = (),
         steps_per_batch: int = 1,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
         self.save_hyperparameters()
-        self.generator = instantiate(generator, data_shape=list(data_shape), _convert_="all")
-        self.discriminator = instantiate(
-            discriminator, data_shape=list(data_shape), _convert_="all"
+        lr_decay = model.get("lr_decay", 0.0)
+        ema_decay, augment = model.get("ema_decay", 0.0), model.get("augment", ())
+        self.generator = instantiate(
+            model["generator"], data_shape=list(data_shape), _convert_="all"
         )
-        self.game: Game = instantiate(game)
+        self.discriminator = instantiate(
+            model["discriminator"], data_shape=list(data_shape), _convert_="all"
+        )
+        self.game: Game = instantiate(loss)
         self.penalty: Penalty | None = instantiate(penalty) if penalty else None
         # A copy made before channels_last (which converts it with G) and compile (which it does
         # not need: it only samples). A submodule, so checkpoints keep it; no optimizer sees it,
@@ -146,14 +151,14 @@ class GAN(pl.LightningModule):
             self.noise = NoiseStream(self.hparams.seed + self.global_rank)
 
     def configure_optimizers(self) -> Any:
-        make_g = instantiate(self.hparams.g_optimizer, _convert_="all")
-        make_d = instantiate(self.hparams.d_optimizer, _convert_="all")
+        make_g = instantiate(self.hparams.optim["generator"], _convert_="all")
+        make_d = instantiate(self.hparams.optim["discriminator"], _convert_="all")
         optimizers = [make_g(self.generator.parameters()), make_d(self.discriminator.parameters())]
-        if not self.hparams.lr_decay:
+        if not self.schedule.lr_decay:
             return optimizers
         if self.last_g_step() < 1:
             raise ConfigError(
-                "optim.lr_decay needs to know where training ends: set trainer.max_steps, or "
+                "model.lr_decay needs to know where training ends: set trainer.max_steps, or "
                 "model.lr_decay=0"
             )
         # Returned to Lightning so that checkpoints keep their state; stepped once per
@@ -260,7 +265,7 @@ class GAN(pl.LightningModule):
         self.loop.step(opt_g)
         opt_g.zero_grad(set_to_none=True)
         if self.generator_ema is not None:
-            ema_update(self.generator_ema, self.generator, self.hparams.ema_decay)
+            ema_update(self.generator_ema, self.generator, self.hparams.model["ema_decay"])
         return {"train/g_loss": g_loss.detach(), "train/g_grad_norm": self._grad_norms["g"]}
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:

@@ -67,6 +67,6 @@ def ema_update(average: nn.Module, model: nn.Module, decay: float) -> None:
 
 def lr_factor(g_step: int, last_g_step: int, decay: float) -> float:
     """The learning-rate multiplier at generator iteration `g_step` of `last_g_step`: 1, then
-    linearly down to 0 over the last `decay` fraction of training (optim.lr_decay)."""
+    linearly down to 0 over the last `decay` fraction of training (model.lr_decay)."""
     start = last_g_step * (1 - decay)
     return 1.0 if g_step <= start else max(0.0, (last_g_step - g_step) / (last_g_step - start))

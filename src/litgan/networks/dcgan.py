@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from litgan.config.checks import check_pack
 from litgan.errors import ConfigError
 from litgan.networks.packing import pack_samples
 from litgan.networks.spectral import spectrally_normalize
@@ -93,7 +92,7 @@ class DCGANDiscriminator(nn.Module):
         spectral_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.pack = check_pack(pack)
+        self.pack = pack
         self.batch_norm = batch_norm
         channels, size = _image_shape(data_shape)
         channels *= pack

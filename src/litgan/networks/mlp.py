@@ -9,7 +9,6 @@ from itertools import pairwise
 import torch
 from torch import Tensor, nn
 
-from litgan.config.checks import check_pack
 from litgan.errors import ConfigError
 from litgan.networks.packing import pack_samples
 from litgan.networks.spectral import spectrally_normalize
@@ -89,7 +88,7 @@ class MLPDiscriminator(nn.Module):
         spectral_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.pack = check_pack(pack)
+        self.pack = pack
         self.batch_norm = batch_norm
         self.net = _mlp([math.prod(data_shape) * pack, *hidden, 1], activation, batch_norm)
         if spectral_norm:

@@ -10,7 +10,7 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_only
 
-from litgan.errors import ConfigError, LitganError
+from litgan.errors import LitganError
 from litgan.gan import GAN
 from litgan.pictures.push import ArrowScale
 from litgan.pictures.samples import Mixture, save_samples_picture
@@ -85,8 +85,6 @@ class BestCheckpoint(pl.Callback):
     """
 
     def __init__(self, dirpath: str, monitor: str | None = None, mode: str = "min") -> None:
-        if mode not in ("min", "max"):
-            raise ConfigError(f"callbacks.best_checkpoint.mode must be min or max, got {mode!r}")
         self.path = Path(dirpath) / "best.ckpt"
         self.monitor = monitor
         self.mode = mode

@@ -1,14 +1,26 @@
-"""Checking a checkpoint to resume from before any training starts."""
+"""Checkpoints: the one to resume from, checked before any training starts, and a trained GAN
+loaded from one (`load_gan`: litgan.experiment.load, litgan-fid, litgan-sample)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from litgan.errors import LitganError
+from litgan.errors import LitganError, first_line
+from litgan.gan import GAN
+
+RUN_CHECKPOINT = Path("checkpoints") / "last.ckpt"  # what a run directory stands for
+
+# Where classes that checkpoints name by `_target_` moved when the modules became packages
+# (0.1.0 at b2a2751): a checkpoint written before still loads.
+MOVED_TARGETS = {
+    "litgan.games.": "litgan.game.games.",
+    "litgan.penalties.": "litgan.game.penalties.",
+}
 
 
 def resolve_ckpt_path(ckpt_path: str | None, run_dir: Path) -> Path | None:
@@ -51,7 +63,7 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # any file can be given: pickle, zip, EOF, key errors, ...
         raise LitganError(
-            f"ckpt_path: {path} is truncated or not a litgan checkpoint ({_first_line(err)}); "
+            f"ckpt_path: {path} is truncated or not a litgan checkpoint ({first_line(err)}); "
             "resume from another checkpoint, e.g. checkpoints/best.ckpt"
         ) from err
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
@@ -77,6 +89,95 @@ def check_architecture(checkpoint: dict[str, Any], model: nn.Module, path: Path)
     )
 
 
-def _first_line(err: BaseException) -> str:
-    """An exception's message, first line only: torch's messages run to paragraphs."""
-    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+def resolve_checkpoint(spec: str, cwd: Path | None = None) -> Path:
+    """The checkpoint file `spec` names: `last` or `best` are `<cwd>/checkpoints/<spec>.ckpt`
+    (as `ckpt_path` reads them, in a run's directory), a run directory is its `last.ckpt`."""
+    cwd = Path.cwd() if cwd is None else cwd
+    if spec in ("last", "best"):
+        path = cwd / "checkpoints" / f"{spec}.ckpt"
+        if not path.is_file():
+            raise LitganError(
+                f"{spec} means {path}, which does not exist: run in the directory of a run, "
+                "or give a run directory or a .ckpt file"
+            )
+        return path
+    path = Path(spec)
+    if path.is_dir():
+        if not (path / RUN_CHECKPOINT).is_file():
+            raise LitganError(
+                f"{path} is a directory without {RUN_CHECKPOINT}: give a run directory or a "
+                ".ckpt file"
+            )
+        return path / RUN_CHECKPOINT
+    if not path.is_file():
+        raise LitganError(f"{path} does not exist: give last, best, a run directory or a .ckpt")
+    return path
+
+
+def load_gan(path: Path, device: torch.device | str = "cpu") -> GAN:
+    """The GAN in a litgan checkpoint, on `device` in eval mode; a LitganError for a file that
+    is unreadable, truncated or not a litgan checkpoint.
+
+    The file is read once, and loaded with weights_only=True as everywhere in litgan: a
+    checkpoint is never a way to run code.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise LitganError(f"cannot read {path} ({err.strerror or err})") from err
+    try:
+        checkpoint = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as err:  # any file can be given: pickle, zip, EOF, key errors, ...
+        raise LitganError(f"{path} is truncated or not a checkpoint ({first_line(err)})") from err
+    if not is_litgan_checkpoint(checkpoint):
+        raise LitganError(
+            f"{path} is a checkpoint, but not of a litgan GAN (it has no generator "
+            "weights or no data_shape)"
+        )
+    checkpoint["hyper_parameters"] = current_arguments(checkpoint["hyper_parameters"])
+    rewritten = io.BytesIO()
+    torch.save(checkpoint, rewritten)
+    rewritten.seek(0)
+    try:
+        gan = GAN.load_from_checkpoint(rewritten, map_location="cpu", weights_only=True)
+    except Exception as err:  # a litgan checkpoint this version cannot rebuild
+        raise LitganError(f"{path} cannot be loaded by this litgan ({first_line(err)})") from err
+    return gan.to(device).eval()
+
+
+def current_arguments(hparams: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint's GAN arguments as today's GAN takes them: classes where they live now
+    (`MOVED_TARGETS`), and the flat arguments of checkpoints written before the GAN took the
+    config's groups (generator, g_optimizer, game, lr_decay, ...) put into `model`, `optim`
+    and `loss`."""
+    hparams = {key: _moved(value) for key, value in hparams.items()}
+    if "game" not in hparams:
+        return hparams
+    loss = hparams.pop("game")
+    model = {key: hparams.pop(key) for key in ("generator", "discriminator")}
+    model |= {k: hparams.pop(k) for k in ("lr_decay", "ema_decay", "augment") if k in hparams}
+    optim = {"generator": hparams.pop("g_optimizer"), "discriminator": hparams.pop("d_optimizer")}
+    return {**hparams, "model": model, "optim": optim, "loss": loss}
+
+
+def _moved(value: Any) -> Any:
+    """A `_target_` config naming a class where an earlier litgan kept it, with the class's
+    path today; any other value as it is."""
+    target = value.get("_target_") if isinstance(value, dict) else None
+    for old, new in MOVED_TARGETS.items() if isinstance(target, str) else ():
+        if target.startswith(old):
+            return {**value, "_target_": new + target.removeprefix(old)}
+    return value
+
+
+def is_litgan_checkpoint(checkpoint: Any) -> bool:
+    """Whether a loaded checkpoint holds a litgan GAN: G's weights and the data's shape."""
+    if not isinstance(checkpoint, dict):
+        return False
+    hparams, state = checkpoint.get("hyper_parameters"), checkpoint.get("state_dict")
+    return (
+        isinstance(hparams, dict)
+        and "data_shape" in hparams
+        and isinstance(state, dict)
+        and any(k.startswith("generator.") for k in state)
+    )

@@ -6,11 +6,12 @@ config, so that `--help` and config errors never wait for torch and Lightning to
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf, read_write
+from omegaconf import DictConfig, ListConfig, OmegaConf, read_write
 from pytorch_lightning.loggers import Logger
 
 from litgan.config.checks import lightning_max_steps
@@ -106,10 +107,28 @@ def _quiet_known_noise() -> None:
     warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before")
 
 
-def build_gan(cfg: DictConfig, data_shape: Sequence[int]) -> GAN:
-    """The GAN `cfg.gan` describes, for samples of `data_shape`, its arguments plain data (the
-    checkpoint keeps them, and loads with weights_only=True)."""
-    return instantiate(cfg.gan, data_shape=list(data_shape), _convert_="all")
+def build(cfg: DictConfig) -> tuple[Any, GAN]:
+    """The data module and the untrained GAN of a checked `cfg`, seeded and on the host set up
+    as a run has them; the data module is not set up yet."""
+    pl.seed_everything(cfg.seed, workers=True)
+    set_up_host(cfg.model.get("cpu_threads"))
+    # Each generator iteration consumes one real batch per discriminator update.
+    datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
+    return datamodule, GAN(data_shape=list(datamodule.shape), **gan_arguments(cfg))
+
+
+def gan_arguments(cfg: DictConfig) -> dict[str, Any]:
+    """The GAN's arguments: the groups and top-level keys of `cfg` named as its parameters, as
+    plain data (the checkpoint keeps them, and loads with weights_only=True)."""
+    names = [n for n in inspect.signature(GAN).parameters if n != "data_shape" and n in cfg]
+    return {n: _plain(cfg[n]) for n in names}
+
+
+def _plain(value: Any) -> Any:
+    """A config node as dicts and lists, resolved; any other value as it is."""
+    if isinstance(value, DictConfig | ListConfig):
+        return OmegaConf.to_container(value, resolve=True)
+    return value
 
 
 def fit(cfg: DictConfig) -> dict[str, Any]:
@@ -126,13 +145,8 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         refuse_to_overwrite(run_dir, ckpt_path is not None)
         checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
         resumed_from = checkpoint.get("g_steps", 0) if checkpoint is not None else 0
-        pl.seed_everything(cfg.seed, workers=True)
-        set_up_host(cfg.model.get("cpu_threads"))
-
-        # Each generator iteration consumes one real batch per discriminator update.
-        datamodule = instantiate(cfg.data, batch_size=cfg.data.batch_size * cfg.d_steps)
+        datamodule, model = build(cfg)
         plain = OmegaConf.to_container(cfg, resolve=True)
-        model = build_gan(cfg, datamodule.shape)
         if checkpoint is not None:
             check_architecture(checkpoint, model, ckpt_path)
             check_unfinished(checkpoint, cfg.trainer.max_steps, ckpt_path)

@@ -39,7 +39,8 @@ from hydra.core.utils import JobReturn, JobStatus, filter_overrides, run_job, se
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from litgan.errors import LitganError
+from litgan import hydra_internals
+from litgan.errors import LitganError, first_line
 
 # The thread pools of the libraries under torch and numpy read these when they start.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -141,9 +142,6 @@ def launch(
 ) -> Sequence[JobReturn]:
     """Run the jobs, `n_jobs` at a time, and return Hydra's records in the jobs' order; exit
     with 128 + the signal's number when a signal stopped the sweep."""
-    # Hydra's default launcher, which it keeps in a private module (hydra-core is pinned < 1.4).
-    from hydra._internal.core_plugins.basic_launcher import BasicLauncher
-
     config = launcher.config
     n_jobs, threads = jobs_at_a_time(
         launcher.n_jobs,
@@ -152,7 +150,7 @@ def launch(
         launcher.n_jobs is None and uses_accelerator(config),
     )
     if n_jobs == 1:  # one at a time, in this process: Hydra's own launcher
-        basic = BasicLauncher()
+        basic = hydra_internals.basic_launcher()
         basic.setup(
             hydra_context=launcher.hydra_context,
             task_function=launcher.task_function,
@@ -314,7 +312,7 @@ def _run_job(idx: int, overrides: list[str], sweep: _Sweep) -> JobResult:
                     result.status = "failed" if failed else "ok"
                     if failed:
                         error = result.job_return._return_value
-                        result.message = _first_line(error)
+                        result.message = _job_error(error)
                         result.job_return._return_value = _picklable(error)
                 except SystemExit as exit_:
                     # train.py's exit for a signal: 128 + its number, after the checkpoint
@@ -333,7 +331,7 @@ def _run_job(idx: int, overrides: list[str], sweep: _Sweep) -> JobResult:
                     log.write(result.output)
         except Exception as err:  # composing the job's config: the job failed, not the sweep
             result.status = "failed"
-            result.message = _first_line(err)
+            result.message = _job_error(err)
             result.job_return = JobReturn(
                 overrides=overrides, status=JobStatus.FAILED, _return_value=_picklable(err)
             )
@@ -343,9 +341,13 @@ def _run_job(idx: int, overrides: list[str], sweep: _Sweep) -> JobResult:
     return result
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err) if isinstance(err, LitganError) else f"{type(err).__name__}: {err}"
-    return text.strip().splitlines()[0] if text.strip() else type(err).__name__
+def _job_error(err: BaseException) -> str:
+    """A failed job's line: a LitganError's own message, any other error's with its type."""
+    return (
+        first_line(err)
+        if isinstance(err, LitganError)
+        else f"{type(err).__name__}: {first_line(err)}"
+    )
 
 
 def _picklable(err: BaseException) -> BaseException:
