@@ -236,7 +236,8 @@ def test_value_png_draws_v_at_the_best_d_the_gap_and_the_divergences(tmp_path):
     fig = value_figure(series, game)
     top, _, divergences = fig.axes
     labels = [line.get_label() for line in top.get_lines()]
-    assert "V with the trained D (validation)" in labels and "V at the best D for this G" in labels
+    assert "V with the trained D (validation):\na lower bound of V at the best D" in labels
+    assert "V at the best D for this G" in labels
     [gap] = top.collections
     low, high = gap.get_paths()[0].vertices[:, 1].min(), gap.get_paths()[0].vertices[:, 1].max()
     assert (low, high) == pytest.approx((-1.35, -1.10))
@@ -278,3 +279,53 @@ def test_value_png_says_why_it_has_no_v_at_the_best_d(game, why):
     assert why in top.get_title()
     series["val/value_best_d"] = (steps, [0.3, 0.2])
     assert "no V at the best D" not in value_figure(series, game.describe()).axes[0].get_title()
+
+
+def test_no_plot_reads_as_better_than_optimal_and_every_axis_says_what_it_shows(
+    tmp_path, monkeypatch
+):
+    steps = [250, 500, 750]
+    series = {
+        "train/value": (steps, [-1.2, -1.45, -1.3]),  # the trained D's V below -log 4
+        "train/value_real": (steps, [-0.6] * 3),
+        "train/value_fake": (steps, [-0.7] * 3),
+        "train/d_real": (steps, [0.6] * 3),
+        "train/d_fake": (steps, [0.4] * 3),
+        "train/g_grad_norm": (steps, [0.1, 0.2, 0.3]),
+        "train/d_grad_norm": (steps, [1.0, 2.0, 3.0]),
+        "val/value": (steps, [-1.3, -1.45, -1.4]),
+        "val/value_best_d": (steps, [-1.1, -1.2, -1.3]),
+        "val/jsd": (steps, [0.2, 0.1, 0.05]),
+        "val/fid": (steps, [0.3, 0.2, 0.1]),
+        "val/modes": (steps, [6.0, 7.0, 8.0]),
+        "val/high_quality": (steps, [0.5, 0.8, 0.9]),
+    }
+    fig = value_figure(series, Minimax().describe())
+    top = fig.axes[0]
+    assert "lower bound of V at the best D" in top.get_title()
+    assert "only V at the best D is ≥ -log 4" in top.get_title()
+    assert all(ax.get_ylabel() for ax in fig.axes)
+    # Legends beside the axes, not over the curves.
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    # Wasserstein has no bounded best critic: no such claim.
+    assert "lower bound" not in value_figure(series, Wasserstein().describe()).axes[0].get_title()
+
+    figures = {}
+    savefig = Figure.savefig
+
+    def keep(fig, path, *args, **kwargs):
+        figures[path.name] = fig
+        return savefig(fig, path, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    for game in (Minimax(), NonSaturating()):
+        save_run_plots(series, tmp_path / game.name, game.describe())
+        [grad] = figures["grad_norm.png"].axes
+        assert grad.get_title().startswith(f"{game.name}:") and grad.get_ylabel()
+        assert ("saturates" in grad.get_title()) == (game.name == "minimax")
+        assert figures["fid.png"].axes[0].get_ylabel() == "FID"
+        modes, quality = figures["modes.png"].axes
+        assert modes.get_ylabel() and quality.get_ylabel()
+        assert all(float(t).is_integer() for t in modes.get_yticks())
