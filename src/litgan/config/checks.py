@@ -24,6 +24,7 @@ from omegaconf.errors import (
 )
 
 from litgan.config import schema
+from litgan.config.suggest import keys_ending_in
 from litgan.errors import ConfigError
 
 # conf/ of the repository: Hydra composes every litgan command's config from it.
@@ -227,6 +228,9 @@ def _not_a_key(key: str, named: Sequence[str] | None) -> str:
         return f"{key} is not a key of {group}: check its spelling; its keys are {', '.join(named)}"
     message = f"{key} is not a key of the config: check its spelling"
     if not group:
+        meant = keys_ending_in(key, CONFIG_DIR)
+        if meant:
+            return f"{key} is not a key of the config: did you mean {' or '.join(meant)}?"
         return f"{message} (python train.py --help lists the top-level keys)"
     return f"{message}, or add a new one with +{key}=<value>"
 
