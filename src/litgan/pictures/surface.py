@@ -114,7 +114,7 @@ def save_decision_surface(
     _points(trained, real, fake, modes)
     if arrows is not None:
         _arrows(trained, arrows, fig.add_axes(panels.push_colorbar))
-    trained.set_title("trained D", **TITLE)
+    trained.set_title("D", **TITLE)
     if best_d is not None:
         # Half the resolution: the estimate costs far more per point than D, and is smooth.
         coarse = torch.meshgrid(xs[::2], ys[::2], indexing="xy")
