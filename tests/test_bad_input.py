@@ -52,6 +52,16 @@ BAD_INPUT = {
         ["Could not find 'data/rings'; available options in 'data': celeba,", "ring"],
     ),
     "misspelt key": (None, ["d_step=2"], ["d_step is not a key of the config"]),
+    "a group's key without its group": (
+        None,
+        ["max_steps=1000"],
+        ["max_steps is not a key of the config: did you mean trainer.max_steps?"],
+    ),
+    "the rate without its group": (
+        None,
+        ["lr=0.001"],
+        ["lr is not a key of the config: did you mean model.lr?"],
+    ),
     "zero learning rate": (None, ["model.lr=0"], ["model.lr must be a positive number, got 0.0"]),
     "negative learning rate": (
         None,

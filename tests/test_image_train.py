@@ -88,12 +88,23 @@ BAD_INPUT = {
     "mnist absent": (
         None,
         ["data=mnist", "data.download=false"],
-        ["MNIST is not in", "MNIST/raw/train-images-idx3-ubyte is missing", "data.download=true"],
+        [
+            "MNIST is not in",
+            "MNIST/raw/train-images-idx3-ubyte is missing",
+            "data.download=true",
+            "data=mnist_5k",
+            "experiment=digits_dcgan",
+        ],
     ),
     "celeba absent": (
         None,
         ["data=celeba"],
-        ["CelebA is not in", "celeba/img_align_celeba/000001.jpg", "data.download=true"],
+        [
+            "CelebA is not in",
+            "celeba/img_align_celeba/000001.jpg",
+            "data.download=true",
+            "data=mnist_5k",
+        ],
     ),
     "folder not set": (None, ["data=image_folder"], ["data=image_folder needs data.path"]),
     "folder missing": (None, ["data=image_folder", "data.path=faces"], ["faces does not exist"]),
@@ -173,4 +184,5 @@ def test_a_failed_download_says_how_to_get_the_data(
     data, messages, offline, monkeypatch, capsys, tmp_path
 ):
     status, stderr = run_main(monkeypatch, capsys, tmp_path, f"data={data}", "data.download=true")
-    check_clean_failure(status, stderr, tmp_path, *messages)
+    offline = ["data=mnist_5k", "experiment=digits_dcgan"]
+    check_clean_failure(status, stderr, tmp_path, *messages, *offline)

@@ -15,9 +15,9 @@ from litgan.game.games import Hinge, LeastSquares, Minimax, NonSaturating, Wasse
 from litgan.metrics.divergences import smoothed_densities
 from litgan.networks import MLPDiscriminator
 from litgan.pictures.plots import save_run_plots, value_figure
-from litgan.pictures.push import KEY_FRACTION, ArrowScale, generator_push, nice
+from litgan.pictures.push import DECADES, REACH, ArrowScale, arrow_heads, generator_push, nice
 from litgan.pictures.samples import Mixture, best_d, best_d_width, save_samples_picture
-from litgan.pictures.surface import LONGEST, Arrows, _arrows
+from litgan.pictures.surface import Arrows, _arrows
 from tests.helpers.gans import make_gan
 
 W = torch.tensor([0.6, -0.8])
@@ -123,13 +123,48 @@ def test_the_key_arrow_is_a_round_number_near_the_first_pictures_long_arrows():
         100.0,
     ]
     assert nice(0.0) == 1.0  # no push at all (a saturated minimax D): still a scale
-    push = torch.zeros(100, 2)
-    push[:, 0] = torch.linspace(0, 2.1, 100)
-    scale = ArrowScale.fit(push, extent=2.0)
-    assert scale.magnitude == 2.0 and scale.length == pytest.approx(KEY_FRACTION * 2.0)
-    assert scale.per_data_unit == pytest.approx(2.0 / (KEY_FRACTION * 2.0))
-    assert ArrowScale(**scale.to_dict()) == scale
-    assert math.isfinite(ArrowScale.fit(torch.zeros(0, 2), 0.0).per_data_unit)
+    push = torch.zeros(101, 2)
+    push[:, 0] = torch.linspace(0, 3.0, 101)  # median 1.5
+    scale = ArrowScale.fit(push)
+    assert scale.magnitude == 2.0
+    assert (scale.low, scale.high) == pytest.approx((2.0 / 10**DECADES, 2.0 * 10**DECADES))
+    assert ArrowScale.from_dict(scale.to_dict()) == scale
+    # A checkpoint of an earlier litgan kept the key arrow's length too: its magnitude serves.
+    assert ArrowScale.from_dict({"magnitude": 5.0, "length": 0.16}) == ArrowScale(5.0)
+    assert ArrowScale.fit(torch.zeros(0, 2)).magnitude == 1.0
+
+
+def bump_d(width: float) -> nn.Module:
+    """D's logit −|x − (1, 0)|² / width²: one peak at (1, 0), as wide as `width`."""
+
+    class Bump(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.centre = nn.Parameter(torch.tensor([1.0, 0.0]))
+
+        def forward(self, x):
+            return -((x - self.centre) ** 2).sum(1) / width**2
+
+    return Bump()
+
+
+def test_an_arrow_runs_along_the_push_only_as_far_as_gs_loss_falls():
+    d = bump_d(0.03)
+    x = torch.tensor([[0.9, 0.0], [1.0, 0.05], [-1.0, 0.0], [1.0, 0.0]])
+    push = generator_push(d, NonSaturating(), x)
+    heads = arrow_heads(d, NonSaturating(), x, push, extent=2.0)
+    longest = REACH * 2.0
+    # Towards the peak, stopping within a step past it: never beyond, never back down.
+    assert 0.99 - 0.02 < heads[0, 0] <= 1.0 + 0.02 and heads[0, 1] == 0.0
+    assert heads[1, 0] == 1.0 and -0.02 < heads[1, 1] < 0.05
+    # Far from the peak the loss falls all the way: the arrow is as long as any is drawn.
+    assert heads[2].tolist() == pytest.approx([-1.0 + longest, 0.0])
+    # On the peak there is no push: no arrow.
+    assert torch.equal(heads[3], x[3])
+    loss = lambda p: NonSaturating().generator_loss(d(p[None]).reshape(1))  # noqa: E731
+    assert all(loss(h) < loss(t) for h, t in zip(heads[:3], x[:3], strict=True))
+    # An arrow drawn in proportion to the push would overshoot the peak: the reason for this.
+    assert loss(x[0] + 0.25 * push[0] / push[0].norm()) > loss(x[0])
 
 
 RING = Mixture(
@@ -181,7 +216,7 @@ def test_every_game_draws_its_2d_picture_with_arrows_and_best_d(loss, tmp_path):
         )
     )
     with Image.open(path) as picture:
-        assert picture.size == (1100, 480)  # two panels: trained D, best D
+        assert picture.size == (1100, 520)  # two panels: trained D, best D
 
 
 def test_value_png_draws_v_at_the_best_d_the_gap_and_the_divergences(tmp_path):
@@ -201,7 +236,8 @@ def test_value_png_draws_v_at_the_best_d_the_gap_and_the_divergences(tmp_path):
     fig = value_figure(series, game)
     top, _, divergences = fig.axes
     labels = [line.get_label() for line in top.get_lines()]
-    assert "V with the trained D (validation)" in labels and "V at the best D for this G" in labels
+    assert "V with the trained D (validation):\na lower bound of V at the best D" in labels
+    assert "V at the best D for this G" in labels
     [gap] = top.collections
     low, high = gap.get_paths()[0].vertices[:, 1].min(), gap.get_paths()[0].vertices[:, 1].max()
     assert (low, high) == pytest.approx((-1.35, -1.10))
@@ -214,16 +250,19 @@ def test_value_png_draws_v_at_the_best_d_the_gap_and_the_divergences(tmp_path):
     assert (tmp_path / "value.png").is_file()
 
 
-def test_arrows_keep_the_runs_scale_and_only_the_longest_are_cut():
-    scale = ArrowScale(magnitude=1.0, length=0.1)
-    push = torch.tensor([[0.5, 0.0], [0.0, -2.0], [30.0, 40.0]])  # the last: 50x the key
-    ax = Figure().subplots()
-    _arrows(ax, Arrows(torch.zeros(3, 2), push, scale))
-    kept, cut = ax.collections
-    assert kept.scale == cut.scale == scale.per_data_unit
-    assert kept.U.tolist() == [0.5, 0.0] and kept.V.tolist() == [0.0, -2.0]
-    assert math.hypot(cut.U[0], cut.V[0]) == pytest.approx(LONGEST)  # cut, direction kept
-    assert cut.V[0] / cut.U[0] == pytest.approx(40 / 30)
+def test_arrows_end_at_their_heads_coloured_by_the_push_on_the_runs_log_scale():
+    scale = ArrowScale(magnitude=1.0)
+    points = torch.zeros(3, 2)
+    heads = torch.tensor([[0.1, 0.0], [0.0, -0.2], [0.0, 0.0]])
+    push = torch.tensor([[0.5, 0.0], [0.0, -2.0], [0.0, 0.0]])  # the last: no push at all
+    fig = Figure()
+    ax = fig.subplots()
+    _arrows(ax, Arrows(points, heads, push, scale), fig.add_axes((0, 0, 1, 0.1)))
+    [quiver] = ax.collections
+    assert quiver.scale == 1 and quiver.U.tolist() == pytest.approx([0.1, 0.0, 0.0])
+    assert quiver.V.tolist() == pytest.approx([0.0, -0.2, 0.0])
+    assert quiver.norm.vmin == scale.low and quiver.norm.vmax == scale.high
+    assert quiver.get_array().tolist() == pytest.approx([0.5, 2.0, scale.low])
 
 
 @pytest.mark.parametrize(
@@ -240,3 +279,53 @@ def test_value_png_says_why_it_has_no_v_at_the_best_d(game, why):
     assert why in top.get_title()
     series["val/value_best_d"] = (steps, [0.3, 0.2])
     assert "no V at the best D" not in value_figure(series, game.describe()).axes[0].get_title()
+
+
+def test_no_plot_reads_as_better_than_optimal_and_every_axis_says_what_it_shows(
+    tmp_path, monkeypatch
+):
+    steps = [250, 500, 750]
+    series = {
+        "train/value": (steps, [-1.2, -1.45, -1.3]),  # the trained D's V below -log 4
+        "train/value_real": (steps, [-0.6] * 3),
+        "train/value_fake": (steps, [-0.7] * 3),
+        "train/d_real": (steps, [0.6] * 3),
+        "train/d_fake": (steps, [0.4] * 3),
+        "train/g_grad_norm": (steps, [0.1, 0.2, 0.3]),
+        "train/d_grad_norm": (steps, [1.0, 2.0, 3.0]),
+        "val/value": (steps, [-1.3, -1.45, -1.4]),
+        "val/value_best_d": (steps, [-1.1, -1.2, -1.3]),
+        "val/jsd": (steps, [0.2, 0.1, 0.05]),
+        "val/fid": (steps, [0.3, 0.2, 0.1]),
+        "val/modes": (steps, [6.0, 7.0, 8.0]),
+        "val/high_quality": (steps, [0.5, 0.8, 0.9]),
+    }
+    fig = value_figure(series, Minimax().describe())
+    top = fig.axes[0]
+    assert "lower bound of V at the best D" in top.get_title()
+    assert "only V at the best D is ≥ -log 4" in top.get_title()
+    assert all(ax.get_ylabel() for ax in fig.axes)
+    # Legends beside the axes, not over the curves.
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    # Wasserstein has no bounded best critic: no such claim.
+    assert "lower bound" not in value_figure(series, Wasserstein().describe()).axes[0].get_title()
+
+    figures = {}
+    savefig = Figure.savefig
+
+    def keep(fig, path, *args, **kwargs):
+        figures[path.name] = fig
+        return savefig(fig, path, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    for game in (Minimax(), NonSaturating()):
+        save_run_plots(series, tmp_path / game.name, game.describe())
+        [grad] = figures["grad_norm.png"].axes
+        assert grad.get_title().startswith(f"{game.name}:") and grad.get_ylabel()
+        assert ("saturates" in grad.get_title()) == (game.name == "minimax")
+        assert figures["fid.png"].axes[0].get_ylabel() == "FID"
+        modes, quality = figures["modes.png"].axes
+        assert modes.get_ylabel() and quality.get_ylabel()
+        assert all(float(t).is_integer() for t in modes.get_yticks())

@@ -1,9 +1,10 @@
 """The pictures of a run, end to end through train.py's main in this process: one arrow scale
-for all of a run's pictures (a resumed one too), the logged median push, the run's animation,
-and litgan-sample's 2D picture with arrows."""
+for all of a run's pictures (a resumed one too), arrowheads up D's slope on a trained run, the
+logged median push, the run's animation, and litgan-sample's 2D picture and arrows."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +24,25 @@ from tests.helpers.tensorboard_events import summaries
 RING = [*TINY_MLP, "sample_every=100", "trainer.enable_progress_bar=false"]
 
 
+class Drawn(list):
+    """The arrows of each picture drawn, and for each whether that picture's D is higher at
+    the arrow's head than at its tail (`uphill`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uphill: list[torch.Tensor] = []
+
+
 @pytest.fixture
-def drawn(monkeypatch) -> list:
+def drawn(monkeypatch) -> Drawn:
     """The arrows of every 2D picture drawn, recorded on the way to the real drawing."""
-    calls = []
+    calls = Drawn()
     draw = samples_module.save_decision_surface
 
     def record(*args, **kwargs):
-        calls.append(kwargs["arrows"])
+        arrows, d_output = kwargs["arrows"], args[2]
+        calls.append(arrows)
+        calls.uphill.append((d_output(arrows.heads) > d_output(arrows.points)).cpu())
         return draw(*args, **kwargs)
 
     monkeypatch.setattr(samples_module, "save_decision_surface", record)
@@ -97,6 +109,31 @@ def test_one_arrow_scale_holds_across_a_run_and_its_resume(drawn, monkeypatch, c
     assert gif.read_bytes() in b"".join(p.read_bytes() for p in run.rglob("events.*"))
 
 
+@pytest.mark.slow
+def test_on_a_trained_default_run_arrowheads_sit_up_ds_slope(drawn, monkeypatch, capsys, tmp_path):
+    # The default ring run, shortened: by iteration 1500 D's peaks are a few hundredths wide
+    # (arrows drawn in proportion to |push| overshot them, 91% downhill at iteration 10,000).
+    status, err = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        "trainer.max_steps=1500",
+        "sample_every=300",
+        "trainer.enable_progress_bar=false",
+        base=(),
+    )
+    assert status == 0, err
+    assert len(drawn) == 5
+    for arrows, uphill in zip(drawn, drawn.uphill, strict=True):
+        moved = (arrows.heads - arrows.points).norm(dim=1) > 0
+        assert moved.float().mean() >= 0.5  # most points get an arrow, not a dot
+        assert uphill[moved].float().mean() >= 0.9
+    # Colours mean the same all run long: one scale, which the pushes stay within.
+    assert len({arrows.scale for arrows in drawn}) == 1
+    strength = torch.cat([arrows.push.norm(dim=1) for arrows in drawn])
+    assert (strength < drawn[0].scale.high).all()
+
+
 def test_an_animation_lasts_a_few_seconds_whatever_the_number_of_pictures(tmp_path):
     low, high = FRAME_MS
     assert frame_ms(1) == high and frame_ms(500) == low and frame_ms(20) == 250
@@ -118,14 +155,33 @@ def test_litgan_sample_draws_g_push_on_a_2d_checkpoint(drawn, monkeypatch, capsy
         monkeypatch, capsys, tmp_path, *RING, "trainer.max_steps=100", "loss=minimax", base=()
     )
     assert status == 0, err
-    out = tmp_path / "picture.png"
-    sample_main([str(tmp_path / "run"), "--out", str(out), "--device", "cpu"])
+    out, table = tmp_path / "picture.png", tmp_path / "arrows.csv"
+    run = tmp_path / "run"
+    sample_main([str(run), "--out", str(out), "--arrows", str(table), "--device", "cpu"])
     assert out.is_file()
     arrows = drawn[-1]
-    assert len(drawn) == 2 and isinstance(arrows.scale, ArrowScale)
-    gan = load_gan(tmp_path / "run" / "checkpoints" / "last.ckpt", torch.device("cpu"))
+    # The run's own colour scale, that of its sample picture.
+    assert len(drawn) == 2 and arrows.scale == drawn[0].scale
+    gan = load_gan(run / "checkpoints" / "last.ckpt", torch.device("cpu"))
     fake = gan.generate(gan.fixed_noise(1000))
-    torch.testing.assert_close(arrows.push, generator_push(gan.discriminator, gan.game, fake)[:200])
+    push = generator_push(gan.discriminator, gan.game, fake)[:200]
+    torch.testing.assert_close(arrows.push, push)
     with Image.open(out) as picture:
         assert picture.size[0] > 500
-    assert Path(tmp_path / "run" / "plots" / "training.gif").is_file()
+    assert Path(run / "plots" / "training.gif").is_file()
+
+    # The CSV holds the drawn arrows; with the GAN's d_output a learner checks their heads.
+    with table.open() as rows:
+        records = list(csv.DictReader(rows))
+    assert list(records[0]) == ["x", "y", "head_x", "head_y", "push"]
+    values = torch.tensor([[float(v) for v in r.values()] for r in records])
+    torch.testing.assert_close(values[:, :2], fake[:200])
+    torch.testing.assert_close(values[:, 2:4], arrows.heads)
+    torch.testing.assert_close(values[:, 4], push.norm(dim=1))
+    moved = (values[:, 2:4] - values[:, :2]).norm(dim=1) > 0
+    assert (gan.d_output(values[moved, 2:4]) > gan.d_output(values[moved, :2])).all()
+
+    # Another scale on request: two runs drawn with the same one compare.
+    sample_main([str(run), "--out", str(out), "--push-scale", "0.5", "--device", "cpu"])
+    assert drawn[-1].scale == ArrowScale(0.5)
+    assert capsys.readouterr().out.count("wrote") == 3

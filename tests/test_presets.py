@@ -8,6 +8,7 @@ from omegaconf import OmegaConf
 
 from litgan.config.checks import validate_config
 from litgan.config.compose import CONFIG_DIR, compose
+from litgan.experiment import run
 from tests.helpers.gans import data_and_gan
 from tests.helpers.runs import compose_train
 
@@ -109,3 +110,23 @@ def test_the_grid_preset_adds_r1_a_wider_g_and_a_longer_fall_to_the_sharp_schedu
     for key in ("early_batch_size", "data.batch_size", "model.lr_decay"):
         assert OmegaConf.select(grid, key) == OmegaConf.select(sharp, key)
     assert grid.trainer.max_steps == 36000 > sharp.trainer.max_steps
+
+
+@pytest.mark.slow
+def test_the_saturation_preset_starves_the_minimax_g(tmp_path):
+    # Seed 0 only: a pair of runs costs minutes on shared cores (3 seeds: the sweep in the
+    # preset's comment).
+    medians = {}
+    for loss in ("minimax", "non_saturating"):
+        result = run(
+            "experiment=saturation",
+            f"loss={loss}",
+            "trainer.max_steps=500",
+            "metrics=none",
+            "sample_every=500",
+            "trainer.enable_progress_bar=false",
+            run_dir=tmp_path / loss,
+        )
+        norms = result.metrics["train/g_grad_norm"].dropna()
+        medians[loss] = float(norms[norms.index <= 500].median())
+    assert medians["minimax"] <= 0.1 * medians["non_saturating"], medians

@@ -69,7 +69,7 @@ def test_jobs_that_differ_only_in_seed_form_one_row(tmp_path):
 
 
 def test_group_names_leave_out_the_overrides_every_job_shares(tmp_path):
-    shared = ["experiment=mnist5k_dcgan", "trainer.enable_progress_bar=false"]
+    shared = ["experiment=mnist5k_dcgan", "model.lr=1e-3"]
     runs = [["loss=hinge", "seed=0"], ["loss=hinge", "seed=1"], ["loss=minimax", "seed=0"]]
     for job, overrides in enumerate([*runs, ["seed=0"]]):
         write_job(tmp_path / str(job), [*shared, *overrides], {"val/fid": 1})
@@ -88,6 +88,23 @@ def test_group_names_leave_out_the_overrides_every_job_shares(tmp_path):
     # One group: nothing is compared, so its name keeps every override but the seed.
     (only,) = group_rows(find_jobs(tmp_path)[:2])
     assert only["group"] == " ".join([*shared, "loss=hinge"])
+
+
+def test_group_names_leave_out_keys_that_do_not_change_results(tmp_path):
+    # How a job is shown and where it writes: not what it found. Jobs that differ only in
+    # those are seeds of one group.
+    shown = [
+        ["trainer.enable_progress_bar=false", "logger=wandb", "seed=0"],
+        ["logger=tensorboard", "paths.data_dir=/data", "+logger.wandb.tags=[a]", "seed=1"],
+    ]
+    for job, overrides in enumerate(shown):
+        write_job(tmp_path / str(job), ["loss=minimax", *overrides], {"val/fid": 1})
+    write_job(tmp_path / "2", ["loss=hinge", "hydra.job.chdir=false", "seed=0"], {"val/fid": 1})
+    rows = group_rows(find_jobs(tmp_path))
+    assert [(r["group"], r["seeds ok"]) for r in rows] == [
+        ("loss=minimax", "2/2"),
+        ("loss=hinge", "1/1"),
+    ]
 
 
 def test_each_job_row_reads_its_own_game_against_its_own_optimum(tmp_path):

@@ -155,6 +155,11 @@ def test_multirun_sweeps_the_loss(train_in, tmp_path):
     assert [p.name for p in jobs] == ["0", "1"]
     for job in jobs:
         assert (job / "summary.json").is_file() and (job / "metrics.csv").is_file()
+    # Each job's summary line names its overrides: the printed lines tell the jobs apart.
+    outputs = [line for line in run.stdout.splitlines() if line.startswith("  outputs: ")]
+    assert len(outputs) == 2
+    for job, loss, line in zip(jobs, ["minimax", "non_saturating"], outputs, strict=True):
+        assert line.startswith(f"  outputs: {job} (") and f"loss={loss}" in line
 
 
 def test_value_at_start_is_near_minus_log4(train_in):

@@ -131,9 +131,10 @@ def early_grad_norm(job: Path) -> float | None:
 
 
 def group_jobs(jobs: list[Path]) -> dict[str, list[Path]]:
-    """Jobs that differ only in their seed, by group name: their overrides without the seed
-    and without those every job shares (shared_overrides), so a name shows what was compared."""
-    names = {job: _without_seed(read_overrides(job)) for job in jobs}
+    """Jobs that differ only in their seed, by group name: their overrides without the seed, the
+    keys that do not change results (NOT_RESULTS) and those every job shares
+    (shared_overrides), so a name shows what was compared."""
+    names = {job: _results_overrides(read_overrides(job)) for job in jobs}
     empty = "(defaults)"
     if len({tuple(n) for n in names.values()}) > 1:
         shared = set(_common(list(names.values())))
@@ -147,7 +148,7 @@ def group_jobs(jobs: list[Path]) -> dict[str, list[Path]]:
 
 def shared_overrides(jobs: list[Path]) -> list[str]:
     """The overrides but the seed that every job has, in the first job's order."""
-    return _common([_without_seed(read_overrides(job)) for job in jobs])
+    return _common([_results_overrides(read_overrides(job)) for job in jobs])
 
 
 def _common(overrides: list[list[str]]) -> list[str]:
@@ -155,8 +156,18 @@ def _common(overrides: list[list[str]]) -> list[str]:
     return [o for o in first if all(o in other for other in others)]
 
 
-def _without_seed(overrides: list[str]) -> list[str]:
-    return [o for o in overrides if not o.startswith("seed=")]
+# Keys that change how a run is shown or where it is written, not its results: left out of
+# group names, so that jobs that differ only in them are seeds of one group.
+NOT_RESULTS = ("seed", "trainer.enable_progress_bar", "logger", "paths", "hydra")
+
+
+def _results_overrides(overrides: list[str]) -> list[str]:
+    """The overrides that change a run's results: not the seed, nor the keys NOT_RESULTS."""
+    return [o for o in overrides if not _names_any(o.lstrip("+~").split("=")[0], NOT_RESULTS)]
+
+
+def _names_any(key: str, prefixes: tuple[str, ...]) -> bool:
+    return any(key == prefix or key.startswith(f"{prefix}.") for prefix in prefixes)
 
 
 def group_rows(jobs: list[Path]) -> list[dict[str, str]]:

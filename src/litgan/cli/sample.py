@@ -1,6 +1,7 @@
 """`litgan-sample CKPT`: a trained G in use.
 
     litgan-sample CKPT --out grid.png [--num-samples 64] [--seed S]
+    litgan-sample CKPT --out points.png [--arrows arrows.csv] [--push-scale M]   (2D data)
     litgan-sample CKPT --out-dir DIR --num-samples N [--batch-size B] [--overwrite]
     litgan-sample CKPT --interpolate --out walk.png [--rows R] [--steps K]
 
@@ -8,11 +9,19 @@ CKPT is a .ckpt file, a run directory (its checkpoints/last.ckpt), or `last` / `
 current run directory, as `ckpt_path` reads them). G's weight average is used when the run kept
 one. Without `--seed` the latent vectors are the run's fixed noise (`eval_seed`), those of its
 sample pictures and validation: a folder of N images is then the N samples validation scores.
+
+A 2D picture's arrows are coloured on the run's own scale (that of its sample pictures, kept
+in the checkpoint); `--push-scale M` puts them on another, so that two runs drawn with the
+same M compare. `--arrows FILE.csv` writes the drawn arrows: `x, y` (the tail, a point of G),
+`head_x, head_y` (where the arrow ends: G's loss falls all the way there) and `push`
+(|−∇ₓ G's loss| at the tail).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import os
 import shutil
 import sys
@@ -32,7 +41,8 @@ from litgan.errors import LitganError, first_line
 from litgan.experiment import load
 from litgan.gan import GAN
 from litgan.metrics.features import to_uint8
-from litgan.pictures.samples import Mixture, save_samples_picture
+from litgan.pictures.push import ArrowScale
+from litgan.pictures.samples import Mixture, PushSeen, save_samples_picture
 from litgan.run.checkpoints import resolve_checkpoint
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -168,6 +178,24 @@ def check_out_dir(path: Path, overwrite: bool) -> None:
         )
 
 
+def run_arrow_scale(path: Path) -> ArrowScale | None:
+    """The arrows' colour scale the run's sample pictures used, kept in its checkpoint; None
+    when it kept none (an image run, or one stopped before its first picture)."""
+    checkpoint = torch.load(io.BytesIO(path.read_bytes()), map_location="cpu", weights_only=True)
+    state = checkpoint.get("callbacks", {}).get("SampleWriter", {}).get("arrow_scale")
+    return None if state is None else ArrowScale.from_dict(state)
+
+
+def write_arrows(seen: PushSeen, path: Path) -> None:
+    """The drawn arrows as CSV: x, y, head_x, head_y, push."""
+    arrows = seen.arrows
+    rows = torch.cat([arrows.points, arrows.heads, arrows.push.norm(dim=1, keepdim=True)], 1)
+    with staged(path, directory=False) as tmp, tmp.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["x", "y", "head_x", "head_y", "push"])
+        writer.writerows(rows.tolist())
+
+
 def check_out_file(path: Path) -> None:
     """`--out` must be a .png or .jpg picture in an existing directory."""
     if path.suffix.lower() not in PICTURE_SUFFIXES:
@@ -261,6 +289,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="draw fresh latent vectors from this seed (default: the "
         "run's fixed noise, that of its pictures and validation)",
     )
+    parser.add_argument(
+        "--arrows",
+        type=Path,
+        metavar="FILE.csv",
+        help="2D data: also write the drawn arrows (x, y, head_x, head_y, push) as CSV",
+    )
+    parser.add_argument(
+        "--push-scale",
+        type=float,
+        metavar="M",
+        help="2D data: centre the arrows' colour scale on |push| = M (default: the run's own)",
+    )
     parser.add_argument("--interpolate", action="store_true", help="latent walks (with --out)")
     parser.add_argument(
         "--rows", type=positive, metavar="R", help=f"walks (default {DEFAULT_ROWS})"
@@ -286,6 +326,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--interpolate draws --rows x --steps samples, not --num-samples")
     if args.steps == 1:
         parser.error("--steps must be at least 2: a walk has two ends")
+    if args.arrows is not None and (args.out is None or args.interpolate):
+        parser.error("--arrows goes with a 2D picture: --out points.png, without --interpolate")
+    if args.arrows is not None and (args.arrows.suffix.lower() != ".csv" or args.arrows.is_dir()):
+        parser.error(f"--arrows {args.arrows}: give a file name ending in .csv")
+    if args.push_scale is not None and not args.push_scale > 0:
+        parser.error(f"--push-scale must be a positive number, got {args.push_scale}")
     if args.seed is not None and not 0 <= args.seed < 2**63:
         parser.error(f"--seed must be from 0 to 2**63 - 1, got {args.seed}")
     return args
@@ -307,6 +353,12 @@ def sample(args: argparse.Namespace) -> None:
                 f"{path} is a G of 2D points, not images: --out-dir writes PNG images; draw "
                 "its points with --out picture.png"
             )
+        if args.arrows is not None and not points:
+            raise LitganError(f"{path} is a G of images: --arrows goes with 2D data")
+        if args.push_scale is not None:
+            scale = ArrowScale(args.push_scale)
+        else:
+            scale = run_arrow_scale(path)
         print(f"checkpoint: {path} (generator iteration {gan.g_steps})")
         if gan.sampling_generator is not gan.generator:
             decay = gan.hparams.model.get("ema_decay")
@@ -325,13 +377,19 @@ def sample(args: argparse.Namespace) -> None:
             ends = latents(gan, 2 * rows, args.seed)
             walks = slerp(ends[:rows], ends[rows:], steps).flatten(0, 1)
             title = f"{rows} latent walks of {steps} steps"
-            save_samples_picture(gan, walks, tmp, real, mixture, title=title, nrow=steps)
+            save_samples_picture(
+                gan, walks, tmp, real, mixture, title=title, nrow=steps, scale=scale
+            )
             what = f"{rows} walks of {steps} steps"
         else:
             n = args.num_samples or (DEFAULT_POINTS if points else DEFAULT_IMAGES)
             title = f"generator iteration {gan.g_steps}"
-            save_samples_picture(gan, latents(gan, n, args.seed), tmp, real, mixture, title=title)
+            z = latents(gan, n, args.seed)
+            seen = save_samples_picture(gan, z, tmp, real, mixture, title=title, scale=scale)
             what = f"{n} samples"
+            if args.arrows is not None:
+                write_arrows(seen, args.arrows)
+                print(f"wrote {args.arrows} ({len(seen.arrows.points)} arrows)")
     print(f"wrote {args.out or args.out_dir} ({what})")
 
 

@@ -23,6 +23,7 @@ from omegaconf.errors import (
 
 from litgan import hydra_internals
 from litgan.config import schema
+from litgan.config.suggest import keys_ending_in
 from litgan.errors import ConfigError, LitganError, first_line
 
 # The names a config may choose, by the schema: the modules that implement them use these.
@@ -201,6 +202,9 @@ def _not_a_key(key: str, named: Sequence[str] | None) -> str:
         return f"{key} is not a key of {group}: check its spelling; its keys are {', '.join(named)}"
     message = f"{key} is not a key of the config: check its spelling"
     if not group:
+        meant = keys_ending_in(key, schema.CONFIG_DIR)
+        if meant:
+            return f"{key} is not a key of the config: did you mean {' or '.join(meant)}?"
         return f"{message} (python train.py --help lists the top-level keys)"
     return f"{message}, or add a new one with +{key}=<value>"
 

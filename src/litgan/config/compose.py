@@ -17,8 +17,7 @@ from litgan.config import schema
 from litgan.config.checks import check_schema, composition_error
 from litgan.errors import ConfigError
 
-# conf/ of the repository: Hydra composes every litgan command's config from it.
-CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "conf")
+CONFIG_DIR = schema.CONFIG_DIR
 schema.store()  # conf/train.yaml builds on the typed schema: registered for every use of CONFIG_DIR
 
 

@@ -35,10 +35,14 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
 from typing import Any, get_type_hints
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
+
+# conf/ of the repository: Hydra composes every litgan command's config from it.
+CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "conf")
 
 SCHEMA = "train_schema"  # the first entry of conf/train.yaml's defaults list
 RANGE = "range"  # the metadata key of a field's range

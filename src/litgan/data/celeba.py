@@ -14,7 +14,7 @@ from torchvision.datasets import CelebA
 from torchvision.datasets.utils import download_file_from_google_drive, extract_archive
 
 from litgan.data.datasets import ImageFiles, Transform
-from litgan.data.download import downloading
+from litgan.data.download import OFFLINE, downloading
 from litgan.data.formats import CELEBA_PARTITIONS, read_celeba_partition
 from litgan.data.images import ImageDataModule
 from litgan.errors import DataError
@@ -108,5 +108,6 @@ class CelebADataModule(ImageDataModule):
             f"download {ARCHIVE} from {PAGE} (Align&Cropped Images; Google Drive or Baidu) or "
             f"Kaggle's celeba-dataset, and unzip it so that {self.image_dir}/000001.jpg exists; "
             f"{PARTITION} next to the folder is optional "
-            "(set paths.data_dir or LITGAN_DATA_DIR where the data lives elsewhere)"
+            "(set paths.data_dir or LITGAN_DATA_DIR where the data lives elsewhere); "
+            f"{OFFLINE}"
         )

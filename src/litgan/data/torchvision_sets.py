@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 from torchvision import datasets
 
 from litgan.data.datasets import ArrayImages, Transform
-from litgan.data.download import downloading
+from litgan.data.download import OFFLINE, downloading
 from litgan.data.formats import read_cifar_batches, read_idx_images
 from litgan.data.images import ImageDataModule
 from litgan.errors import DataError
@@ -95,7 +95,8 @@ class TorchvisionDataModule(ImageDataModule):
         every_file = ", ".join(name for names in self.files.values() for name in names)
         return (
             f"{self.by_hand}; the layout is {self.directory}/ with {every_file} "
-            "(set paths.data_dir or LITGAN_DATA_DIR where the data lives elsewhere)"
+            "(set paths.data_dir or LITGAN_DATA_DIR where the data lives elsewhere); "
+            f"{OFFLINE}"
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 from torchvision.utils import save_image
 
@@ -58,13 +59,14 @@ def _reference(ax: Axes, y: float, label: str, style: str = "--") -> None:
     ax.axhline(y, color="k", linestyle=style, linewidth=0.9, label=label)
 
 
-def _panel(series: Series, keys: dict[str, str], title: str) -> tuple[Figure, Axes]:
+def _panel(series: Series, keys: dict[str, str], title: str, ylabel: str) -> tuple[Figure, Axes]:
     """One figure with one axis of curves."""
     fig = Figure(figsize=(8, 3.5), layout="constrained")
     ax = fig.subplots()
     _curves(ax, series, keys)
     _legend(ax)
     ax.set_title(title)
+    ax.set_ylabel(ylabel)
     return fig, ax
 
 
@@ -97,7 +99,8 @@ def value_figure(series: Series, game: dict[str, Any]) -> Figure:
         _reference(top, optimum["term"], f"each term there: {optimum['term']:.3g}", ":")
     _best_d_gap(top, series)
     title = f"{game['name']}: the value of the game against its optimum"
-    top.set_title(title + _no_best_value(series, game), fontsize=10)
+    top.set_title(title + _bound_note(game) + _no_best_value(series, game), fontsize=10)
+    top.set_ylabel(game["value"])
     _legend(top)
     out = game["output"]
     _curves(
@@ -115,6 +118,7 @@ def value_figure(series: Series, game: dict[str, Any]) -> Figure:
     if game["probability"]:
         middle.set_ylim(0, 1)
     middle.set_title(f"D's output ({optimum['note']})")
+    middle.set_ylabel(out)
     _legend(middle)
     if divergences:
         ax = bottom.pop(0)
@@ -128,12 +132,26 @@ def value_figure(series: Series, game: dict[str, Any]) -> Figure:
         ax.set_xlabel("generator iteration")
         ax.grid(alpha=0.3)
         ax.set_title("divergences between p_data and p_G (0 when G matches the data)")
+        ax.set_ylabel("divergence (log scale)")
         _legend(ax)
     if bottom:
         _curves(bottom[0], series, {"train/penalty": "penalty (weighted)"})
         bottom[0].set_title("D's regulariser")
+        bottom[0].set_ylabel("penalty")
         _legend(bottom[0])
     return fig
+
+
+def _bound_note(game: dict[str, Any]) -> str:
+    """Why a curve of V below the optimum is no better than optimal: V with any D is at most
+    V at the best D, and only the latter is bounded below by the optimum. Not for wasserstein:
+    without a Lipschitz constraint its best critic is unbounded."""
+    if game["name"] == "wasserstein":
+        return ""
+    return (
+        "\nV with the trained D is a lower bound of V at the best D; only V at the best D is "
+        f"≥ {game['optimum']['value_label']}"
+    )
 
 
 def _no_best_value(series: Series, game: dict[str, Any]) -> str:
@@ -158,7 +176,7 @@ def _best_d_gap(ax: Axes, series: Series) -> None:
         color="tab:purple",
         markersize=3,
         linewidth=1,
-        label="V with the trained D (validation)",
+        label="V with the trained D (validation):\na lower bound of V at the best D",
     )
     if "val/value_best_d" not in series:
         return
@@ -201,18 +219,23 @@ def save_run_plots(series: Series, plots_dir: Path, game: dict[str, Any]) -> lis
 
     if "train/g_grad_norm" in series:
         norms = {"train/g_grad_norm": "G gradient norm", "train/d_grad_norm": "D gradient norm"}
-        fig, ax = _panel(series, norms, "gradient norms (the saturating loss starves G early on)")
+        title = f"{game['name']}: gradient norms of G's and D's losses"
+        if game["name"] == "minimax":
+            title += "\n(minimax saturates: G's gradient vanishes where D rejects G's points)"
+        fig, ax = _panel(series, norms, title, "gradient norm (log scale)")
         ax.set_yscale("log")
         save(fig, "grad_norm.png")
 
     if "val/fid" in series:
         title = "Fréchet distance to the real data (lower is better)"
-        fig, _ = _panel(series, {"val/fid": "FID"}, title)
+        fig, _ = _panel(series, {"val/fid": "FID"}, title, "FID")
         save(fig, "fid.png")
 
     if "val/modes" in series:
-        fig, ax = _panel(series, {"val/modes": "modes captured"}, "mode coverage")
+        fig, ax = _panel(series, {"val/modes": "modes captured"}, "mode coverage", "modes captured")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count: whole modes
         if "val/high_quality" in series:
+            ax.get_legend().remove()
             quality = ax.twinx()
             quality.plot(
                 *series["val/high_quality"],
@@ -221,6 +244,8 @@ def save_run_plots(series: Series, plots_dir: Path, game: dict[str, Any]) -> lis
                 label="high-quality fraction",
             )
             quality.set_ylim(0, 1)
-            quality.legend(fontsize=7, loc="lower left", bbox_to_anchor=(1.01, 0.0))
+            quality.set_ylabel("high-quality fraction of G's samples")
+            # One legend for both axes, beyond the right one's labels.
+            fig.legend(fontsize=7, loc="outside right upper")
         save(fig, "modes.png")
     return written

@@ -18,7 +18,7 @@ from litgan.game.games import Game
 from litgan.gan import GAN
 from litgan.metrics.divergences import smoothed_densities
 from litgan.pictures.plots import save_image_grid
-from litgan.pictures.push import ArrowScale, generator_push
+from litgan.pictures.push import ArrowScale, arrow_heads, generator_push
 from litgan.pictures.surface import Arrows, BestD, save_decision_surface
 
 ARROWS = 200  # G's points that get an arrow: enough to see the field, few enough to read it
@@ -83,11 +83,15 @@ def best_d_width(mixture: Mixture, extent: float) -> float:
 
 @dataclass(frozen=True)
 class PushSeen:
-    """What a 2D picture drew of G's push: the arrows' scale and their median length over all
-    of G's pictured points (|−∇ₓ G's loss|)."""
+    """What a 2D picture drew of G's push: the arrows, and the median |−∇ₓ G's loss| over all
+    of G's pictured points."""
 
-    scale: ArrowScale
+    arrows: Arrows
     median: float
+
+    @property
+    def scale(self) -> ArrowScale:
+        return self.arrows.scale
 
 
 def save_samples_picture(
@@ -107,7 +111,7 @@ def save_samples_picture(
         real, mixture: 2D data only: real points to draw beside G's, and the data's density,
             whose centres are drawn and from which the best D is estimated (None: neither).
         nrow: images per grid row (None: a square grid).
-        scale: the arrows' scale (None: fitted to this picture's push).
+        scale: the arrows' colour scale (None: fitted to this picture's push).
 
     Returns the push drawn (None for images).
     """
@@ -122,8 +126,11 @@ def save_samples_picture(
     push = generator_push(model.discriminator, model.game, fake).float().cpu()
     pictured = real if len(real) else fake
     extent = float((pictured.max(0).values - pictured.min(0).values).max())
-    scale = scale or ArrowScale.fit(push, extent)
+    scale = scale or ArrowScale.fit(push)
     median = float(push.norm(dim=1).median())
+    tails = fake[:ARROWS].float().cpu()
+    heads = arrow_heads(model.discriminator, model.game, fake[:ARROWS], push[:ARROWS], extent)
+    arrows = Arrows(tails, heads.float().cpu(), push[:ARROWS], scale)
     save_decision_surface(
         real,
         fake,
@@ -132,7 +139,7 @@ def save_samples_picture(
         path,
         title=f"{title}; median |push| {median:.3g}" if title else f"median |push| {median:.3g}",
         modes=None if mixture is None else mixture.centres,
-        arrows=Arrows(fake[:ARROWS], push[:ARROWS], scale),
+        arrows=arrows,
         best_d=None if mixture is None else best_d(model.game, mixture, fake, extent),
     )
-    return PushSeen(scale, median)
+    return PushSeen(arrows, median)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from torch import Tensor
 
@@ -21,33 +22,45 @@ from litgan.pictures.push import ArrowScale
 BestD = Callable[[Tensor], Tensor] | str
 # Titles at a fixed height: placed automatically, each costs a measure of the tick labels.
 TITLE = {"fontsize": 10, "loc": "left", "y": 1.0}
-# Arrows longer than this many times the key arrow are drawn at that length (and in red).
-LONGEST = 4.0
+# The arrows' colours, cyan to magenta: apart from G's gold points and visible on D's dark
+# blues, dark reds and white.
+ARROW_COLOURS = "cool"
 
 
 @dataclass(frozen=True)
 class Panels:
-    """Where a 2D picture's parts go: its size in inches, its axes and its colour bar as
-    (left, bottom, width, height) fractions of the figure."""
+    """Where a 2D picture's parts go: its size in inches, its axes, D's colour bar and the
+    arrows' colour bar as (left, bottom, width, height) fractions of the figure."""
 
     size: tuple[float, float]
     axes: tuple[tuple[float, float, float, float], ...]
     colorbar: tuple[float, float, float, float]
+    push_colorbar: tuple[float, float, float, float]
 
 
-# Room below the axes for the legend, above for the title, the key arrow and the suptitle.
-PANELS = Panels((6, 4.8), ((0.12, 0.2, 0.66, 0.68),), (0.78, 0.2, 0.025, 0.68))
+# Room below the axes for the legend and the arrows' colours, above for the titles.
+PANELS = Panels(
+    (6, 5.2),
+    ((0.12, 0.25, 0.66, 0.64),),
+    (0.78, 0.25, 0.025, 0.64),
+    (0.12, 0.06, 0.4, 0.02),
+)
 PANELS_WITH_BEST_D = Panels(
-    (11, 4.8), ((0.06, 0.2, 0.38, 0.68), (0.5, 0.2, 0.38, 0.68)), (0.865, 0.2, 0.014, 0.68)
+    (11, 5.2),
+    ((0.06, 0.25, 0.38, 0.64), (0.5, 0.25, 0.38, 0.64)),
+    (0.865, 0.25, 0.014, 0.64),
+    (0.06, 0.06, 0.22, 0.02),
 )
 
 
 @dataclass(frozen=True)
 class Arrows:
-    """G's push (`litgan.pictures.push.generator_push`) at some of G's points."""
+    """G's push (`litgan.pictures.push.generator_push`) at some of G's points, and where each
+    arrow ends (`litgan.pictures.push.arrow_heads`)."""
 
     points: Tensor  # (n, 2): where the arrows start
-    push: Tensor  # (n, 2): −∇ₓ of G's loss there
+    heads: Tensor  # (n, 2): where they end
+    push: Tensor  # (n, 2): −∇ₓ of G's loss at `points`
     scale: ArrowScale
 
 
@@ -100,8 +113,8 @@ def save_decision_surface(
     trained.contour(x, y, z, levels=[level], colors="k", linewidths=0.8)
     _points(trained, real, fake, modes)
     if arrows is not None:
-        _arrows(trained, arrows)
-    trained.set_title("trained D", **TITLE)
+        _arrows(trained, arrows, fig.add_axes(panels.push_colorbar))
+    trained.set_title("D", **TITLE)
     if best_d is not None:
         # Half the resolution: the estimate costs far more per point than D, and is smooth.
         coarse = torch.meshgrid(xs[::2], ys[::2], indexing="xy")
@@ -113,9 +126,7 @@ def save_decision_surface(
         ticks=levels[::4],  # every fourth band's edge: fewer labels to lay out and draw
         label=f"{game.output_label} ({game.name}); black line: {level:.3g}",
     ).minorticks_off()
-    trained.legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=3, fontsize=7, markerscale=2
-    )
+    trained.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=4, fontsize=7, markerscale=2)
     # zlib level 1, not 6: less time per picture for somewhat larger files.
     fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
 
@@ -131,43 +142,34 @@ def _points(ax: Axes, real: Tensor, fake: Tensor, modes: Tensor | None) -> None:
     ax.set_aspect("equal")
 
 
-def _arrows(ax: Axes, arrows: Arrows) -> None:
-    """The push as arrows from G's points, at the run's scale, with a key arrow. Arrows longer
-    than LONGEST times the key's are drawn at that length, in red, so that a push grown over
-    training does not cover the picture; the others keep the run's scale exactly."""
-    points, push = arrows.points.float().cpu(), arrows.push.float().cpu()
-    longest = LONGEST * arrows.scale.magnitude
-    lengths = push.norm(dim=1, keepdim=True)
-    clipped = (lengths > longest).squeeze(1)
-    drawn = push * (longest / lengths).clamp(max=1.0)
-    style = {"angles": "xy", "scale_units": "xy", "scale": arrows.scale.per_data_unit}
+def _arrows(ax: Axes, arrows: Arrows, colorbar: Axes) -> None:
+    """The arrows from G's points to their heads, coloured by |push| on the run's log scale
+    (clipped at its ends), with that scale as a colour bar in `colorbar`. Arrows shorter than
+    the shaft's width are drawn as dots: pushes that do not lower the loss by a visible step."""
+    points, heads = arrows.points.float().cpu(), arrows.heads.float().cpu()
+    strength = arrows.push.float().cpu().norm(dim=1)
+    norm = LogNorm(arrows.scale.low, arrows.scale.high, clip=True)
     quiver = ax.quiver(
-        *points[~clipped].numpy().T,
-        *drawn[~clipped].numpy().T,
-        color="darkorange",
-        width=0.003,
-        label="G's push: −∇ₓ G's loss",
-        **style,
+        *points.numpy().T,
+        *(heads - points).numpy().T,
+        strength.clamp(min=arrows.scale.low).numpy(),
+        cmap=ARROW_COLOURS,
+        norm=norm,
+        angles="xy",
+        scale_units="xy",
+        scale=1,
+        width=0.005,
+        headwidth=3,
+        headlength=4,
+        headaxislength=3.5,
+        edgecolor="black",
+        linewidth=0.4,
+        label="G's push: as far as G's loss falls",
     )
-    if clipped.any():
-        ax.quiver(
-            *points[clipped].numpy().T,
-            *drawn[clipped].numpy().T,
-            color="red",
-            width=0.003,
-            label=f"longer than {LONGEST:g}x the key: cut there",
-            **style,
-        )
-    ax.quiverkey(
-        quiver,
-        0.72,
-        1.04,
-        arrows.scale.magnitude,
-        f"|−∇ₓ G's loss| = {arrows.scale.magnitude:g}",
-        labelpos="E",
-        coordinates="axes",
-        fontproperties={"size": 7},
-    )
+    bar = ax.figure.colorbar(quiver, cax=colorbar, orientation="horizontal", extend="both")
+    bar.set_label("arrow colour: |−∇ₓ G's loss| (log scale, fixed for the run)", fontsize=7)
+    bar.ax.xaxis.set_label_position("top")
+    bar.ax.tick_params(labelsize=7)
 
 
 def _best_d_panel(

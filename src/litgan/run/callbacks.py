@@ -171,4 +171,4 @@ class SampleWriter(_EveryGSteps):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         scale = state_dict.get("arrow_scale")
-        self.arrow_scale = None if scale is None else ArrowScale(**scale)
+        self.arrow_scale = None if scale is None else ArrowScale.from_dict(scale)

@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 from litgan.gan import GAN
 from litgan.gan.validation import no_best_value
 from litgan.networks.packing import pack_of
+from litgan.records.history import read_overrides
 from litgan.run.callbacks import BestCheckpoint
 
 
@@ -50,8 +51,17 @@ def format_summary(summary: dict[str, Any], run_dir: Path) -> str:
         lines.append(_best_d_line(summary))
     if "val/fid" in final:
         lines.append(_evaluation_line(summary))
-    lines.append(f"  outputs: {run_dir}")
+    lines.append(f"  outputs: {run_dir}{_job_overrides(run_dir)}")
     return "\n".join(lines)
+
+
+def _job_overrides(run_dir: Path) -> str:
+    """A sweep job's overrides, which tell its summary from its siblings' (Hydra writes
+    multirun.yaml into the sweep's folder); nothing for a single run."""
+    if not (run_dir.parent / "multirun.yaml").is_file():
+        return ""
+    overrides = read_overrides(run_dir)
+    return f" ({' '.join(overrides)})" if overrides else ""
 
 
 def _game_lines(final: dict[str, float], game: dict[str, Any]) -> list[str]:
