@@ -25,6 +25,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from litgan.config.checks import CONFIG_DIR, check_composes, validate_config
 from litgan.errors import ConfigError, Interrupted, LitganError
+from litgan.run.claim import check_contents, check_run_dir_value, claim_run_dir, release_run_dir
+from litgan.run.resume_rules import check_history, check_same_experiment
 from litgan.run.run_dir import (
     check_writable,
     note_missing_dirs,
@@ -44,18 +46,38 @@ class OutputDirCheck(Callback):
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        run_dir = Path(config.hydra.run.dir)
-        note_missing_dirs(run_dir)
         try:
-            resuming = requeued_ckpt_path(config.get("ckpt_path"), run_dir) is not None
-            refuse_to_overwrite(run_dir, resuming)
+            run_dir = check_run_dir_value(config.hydra.run.dir)
+            note_missing_dirs(run_dir)
+            ckpt_path = requeued_ckpt_path(config.get("ckpt_path"), run_dir)
+            refuse_to_overwrite(run_dir, ckpt_path is not None)
             check_writable(run_dir, "hydra.run.dir")
+            if rank() == 0:  # DDP's other ranks run in the directory rank 0 claimed
+                claim_run_dir(run_dir)
+                check_contents(run_dir, ckpt_path is not None)
+                _check_resume(config, run_dir, ckpt_path)
         except LitganError as err:
+            release_run_dir()
             remove_new_empty_dirs()
             _refuse(err)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _stop_on_error(check_writable, Path(config.hydra.sweep.dir), "hydra.sweep.dir")
+        _stop_on_error(_check_sweep_dir, config.hydra.sweep.dir)
+
+
+def _check_sweep_dir(value: object) -> None:
+    check_writable(check_run_dir_value(value, "hydra.sweep.dir"), "hydra.sweep.dir")
+
+
+def _check_resume(config: DictConfig, run_dir: Path, ckpt_path: str | None) -> None:
+    """A resume of the run in `run_dir` continues that experiment and its history (a missing
+    or unreadable checkpoint is refused later, by `fit`, with its own message)."""
+    if ckpt_path is None or not (run_dir / ".hydra" / "config.yaml").is_file():
+        return
+    checkpoint = run_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
+    if checkpoint.is_file():
+        check_same_experiment(config, run_dir)
+        check_history(run_dir, checkpoint)
 
 
 def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
@@ -91,7 +113,10 @@ def main() -> None:
     overrides = sys.argv[1:]
     if not any(arg.startswith("-") for arg in overrides):
         _stop_on_error(check_composes, overrides)
-    run_hydra()
+    try:
+        run_hydra()
+    finally:
+        release_run_dir()  # for a next run in this process (the kernel would at its exit)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")

@@ -27,7 +27,8 @@ def resolve_ckpt_path(ckpt_path: str | None, run_dir: Path) -> Path | None:
         raise LitganError(
             f"ckpt_path=last: the run in {run_dir} stopped before its first checkpoint "
             "(written every checkpoint_every generator iterations, and when a run is stopped "
-            "with SIGTERM or Ctrl-C): there is nothing to resume; start it again without ckpt_path"
+            "with SIGTERM or Ctrl-C): there is nothing to resume; start it again in a new "
+            f"hydra.run.dir, or delete {run_dir} first"
         )
     raise LitganError(
         f"ckpt_path: {path} does not exist; ckpt_path=last needs {path}: give the directory "

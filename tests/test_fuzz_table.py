@@ -1,0 +1,257 @@
+"""Issue #41's probes: each row a command that once lost data, went silently wrong or printed a
+traceback, now refused (or finished) with one line, its exit status, and the files of a prepared
+run directory byte for byte as they were."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from tests.helpers.runs import REPO, TINY_MLP, run_main
+
+RING = ("trainer.max_steps=4",)
+TINY = (*TINY_MLP, "trainer.max_steps=4", "checkpoint_every=2", "trainer.log_every_n_steps=1")
+
+
+def checksums(root: Path) -> dict[str, str]:
+    """Every file and directory under `root`, with a file's SHA-256."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def check_refused(status: int, stderr: str, *words: str, lines: int = 1) -> None:
+    assert status == 2, stderr
+    assert stderr.startswith("litgan: error: ") and stderr.count("\n") <= lines, stderr
+    assert "Traceback" not in stderr
+    for word in words:
+        assert word in stderr, stderr
+
+
+def foreign_dir(tmp_path: Path) -> Path:
+    """A folder of the user's that is not a litgan run (the issue's first probe)."""
+    mine = tmp_path / "s"
+    (mine / "plots").mkdir(parents=True)
+    for name in ("metrics.csv", "hparams.yaml", "plots/value.png"):
+        (mine / name).write_text("mine\n")
+    return mine
+
+
+def test_a_folder_that_is_not_a_litgan_run_is_refused_untouched(monkeypatch, capsys, tmp_path):
+    mine = foreign_dir(tmp_path)
+    before = checksums(tmp_path)
+    status, stderr = run_main(
+        monkeypatch, capsys, tmp_path, *TINY_MLP, f"hydra.run.dir={mine}", base=RING
+    )
+    check_refused(status, stderr, f"{mine} holds files that are not a litgan run", "metrics.csv")
+    assert checksums(tmp_path) == before
+
+
+def test_resuming_into_a_folder_that_is_not_a_litgan_run_is_refused(monkeypatch, capsys, tmp_path):
+    mine = foreign_dir(tmp_path)
+    (mine / "checkpoints").mkdir()
+    (mine / "checkpoints" / "last.ckpt").write_text("mine\n")
+    before = checksums(tmp_path)
+    status, stderr = run_main(
+        monkeypatch, capsys, tmp_path, f"hydra.run.dir={mine}", "ckpt_path=last", base=RING
+    )
+    check_refused(status, stderr, "not a litgan run")
+    assert checksums(tmp_path) == before
+
+
+def test_an_empty_run_dir_is_refused_and_nothing_lands_in_the_launch_folder(
+    monkeypatch, capsys, tmp_path
+):
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *TINY_MLP, "hydra.run.dir=", base=RING)
+    check_refused(status, stderr, "hydra.run.dir is empty")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_empty_folder_is_used(monkeypatch, capsys, tmp_path):
+    (tmp_path / "run").mkdir()
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *TINY_MLP, base=RING)
+    assert status == 0, stderr
+    assert (tmp_path / "run" / "summary.json").is_file()
+
+
+HOLD_LOCK = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from litgan.run.claim import claim_run_dir
+    claim_run_dir(Path(sys.argv[1]))
+    print("claimed", flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def test_a_claimed_directory_is_refused_and_a_killed_claim_blocks_nothing(
+    monkeypatch, capsys, tmp_path
+):
+    """A run's lock lives as long as its process: SIGKILL leaves no stale lock to clear."""
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *TINY, base=RING)
+    assert status == 0, stderr
+    run = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(run)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONPATH": str(REPO / "src")},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "claimed"
+        before = checksums(tmp_path)
+        more = ("trainer.max_steps=6", "ckpt_path=last")
+        status, stderr = run_main(monkeypatch, capsys, tmp_path, *TINY, *more, base=RING)
+        check_refused(status, stderr, f"{run} is in use by another run")
+        assert checksums(tmp_path) == before
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *TINY, *more, base=RING)
+    assert status == 0, stderr
+
+
+@pytest.mark.slow
+def test_two_runs_started_at_once_into_one_directory_leave_one_run_and_one_refusal(tmp_path):
+    run = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    env |= {"OMP_NUM_THREADS": "1"}
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "train.py"),
+                *TINY_MLP,
+                "trainer.max_steps=60",
+                "metrics=none",
+                f"seed={seed}",
+                f"hydra.run.dir={run}",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (1, 2)
+    ]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [0, 2], results
+    winner = next(seed for seed, (status, _) in zip((1, 2), results, strict=True) if status == 0)
+    refusal = next(err for status, err in results if status == 2)
+    check_refused(2, refusal, str(run))
+    assert yaml.safe_load((run / ".hydra" / "config.yaml").read_text())["seed"] == winner
+    assert not (run / ".hydra" / "resume-1").exists()
+    assert json.loads((run / "summary.json").read_text())["g_steps"] == 60
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert ckpt["hyper_parameters"]["seed"] == winner
+    with (run / "metrics.csv").open(newline="") as f:
+        steps = [int(row["step"]) for row in csv.DictReader(f)]
+    assert steps == sorted(steps) and steps[-1] == 60, "rows of two runs interleaved"
+
+
+class _NoCapture:
+    """run_main's capsys, for a module fixture: stderr stays on the console."""
+
+    def readouterr(self):
+        return type("Captured", (), {"err": ""})()
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    """A finished ring run (4 iterations, checkpoints at 2 and 4, a metrics.csv row each)."""
+    tmp = tmp_path_factory.mktemp("finished")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        status, _ = run_main(monkeypatch, _NoCapture(), tmp, *TINY, base=RING)
+    assert status == 0
+    return tmp / "run"
+
+
+@pytest.fixture
+def earlier(finished_run, tmp_path) -> Path:
+    """A copy of the finished run at `<tmp_path>/run`, where run_main writes."""
+    shutil.copytree(finished_run, tmp_path / "run")
+    return tmp_path / "run"
+
+
+RESUME = (*TINY, "trainer.max_steps=6", "ckpt_path=last")
+
+# name: (what the resume changes, words its refusal holds)
+ANOTHER_EXPERIMENT = {
+    "another data set": (["data=grid"], ["data.layout: 'ring' there, 'grid' here"]),
+    "another game": (["loss=minimax"], ["loss._target_", "NonSaturating", "Minimax"]),
+    "a penalty": (["penalty=r1"], ["penalty: null there, R1 here"]),
+    "another seed": (["seed=7"], ["seed: 0 there, 7 here"]),
+    "another precision": (["trainer.precision=64-true"], ["trainer.precision"]),
+    "another rate": (["model.lr=0.01"], ["model.lr: 0.001 there, 0.01 here"]),
+}
+
+
+@pytest.mark.parametrize("case", ANOTHER_EXPERIMENT)
+def test_resuming_another_experiment_is_refused_naming_the_keys(
+    case, earlier, monkeypatch, capsys, tmp_path
+):
+    overrides, words = ANOTHER_EXPERIMENT[case]
+    before = checksums(tmp_path)
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *RESUME, *overrides, base=RING)
+    check_refused(status, stderr, "is another experiment", *words)
+    assert checksums(tmp_path) == before
+
+
+def test_a_resume_may_change_how_long_what_and_how_often_it_logs(
+    earlier, monkeypatch, capsys, tmp_path
+):
+    more = ("sample_every=3", "val_every=3", "checkpoint_every=3", "trainer.log_every_n_steps=2")
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *RESUME, *more, base=RING)
+    assert status == 0, stderr
+    assert json.loads((earlier / "summary.json").read_text())["g_steps"] == 6
+
+
+def cut_to_header_and_first_row(path: Path) -> None:
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:2]))
+
+
+# name: (what happens to metrics.csv, words of the refusal)
+LOST_HISTORY = {
+    "deleted": (Path.unlink, ["metrics.csv is missing", "up to iteration 4"]),
+    "truncated": (cut_to_header_and_first_row, ["ends at iteration 1", "checkpoint is at 4"]),
+    "binary": (lambda p: p.write_bytes(bytes(range(256)) * 8), ["is damaged (not text)"]),
+    "cut mid-row": (
+        lambda p: p.write_text(p.read_text()[:-9]),
+        ["is damaged (line 6 has 4 fields"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LOST_HISTORY)
+def test_a_resume_whose_history_is_lost_is_refused_with_the_way_out(
+    case, earlier, monkeypatch, capsys, tmp_path
+):
+    damage, words = LOST_HISTORY[case]
+    damage(earlier / "metrics.csv")
+    before = checksums(tmp_path)
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *RESUME, base=RING)
+    check_refused(status, stderr, *words, "create it empty")
+    assert checksums(tmp_path) == before
+
+
+def test_an_emptied_history_is_the_users_choice_and_resumes(earlier, monkeypatch, capsys, tmp_path):
+    (earlier / "metrics.csv").write_text("")
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *RESUME, base=RING)
+    assert status == 0, stderr
