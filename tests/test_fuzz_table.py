@@ -255,3 +255,45 @@ def test_an_emptied_history_is_the_users_choice_and_resumes(earlier, monkeypatch
     (earlier / "metrics.csv").write_text("")
     status, stderr = run_main(monkeypatch, capsys, tmp_path, *RESUME, base=RING)
     assert status == 0, stderr
+
+
+# Integers on boolean keys once became true before any check (compile=-1 compiled), and a list
+# of a group's options trained on the last.
+WRONG_TYPE = {
+    "compile=-1": ["compile must be true or false, got -1"],
+    "channels_last=2": ["channels_last must be true or false, got 2"],
+    "stop_on_nonfinite=-1": ["stop_on_nonfinite must be true or false, got -1"],
+    "data.on_device=5": ["data.on_device must be true or false, got 5"],
+    "model.discriminator.spectral_norm=2": ["model.discriminator.spectral_norm must be true or"],
+    "model.generator.tanh_output=0": ["model.generator.tanh_output must be true, false or null"],
+    "data=[ring,grid]": ["data takes one option, got [ring, grid]", "-m data=ring,grid"],
+    "loss=[minimax]": ["loss takes one option, got [minimax]"],
+}
+
+
+@pytest.mark.parametrize("override", WRONG_TYPE)
+def test_a_value_of_another_type_is_refused(override, monkeypatch, capsys, tmp_path):
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *TINY_MLP, override, base=RING)
+    check_refused(status, stderr, *WRONG_TYPE[override])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sweep_job_with_an_integer_boolean_is_refused(monkeypatch, capsys, tmp_path):
+    sweep = tmp_path / "sweep"
+    _, stderr = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        "compile=-1,false",
+        f"hydra.sweep.dir={sweep}",
+        base=("-m", *RING),
+    )
+    assert "compile must be true or false, got -1" in stderr, stderr
+    assert (sweep / "0" / "error.txt").is_file()
+
+
+def test_logger_takes_a_list_of_options(monkeypatch, capsys, tmp_path):
+    status, stderr = run_main(
+        monkeypatch, capsys, tmp_path, *TINY_MLP, "logger=[csv,tensorboard]", base=RING
+    )
+    assert status == 0, stderr

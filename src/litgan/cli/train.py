@@ -23,7 +23,12 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from litgan.config.checks import CONFIG_DIR, check_composes, validate_config
+from litgan.config.checks import (
+    CONFIG_DIR,
+    check_composes,
+    check_override_types,
+    validate_config,
+)
 from litgan.errors import ConfigError, Interrupted, LitganError
 from litgan.run.claim import check_contents, check_run_dir_value, claim_run_dir, release_run_dir
 from litgan.run.resume_rules import check_history, check_same_experiment
@@ -100,6 +105,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     """Check `cfg`; then build data, GAN and Trainer from it, fit, write `summary.json` and
     return the summary."""
     validate_config(cfg)
+    if (
+        HydraConfig.initialized()
+    ):  # a sweep's job: its own overrides, as check_composes reads a run's
+        check_override_types(HydraConfig.get().overrides.task, cfg)
     # Imported only now: --help and config errors do not wait for torch and Lightning.
     from litgan.run.fit import fit
 
