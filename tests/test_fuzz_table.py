@@ -8,14 +8,17 @@ import csv
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 import yaml
 
@@ -297,3 +300,116 @@ def test_logger_takes_a_list_of_options(monkeypatch, capsys, tmp_path):
         monkeypatch, capsys, tmp_path, *TINY_MLP, "logger=[csv,tensorboard]", base=RING
     )
     assert status == 0, stderr
+
+
+class SignalAt(pl.Callback):
+    """Sends this process `signum` (`times` times) at a point of the run: `init` (while the run
+    is built), `batch` (after generator iteration `g_step`) or `end` (as training ends, before
+    the final plots)."""
+
+    def __init__(self, when: str, signum: str = "SIGTERM", times: int = 1, g_step: int = 2):
+        self.when, self.signum, self.times, self.g_step = (
+            when,
+            signal.Signals[signum],
+            times,
+            g_step,
+        )
+        if when == "init":
+            self._send()
+
+    def _send(self) -> None:
+        for _ in range(self.times):
+            os.kill(os.getpid(), self.signum)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if self.when == "batch" and pl_module.g_steps == self.g_step:
+            self._send()
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        if self.when == "end":
+            self._send()
+
+
+def signal_at(when: str, signum: str = "SIGTERM", times: int = 1) -> list[str]:
+    target = "+callbacks.signal._target_=tests.test_fuzz_table.SignalAt"
+    return [
+        target,
+        f"+callbacks.signal.when={when}",
+        f"+callbacks.signal.signum={signum}",
+        f"+callbacks.signal.times={times}",
+    ]
+
+
+def resume_words(stderr: str) -> list[str]:
+    """The overrides of the printed resume command."""
+    line = stderr.strip().splitlines()[-1]
+    return shlex.split(line.split("resume with: ", 1)[1])[2:]
+
+
+def test_a_signal_while_the_run_is_built_stops_it_after_one_iteration_and_it_resumes(
+    monkeypatch, capsys, tmp_path
+):
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *TINY, *signal_at("init"), base=RING)
+    assert status == 143, stderr
+    assert "Traceback" not in stderr
+    assert "litgan: stopped by SIGTERM after generator iteration " in stderr
+    words = [w for w in resume_words(stderr) if not w.startswith("+callbacks.signal")]
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *words, base=())
+    assert status == 0, stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["g_steps"] == 4 and summary["interrupted"] is False
+
+
+def test_two_ctrl_c_at_once_stop_with_a_checkpoint_and_a_resume_command(
+    monkeypatch, capsys, tmp_path
+):
+    # StopOnSignal acts at the next batch's end (iteration 4), before the last (6).
+    overrides = [*TINY, "trainer.max_steps=6", *signal_at("batch", "SIGINT", times=2)]
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=RING)
+    assert status == 130, stderr
+    assert "Traceback" not in stderr and stderr.count("\n") == 1, stderr
+    assert "stopped by SIGINT after generator iteration 4; resume with: " in stderr
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["interrupted"] is True
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_a_signal_as_the_run_finishes_lets_it_finish_its_plots(
+    signum, monkeypatch, capsys, tmp_path
+):
+    overrides = [*TINY, *signal_at("end", signum, times=2)]
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=RING)
+    assert status == 128 + signal.Signals[signum], stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == (
+        f"litgan: {signum} came as the run finished; it is complete"
+    )
+    run = tmp_path / "run"
+    assert json.loads((run / "summary.json").read_text())["interrupted"] is False
+    assert list((run / "plots").glob("*.png"))
+
+
+@pytest.mark.slow
+def test_sigterm_at_the_last_iteration_leaves_a_finished_run(tmp_path):
+    """The issue's probe: one Lightning batch of 50 iterations, SIGTERM as training starts."""
+    run = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    overrides = ["trainer.max_steps=50", "checkpoint_every=50", "val_every=50", "metrics=none"]
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "train.py"), *TINY_MLP, *overrides, f"hydra.run.dir={run}"],
+        cwd=tmp_path,
+        env=env | {"OMP_NUM_THREADS": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (run / ".hydra" / "config.yaml").exists() and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    stderr = proc.communicate(timeout=300)[1]
+    assert "Traceback" not in stderr, stderr
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["g_steps"] == 50 and summary["interrupted"] is False
+    assert proc.returncode == 143
+    assert list((run / "plots").glob("*.png"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from litgan.run.claim import check_contents, check_run_dir_value, claim_run_dir,
 from litgan.run.resume_rules import check_history, check_same_experiment
 from litgan.run.run_dir import (
     check_writable,
+    discard_unstarted_run,
     note_missing_dirs,
     rank,
     refuse_to_overwrite,
@@ -41,6 +43,7 @@ from litgan.run.run_dir import (
     requeued_ckpt_path,
     write_record,
 )
+from litgan.run.stop_record import StoppedAtOnce, early_signal, stop_signals_recorded
 
 
 class OutputDirCheck(Callback):
@@ -112,7 +115,17 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     # Imported only now: --help and config errors do not wait for torch and Lightning.
     from litgan.run.fit import fit
 
-    return fit(cfg)
+    # A stop signal before training starts stops the run after its first iteration, with a
+    # checkpoint; one at its last iteration or while it finishes lets it finish first.
+    with stop_signals_recorded():
+        summary = fit(cfg)
+        late = early_signal()
+    if late and rank() == 0:
+        name = signal.Signals(late).name
+        print(f"litgan: {name} came as the run finished; it is complete", file=sys.stderr)
+    if late:
+        sys.exit(128 + late)
+    return summary
 
 
 def main() -> None:
@@ -123,7 +136,12 @@ def main() -> None:
     if not any(arg.startswith("-") for arg in overrides):
         _stop_on_error(check_composes, overrides)
     try:
-        run_hydra()
+        with stop_signals_recorded():  # until training can stop with a checkpoint
+            run_hydra()
+    except (KeyboardInterrupt, StoppedAtOnce):  # a second Ctrl-C before the run started
+        remove_new_empty_dirs()
+        print("litgan: stopped at once by SIGINT, before training started", file=sys.stderr)
+        sys.exit(128 + signal.SIGINT)
     finally:
         release_run_dir()  # for a next run in this process (the kernel would at its exit)
 
@@ -141,6 +159,8 @@ def run_hydra(cfg: DictConfig) -> float | None:
             resume = _resume_command(cfg, stop.path)
             print(f"litgan: {stop}; resume with: {resume}", file=sys.stderr)
         sys.exit(stop.exit_status)
+    except (KeyboardInterrupt, StoppedAtOnce):
+        _stopped_at_once(cfg)
     except Exception as err:
         user_error = _user_error(err, cfg)
         multirun = HydraConfig.get().mode == RunMode.MULTIRUN
@@ -155,6 +175,21 @@ def run_hydra(cfg: DictConfig) -> float | None:
             raise  # Hydra runs the sweep's other jobs, then fails the sweep
         sys.exit(2)
     return best["value"] if best else None
+
+
+def _stopped_at_once(cfg: DictConfig) -> NoReturn:
+    """A second Ctrl-C: one line, the way to resume (or that there is nothing to), status 130."""
+    run_dir = Path(cfg.paths.output_dir)
+    checkpoint = run_dir / "checkpoints" / "last.ckpt"
+    if rank() == 0:
+        if checkpoint.is_file():
+            resume = _resume_command(cfg, checkpoint)
+            print(f"litgan: stopped at once by SIGINT; resume with: {resume}", file=sys.stderr)
+        else:
+            discard_unstarted_run(run_dir)  # a directory this run created, with no iteration
+            remove_new_empty_dirs()
+            print("litgan: stopped at once by SIGINT, before a checkpoint", file=sys.stderr)
+    sys.exit(128 + signal.SIGINT)
 
 
 def _resume_command(cfg: DictConfig, checkpoint: Path) -> str:
