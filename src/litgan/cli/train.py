@@ -133,10 +133,10 @@ def main() -> None:
     does not compose (a wrong type, an unknown key or option) refused in one line, exit status
     2. Runs with Hydra's flags (-m, --help, --cfg, ...) are composed and checked by Hydra."""
     overrides = sys.argv[1:]
-    if not any(arg.startswith("-") for arg in overrides):
-        _stop_on_error(check_composes, overrides)
     try:
         with stop_signals_recorded():  # until training can stop with a checkpoint
+            if not any(arg.startswith("-") for arg in overrides):
+                _stop_on_error(check_composes, overrides)
             run_hydra()
     except (KeyboardInterrupt, StoppedAtOnce):  # a second Ctrl-C before the run started
         remove_new_empty_dirs()
