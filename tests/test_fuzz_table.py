@@ -17,11 +17,14 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
 import yaml
 
+from litgan.cli.fid import main as fid_main
+from litgan.cli.sample import main as sample_main
 from tests.helpers.runs import REPO, TINY_MLP, run_main
 
 RING = ("trainer.max_steps=4",)
@@ -182,6 +185,23 @@ def finished_run(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("finished")
     with pytest.MonkeyPatch.context() as monkeypatch:
         status, _ = run_main(monkeypatch, _NoCapture(), tmp, *TINY, base=RING)
+    assert status == 0
+    return tmp / "run"
+
+
+@pytest.fixture(scope="module")
+def finished_run_images(tmp_path_factory) -> Path:
+    """A finished tiny DCGAN run on digits: a G of images for litgan-sample."""
+    tmp = tmp_path_factory.mktemp("images")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        status, _ = run_main(
+            monkeypatch,
+            _NoCapture(),
+            tmp,
+            "data=digits",
+            "trainer.max_steps=2",
+            "checkpoint_every=2",
+        )
     assert status == 0
     return tmp / "run"
 
@@ -413,3 +433,78 @@ def test_sigterm_at_the_last_iteration_leaves_a_finished_run(tmp_path):
     assert summary["g_steps"] == 50 and summary["interrupted"] is False
     assert proc.returncode == 143
     assert list((run / "plots").glob("*.png"))
+
+
+def points_file(tmp_path: Path, n: int = 200) -> Path:
+    path = tmp_path / "points.npy"
+    np.save(path, np.random.default_rng(0).normal(size=(n, 2)).astype(np.float32))
+    return path
+
+
+# litgan-fid's and litgan-sample's options out of range: one line, exit 2, before any work.
+CLI_RANGES = {
+    "fid --num-samples -5": (fid_main, ["{p}", "ring", "--num-samples", "-5"], "--num-samples"),
+    "fid --num-samples 1": (fid_main, ["{p}", "ring", "--num-samples", "1"], "at least 2"),
+    "fid --num-samples 0": (fid_main, ["{p}", "ring", "--num-samples", "0"], "at least 2"),
+    "fid --batch-size -1": (fid_main, ["{p}", "ring", "--batch-size", "-1"], "--batch-size"),
+    "sample --num-samples 1e8": (
+        sample_main,
+        ["{p}", "--out", "{t}/x.png", "--num-samples", "100000000"],
+        "at most 100,000",
+    ),
+    "sample --out-dir 1e8": (
+        sample_main,
+        ["{p}", "--out-dir", "{t}/imgs", "--num-samples", "100000000"],
+        "at most 1,000,000",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CLI_RANGES)
+def test_a_console_option_out_of_range_is_one_line(case, capsys, tmp_path):
+    entry, argv, words = CLI_RANGES[case]
+    path = points_file(tmp_path)
+    before = checksums(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        entry([a.format(p=path, t=tmp_path) for a in argv])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert err.count("\n") == 1 and ": error: " in err and words in err, err
+    assert checksums(tmp_path) == before
+
+
+def test_sigterm_to_litgan_sample_out_dir_leaves_no_partial_folder(finished_run_images, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    out = tmp_path / "imgs"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "litgan.cli.sample",
+            str(finished_run_images),
+            "--out-dir",
+            str(out),
+            "--num-samples",
+            "200000",
+            "--batch-size",
+            "16",
+        ],
+        cwd=tmp_path,
+        env=env | {"OMP_NUM_THREADS": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not any(
+        p.name.startswith(".imgs.partial") and any(p.iterdir())
+        for p in tmp_path.iterdir()
+        if p.is_dir()
+    ):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    stderr = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 143, stderr
+    assert "Traceback" not in stderr and stderr.count("\n") == 1, stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

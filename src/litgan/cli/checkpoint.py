@@ -10,6 +10,7 @@ import torch
 
 from litgan.errors import LitganError
 from litgan.gan import GAN
+from litgan.run.checkpoints import load_failure
 
 RUN_CHECKPOINT = Path("checkpoints") / "last.ckpt"  # what a run directory stands for
 
@@ -60,7 +61,7 @@ def load_gan(path: Path, device: torch.device | str = "cpu") -> GAN:
     try:
         checkpoint = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as err:  # any file can be given: pickle, zip, EOF, key errors, ...
-        raise LitganError(f"{path} is truncated or not a checkpoint ({first_line(err)})") from err
+        raise LitganError(f"{path} is truncated or not a checkpoint ({load_failure(err)})") from err
     if not is_litgan_checkpoint(checkpoint):
         raise LitganError(
             f"{path} is a checkpoint, but not of a litgan GAN (it has no generator "

@@ -226,6 +226,12 @@ def positive(value: str) -> int:
     return number
 
 
+# The most samples a command draws: their latent vectors are drawn at once (a million of a
+# DCGAN's 100 numbers are 400 MB), and more points than this make no clearer picture.
+MAX_PICTURE_SAMPLES = 100_000
+MAX_FOLDER_IMAGES = 1_000_000
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = _Parser(
         prog="litgan-sample",
@@ -243,8 +249,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--num-samples",
         type=positive,
         metavar="N",
-        help=f"samples (picture: {DEFAULT_IMAGES} images or {DEFAULT_POINTS} 2D points; "
-        "required with --out-dir)",
+        help=f"samples (picture: {DEFAULT_IMAGES} images or {DEFAULT_POINTS} 2D points, at most "
+        f"{MAX_PICTURE_SAMPLES:,}; required with --out-dir, at most {MAX_FOLDER_IMAGES:,})",
     )
     parser.add_argument(
         "--batch-size",
@@ -285,6 +291,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--interpolate draws --rows x --steps samples, not --num-samples")
     if args.steps == 1:
         parser.error("--steps must be at least 2: a walk has two ends")
+    limit = MAX_FOLDER_IMAGES if args.out_dir is not None else MAX_PICTURE_SAMPLES
+    if args.num_samples is not None and args.num_samples > limit:
+        where = "--out-dir" if args.out_dir is not None else "a picture (--out)"
+        parser.error(
+            f"--num-samples for {where} is at most {limit:,}, got {args.num_samples:,}: "
+            "its latent vectors are drawn at once"
+        )
     if args.seed is not None and not 0 <= args.seed < 2**63:
         parser.error(f"--seed must be from 0 to 2**63 - 1, got {args.seed}")
     return args

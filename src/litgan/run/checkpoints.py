@@ -52,8 +52,8 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # any file can be given: pickle, zip, EOF, key errors, ...
         raise LitganError(
-            f"ckpt_path: {path} is truncated or not a litgan checkpoint ({_first_line(err)}); "
-            "resume from another checkpoint, e.g. checkpoints/best.ckpt"
+            f"ckpt_path: {path} is truncated or not a litgan checkpoint ({load_failure(err)}); "
+            "resume from another checkpoint of the run"
         ) from err
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise LitganError(f"ckpt_path: {path} is not a litgan checkpoint (it has no state_dict)")
@@ -81,3 +81,11 @@ def check_architecture(checkpoint: dict[str, Any], model: nn.Module, path: Path)
 def _first_line(err: BaseException) -> str:
     """An exception's message, first line only: torch's messages run to paragraphs."""
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def load_failure(err: BaseException) -> str:
+    """Why torch.load(weights_only=True) refused a file, in a few words; never torch's advice
+    to retry with weights_only=False, which would let the file run code."""
+    if "weights_only" in str(err):
+        return "it holds Python objects, which litgan never unpickles"
+    return _first_line(err)
