@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -347,13 +348,35 @@ def sample(args: argparse.Namespace) -> None:
     print(f"wrote {args.out or args.out_dir} ({what})")
 
 
+class _Stopped(Exception):
+    """SIGTERM or SIGINT: raised where the process is, so that `staged` removes its partial
+    output (the default SIGTERM would end the process without that)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> NoReturn:
+    raise _Stopped(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry: a LitganError is one line on stderr and exit status 2."""
+    """Console entry: a LitganError is one line on stderr and exit status 2; a stop signal
+    one line and 130 or 143, with nothing written."""
     args = parse_args(argv)
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         sample(args)
     except LitganError as err:
         fail(str(err))
+    except _Stopped as stop:
+        name = signal.Signals(stop.signum).name
+        print(f"litgan-sample: stopped by {name}; nothing written", file=sys.stderr)
+        sys.exit(128 + stop.signum)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":
