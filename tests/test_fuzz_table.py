@@ -24,6 +24,7 @@ import torch
 import yaml
 
 from litgan.cli.fid import main as fid_main
+from litgan.cli.report import main as report_main
 from litgan.cli.sample import main as sample_main
 from tests.helpers.runs import REPO, TINY_MLP, run_main
 
@@ -509,3 +510,22 @@ def test_sigterm_to_litgan_sample_out_dir_leaves_no_partial_folder(finished_run_
     assert "Traceback" not in stderr, stderr
     assert stderr.strip().splitlines()[-1] == "litgan-sample: stopped by SIGTERM; nothing written"
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_litgan_report_refuses_a_missing_folder_and_a_damaged_summary(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        report_main([str(tmp_path / "nowhere")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and "does not exist" in err, err
+    assert list(tmp_path.iterdir()) == []
+    job = tmp_path / "sweep" / "0"
+    (job / ".hydra").mkdir(parents=True)
+    (job / ".hydra" / "overrides.yaml").write_text("- seed=1\n")
+    (job / "summary.json").write_text('{"g_steps": 4, "fin')
+    before = checksums(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        report_main([str(tmp_path / "sweep")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1, err
+    assert "summary.json is damaged" in err and "Traceback" not in err
+    assert checksums(tmp_path) == before
