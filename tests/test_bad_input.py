@@ -116,7 +116,11 @@ BAD_INPUT = {
     "ckpt_path=last before the first checkpoint": (
         run_without_checkpoint,
         ["ckpt_path=last"],
-        ["the run in", "stopped before its first checkpoint", "start it again without ckpt_path"],
+        [
+            "the run in",
+            "stopped before its first checkpoint",
+            "start it again in a new hydra.run.dir",
+        ],
     ),
     "ckpt_path truncated": (
         truncated_checkpoint,

@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import torch
@@ -377,9 +377,36 @@ def floor_of(
     return fid_floor(dataset, space, num_samples, batch_size)
 
 
+# As metrics.fid.num_samples's range in the schema.
+MAX_SAMPLES = 100_000_000
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, `litgan-fid: error: ...`, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"litgan-fid: error: {message} (see litgan-fid --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def count_in(low: int, high: int) -> Any:
+    """argparse type: an integer from `low` to `high`."""
+
+    def count(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be at least {low} and at most {high:,}")
+        return number
+
+    return count
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: prints `FID: <value>`; a LitganError is one line on stderr, exit 2."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="litgan-fid",
         description="FID between two image folders, data sets (conf/data), checkpoints or "
         "files of 2D points (.npy, .csv); points against ring or grid get every 2D score.",
@@ -399,10 +426,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         "overrides", nargs="*", help="train config overrides, e.g. metrics.fid.weights_path=..."
     )
     parser.add_argument(
-        "--num-samples", type=int, help="samples per side (default: metrics.fid.num_samples)"
+        "--num-samples",
+        type=count_in(2, MAX_SAMPLES),
+        metavar="N",
+        help=f"samples per side, 2 to {MAX_SAMPLES:,} (default: metrics.fid.num_samples; "
+        "a points file: all its points)",
     )
     parser.add_argument(
-        "--batch-size", type=int, help="samples per forward pass (default: metrics.fid.batch_size)"
+        "--batch-size",
+        type=count_in(1, MAX_SAMPLES),
+        metavar="B",
+        help="samples per forward pass (default: metrics.fid.batch_size)",
     )
     parser.add_argument(
         "--isc",

@@ -63,10 +63,25 @@ def _lookup(summary: dict[str, Any] | None, path: tuple[str, ...]) -> Any:
     return value
 
 
+class _Refused(Exception):
+    """A sweep directory the report cannot read: one line, exit status 2."""
+
+
+def job_summary(job: Path) -> dict[str, Any] | None:
+    """The job's summary.json (None while it has none); a damaged one is refused."""
+    try:
+        return read_summary(job)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise _Refused(
+            f"{job / 'summary.json'} is damaged ({type(err).__name__}): restore it, or move that "
+            "job out of the sweep directory"
+        ) from err
+
+
 def finished_summary(job: Path) -> dict[str, Any] | None:
     """The job's summary.json if it trained to its end: an interrupted run's summary describes
     where it stopped, and does not count among the seeds until it is resumed and finishes."""
-    summary = read_summary(job)
+    summary = job_summary(job)
     return None if summary is None or summary.get("interrupted") else summary
 
 
@@ -74,7 +89,7 @@ def job_rows(jobs: list[Path]) -> list[dict[str, str]]:
     """One row per job: its overrides, its status and the summary's numbers."""
     rows = []
     for job in jobs:
-        summary = read_summary(job)
+        summary = job_summary(job)
         row = {
             "job": job.name,
             "overrides": " ".join(read_overrides(job)) or "(defaults)",
@@ -256,9 +271,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     out = args.out or args.sweep_dir
+    if not args.sweep_dir.is_dir():
+        print(
+            f"litgan-report: error: {args.sweep_dir} does not exist or is not a directory: give "
+            "a sweep's directory (hydra.sweep.dir of a -m run)",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     try:
         out.mkdir(parents=True, exist_ok=True)
         table = write_report(args.sweep_dir, out)
+    except _Refused as err:
+        print(f"litgan-report: error: {err}", file=sys.stderr)
+        sys.exit(2)
     except OSError as err:
         where = err.filename or out
         hint = "choose another --out" if args.out else "write the report elsewhere with --out DIR"

@@ -24,6 +24,7 @@ import csv
 import io
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -255,6 +256,12 @@ def positive(value: str) -> int:
     return number
 
 
+# The most samples a command draws: their latent vectors are drawn at once (a million of a
+# DCGAN's 100 numbers are 400 MB), and more points than this make no clearer picture.
+MAX_PICTURE_SAMPLES = 100_000
+MAX_FOLDER_IMAGES = 1_000_000
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = _Parser(
         prog="litgan-sample",
@@ -272,8 +279,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--num-samples",
         type=positive,
         metavar="N",
-        help=f"samples (picture: {DEFAULT_IMAGES} images or {DEFAULT_POINTS} 2D points; "
-        "required with --out-dir)",
+        help=f"samples (picture: {DEFAULT_IMAGES} images or {DEFAULT_POINTS} 2D points, at most "
+        f"{MAX_PICTURE_SAMPLES:,}; required with --out-dir, at most {MAX_FOLDER_IMAGES:,})",
     )
     parser.add_argument(
         "--batch-size",
@@ -332,6 +339,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"--arrows {args.arrows}: give a file name ending in .csv")
     if args.push_scale is not None and not args.push_scale > 0:
         parser.error(f"--push-scale must be a positive number, got {args.push_scale}")
+    limit = MAX_FOLDER_IMAGES if args.out_dir is not None else MAX_PICTURE_SAMPLES
+    if args.num_samples is not None and args.num_samples > limit:
+        where = "--out-dir" if args.out_dir is not None else "a picture (--out)"
+        parser.error(
+            f"--num-samples for {where} is at most {limit:,}, got {args.num_samples:,}: "
+            "its latent vectors are drawn at once"
+        )
     if args.seed is not None and not 0 <= args.seed < 2**63:
         parser.error(f"--seed must be from 0 to 2**63 - 1, got {args.seed}")
     return args
@@ -393,13 +407,35 @@ def sample(args: argparse.Namespace) -> None:
     print(f"wrote {args.out or args.out_dir} ({what})")
 
 
+class _Stopped(Exception):
+    """SIGTERM or SIGINT: raised where the process is, so that `staged` removes its partial
+    output (the default SIGTERM would end the process without that)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> NoReturn:
+    raise _Stopped(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry: a LitganError is one line on stderr and exit status 2."""
+    """Console entry: a LitganError is one line on stderr and exit status 2; a stop signal
+    one line and 130 or 143, with nothing written."""
     args = parse_args(argv)
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         sample(args)
     except LitganError as err:
         fail(str(err))
+    except _Stopped as stop:
+        name = signal.Signals(stop.signum).name
+        print(f"litgan-sample: stopped by {name}; nothing written", file=sys.stderr)
+        sys.exit(128 + stop.signum)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -21,16 +22,22 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from litgan.config.checks import user_error, validate_config
+from litgan.config.checks import check_override_types, user_error, validate_config
 from litgan.config.compose import CONFIG_DIR, compose
 from litgan.errors import Interrupted, LitganError
+from litgan.run.claim import check_contents, check_run_dir_value, claim_run_dir, release_run_dir
+from litgan.run.resume_rules import check_history, check_same_experiment
 from litgan.run.run_dir import (
     check_writable,
+    discard_unstarted_run,
     note_missing_dirs,
     rank,
+    refuse_to_overwrite,
     remove_new_empty_dirs,
+    requeued_ckpt_path,
     write_record,
 )
+from litgan.run.stop_record import StoppedAtOnce, early_signal, stop_signals_recorded
 
 
 class OutputDirCheck(Callback):
@@ -42,16 +49,38 @@ class OutputDirCheck(Callback):
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        run_dir = Path(config.hydra.run.dir)
-        note_missing_dirs(run_dir)
         try:
+            run_dir = check_run_dir_value(config.hydra.run.dir)
+            note_missing_dirs(run_dir)
+            ckpt_path = requeued_ckpt_path(config.get("ckpt_path"), run_dir)
+            refuse_to_overwrite(run_dir, ckpt_path is not None)
             check_writable(run_dir, "hydra.run.dir")
+            if rank() == 0:  # DDP's other ranks run in the directory rank 0 claimed
+                claim_run_dir(run_dir)
+                check_contents(run_dir, ckpt_path is not None)
+                _check_resume(config, run_dir, ckpt_path)
         except LitganError as err:
+            release_run_dir()
             remove_new_empty_dirs()
             _refuse(err)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _stop_on_error(check_writable, Path(config.hydra.sweep.dir), "hydra.sweep.dir")
+        _stop_on_error(_check_sweep_dir, config.hydra.sweep.dir)
+
+
+def _check_sweep_dir(value: object) -> None:
+    check_writable(check_run_dir_value(value, "hydra.sweep.dir"), "hydra.sweep.dir")
+
+
+def _check_resume(config: DictConfig, run_dir: Path, ckpt_path: str | None) -> None:
+    """A resume of the run in `run_dir` continues that experiment and its history (a missing
+    or unreadable checkpoint is refused later, by `fit`, with its own message)."""
+    if ckpt_path is None or not (run_dir / ".hydra" / "config.yaml").is_file():
+        return
+    checkpoint = run_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
+    if checkpoint.is_file():
+        check_same_experiment(config, run_dir)
+        check_history(run_dir, checkpoint)
 
 
 def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
@@ -74,10 +103,22 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     """Check `cfg`; then build data, GAN and Trainer from it, fit, write `summary.json` and
     return the summary."""
     validate_config(cfg)
+    if HydraConfig.initialized():  # a sweep's job: its own overrides, as compose reads a run's
+        check_override_types(HydraConfig.get().overrides.task, cfg)
     # Imported only now: --help and config errors do not wait for torch and Lightning.
     from litgan.run.fit import fit
 
-    return fit(cfg)
+    # A stop signal before training starts stops the run after its first iteration, with a
+    # checkpoint; one at its last iteration or while it finishes lets it finish first.
+    with stop_signals_recorded():
+        summary = fit(cfg)
+        late = early_signal()
+    if late and rank() == 0:
+        name = signal.Signals(late).name
+        print(f"litgan: {name} came as the run finished; it is complete", file=sys.stderr)
+    if late:
+        sys.exit(128 + late)
+    return summary
 
 
 def main() -> None:
@@ -85,9 +126,17 @@ def main() -> None:
     does not compose (a wrong type, an unknown key or option) refused in one line, exit status
     2. Runs with Hydra's flags (-m, --help, --cfg, ...) are composed and checked by Hydra."""
     overrides = sys.argv[1:]
-    if not any(arg.startswith("-") for arg in overrides):
-        _stop_on_error(compose, overrides)
-    run_hydra()
+    try:
+        with stop_signals_recorded():  # until training can stop with a checkpoint
+            if not any(arg.startswith("-") for arg in overrides):
+                _stop_on_error(compose, overrides)
+            run_hydra()
+    except (KeyboardInterrupt, StoppedAtOnce):  # a second Ctrl-C before the run started
+        remove_new_empty_dirs()
+        print("litgan: stopped at once by SIGINT, before training started", file=sys.stderr)
+        sys.exit(128 + signal.SIGINT)
+    finally:
+        release_run_dir()  # for a next run in this process (the kernel would at its exit)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
@@ -103,6 +152,8 @@ def run_hydra(cfg: DictConfig) -> float | None:
             resume = _resume_command(cfg, stop.path)
             print(f"litgan: {stop}; resume with: {resume}", file=sys.stderr)
         sys.exit(stop.exit_status)
+    except (KeyboardInterrupt, StoppedAtOnce):
+        _stopped_at_once(cfg)
     except Exception as err:
         refusal = user_error(err, cfg)
         multirun = HydraConfig.get().mode == RunMode.MULTIRUN
@@ -117,6 +168,21 @@ def run_hydra(cfg: DictConfig) -> float | None:
             raise  # Hydra runs the sweep's other jobs, then fails the sweep
         sys.exit(2)
     return best["value"] if best else None
+
+
+def _stopped_at_once(cfg: DictConfig) -> NoReturn:
+    """A second Ctrl-C: one line, the way to resume (or that there is nothing to), status 130."""
+    run_dir = Path(cfg.paths.output_dir)
+    checkpoint = run_dir / "checkpoints" / "last.ckpt"
+    if rank() == 0:
+        if checkpoint.is_file():
+            resume = _resume_command(cfg, checkpoint)
+            print(f"litgan: stopped at once by SIGINT; resume with: {resume}", file=sys.stderr)
+        else:
+            discard_unstarted_run(run_dir)  # a directory this run created, with no iteration
+            remove_new_empty_dirs()
+            print("litgan: stopped at once by SIGINT, before a checkpoint", file=sys.stderr)
+    sys.exit(128 + signal.SIGINT)
 
 
 def _resume_command(cfg: DictConfig, checkpoint: Path) -> str:

@@ -11,7 +11,9 @@ import types
 import typing
 from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
+from pathlib import Path
 
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, InstantiationException, OverrideParseException
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import (
@@ -156,6 +158,49 @@ TYPE_WORDS = {
     str: ("a string", "strings"),
     float: ("a number", "numbers"),
 }
+
+
+# Config groups whose option may be a list of options, composed together (logger=[wandb,csv]).
+MULTI_OPTION_GROUPS = ("logger", "callbacks")
+
+
+def check_override_types(overrides: Sequence[str], cfg: DictConfig) -> None:
+    """What composition converts without a word: an integer on a boolean key (OmegaConf reads
+    -1 as true), and a list of options for a group that takes one (the last would win)."""
+    groups = {p.name for p in Path(schema.CONFIG_DIR).iterdir() if p.is_dir()}
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        if override.is_sweep_override() or override.is_delete():
+            continue  # a sweep's values are checked in each of its jobs
+        key, value = override.key_or_group, override.value()
+        if key in groups and key not in MULTI_OPTION_GROUPS and isinstance(value, list):
+            shown = f"[{', '.join(map(str, value))}]"
+            raise ConfigError(
+                f"{key} takes one option, got {shown}: choose one, or sweep over them with "
+                f"-m {key}={','.join(map(str, value))}"
+            )
+        hint = _hint(cfg, key)
+        optional = hint == bool | None
+        if not (hint is bool or optional) or isinstance(value, bool):
+            continue
+        if (value is None and optional) or (isinstance(value, str) and "${" in value):
+            continue
+        wanted = "true, false or null" if optional else "true or false"
+        raise ConfigError(f"{key} must be {wanted}, got {shown_value(value)}")
+
+
+def shown_value(value: object) -> str:
+    """An override's value as the command line wrote it."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _hint(cfg: DictConfig, key: str) -> object:
+    """The schema's type of `key` in `cfg`, or None where no typed node holds it."""
+    parent, _, leaf = key.rpartition(".")
+    node = OmegaConf.select(cfg, parent) if parent else cfg
+    owner = OmegaConf.get_type(node) if isinstance(node, DictConfig) else None
+    if not is_dataclass(owner):
+        return None
+    return typing.get_type_hints(owner).get(leaf)
 
 
 def check_schema(cfg: DictConfig) -> None:

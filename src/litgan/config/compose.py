@@ -14,7 +14,7 @@ from omegaconf import DictConfig, open_dict
 
 from litgan import hydra_internals
 from litgan.config import schema
-from litgan.config.checks import check_schema, composition_error
+from litgan.config.checks import check_override_types, check_schema, composition_error
 from litgan.errors import ConfigError
 
 CONFIG_DIR = schema.CONFIG_DIR
@@ -38,7 +38,8 @@ def compose(
             paths.output_dir) set to it; the `hydra` node is dropped, as a task gets it.
         hydra: keep Hydra's own config under `hydra` (without `run_dir`).
     """
-    overrides = list(overrides)
+    given = list(overrides)
+    overrides = list(given)
     if run_dir is not None:
         run_dir = Path(run_dir).absolute()
         overrides.append(f"hydra.run.dir={quoted(str(run_dir))}")
@@ -57,6 +58,7 @@ def compose(
     with open_dict(cfg):
         hydra_cfg = cfg.pop("hydra", None)
     check_schema(cfg)  # the task's config, as a run gets it
+    check_override_types(given, cfg)
     if hydra and run_dir is None:
         with open_dict(cfg):
             cfg.hydra = hydra_cfg

@@ -39,7 +39,8 @@ def resolve_ckpt_path(ckpt_path: str | None, run_dir: Path) -> Path | None:
         raise LitganError(
             f"ckpt_path=last: the run in {run_dir} stopped before its first checkpoint "
             "(written every checkpoint_every generator iterations, and when a run is stopped "
-            "with SIGTERM or Ctrl-C): there is nothing to resume; start it again without ckpt_path"
+            "with SIGTERM or Ctrl-C): there is nothing to resume; start it again in a new "
+            f"hydra.run.dir, or delete {run_dir} first"
         )
     raise LitganError(
         f"ckpt_path: {path} does not exist; ckpt_path=last needs {path}: give the directory "
@@ -63,8 +64,8 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # any file can be given: pickle, zip, EOF, key errors, ...
         raise LitganError(
-            f"ckpt_path: {path} is truncated or not a litgan checkpoint ({first_line(err)}); "
-            "resume from another checkpoint, e.g. checkpoints/best.ckpt"
+            f"ckpt_path: {path} is truncated or not a litgan checkpoint ({load_failure(err)}); "
+            "resume from another checkpoint of the run"
         ) from err
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise LitganError(f"ckpt_path: {path} is not a litgan checkpoint (it has no state_dict)")
@@ -128,7 +129,7 @@ def load_gan(path: Path, device: torch.device | str = "cpu") -> GAN:
     try:
         checkpoint = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as err:  # any file can be given: pickle, zip, EOF, key errors, ...
-        raise LitganError(f"{path} is truncated or not a checkpoint ({first_line(err)})") from err
+        raise LitganError(f"{path} is truncated or not a checkpoint ({load_failure(err)})") from err
     if not is_litgan_checkpoint(checkpoint):
         raise LitganError(
             f"{path} is a checkpoint, but not of a litgan GAN (it has no generator "
@@ -181,3 +182,11 @@ def is_litgan_checkpoint(checkpoint: Any) -> bool:
         and isinstance(state, dict)
         and any(k.startswith("generator.") for k in state)
     )
+
+
+def load_failure(err: BaseException) -> str:
+    """Why torch.load(weights_only=True) refused a file, in a few words; never torch's advice
+    to retry with weights_only=False, which would let the file run code."""
+    if "weights_only" in str(err):
+        return "it holds Python objects, which litgan never unpickles"
+    return first_line(err)

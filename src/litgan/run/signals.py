@@ -6,8 +6,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -17,37 +15,16 @@ import torch
 
 from litgan.errors import Interrupted
 from litgan.run.callbacks import LastCheckpoint, save_atomically
+from litgan.run.stop_record import (
+    STOP_SIGNALS,
+    StoppedAtOnce,
+    early_signal,
+    record_signal,
+    second_ctrl_c,
+    stop_signals_recorded,
+)
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-# The stop signal a job of a parallel sweep received before its StopOnSignal took over (while
-# it set up): the run stops after its first iteration, with a checkpoint.
-_early_signal: int | None = None
-
-
-def _record_early(signum: int, frame: FrameType | None) -> None:
-    global _early_signal
-    _early_signal = signum
-
-
-def early_signal() -> int | None:
-    """The stop signal recorded by `stop_signals_recorded` so far, or None."""
-    return _early_signal
-
-
-@contextmanager
-def stop_signals_recorded() -> Iterator[None]:
-    """Record SIGTERM and SIGINT instead of acting on them, until a run's StopOnSignal takes
-    over; the handlers from before are back afterwards."""
-    global _early_signal
-    _early_signal = None
-    previous = {s: signal.signal(s, _record_early) for s in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        _early_signal = None
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+__all__ = ["StopOnSignal", "WallClock", "early_signal", "stop_signals_recorded"]
 
 
 class StopOnSignal(pl.Callback):
@@ -62,12 +39,14 @@ class StopOnSignal(pl.Callback):
     def __init__(self, path: Path) -> None:
         self.path = path  # used when callbacks.last_checkpoint is not configured
         self.signum: int | None = None
+        self._first = 0.0  # when the first signal came (time.monotonic)
         self._previous: dict[int, Any] = {}
 
     def _receive(self, signum: int, frame: FrameType | None) -> None:
-        if signum == signal.SIGINT and self.signum is not None:
-            raise KeyboardInterrupt
-        self.signum = signum
+        if second_ctrl_c(signum, self.signum, self._first):
+            raise StoppedAtOnce
+        if self.signum is None:
+            self.signum, self._first = signum, time.monotonic()
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # After Lightning has installed its handlers, so that these replace them; Lightning
@@ -102,6 +81,12 @@ class StopOnSignal(pl.Callback):
             received = torch.tensor(signum, device=pl_module.device)
             signum = int(trainer.strategy.reduce(received, reduce_op="max"))
         if not signum:
+            return
+        max_steps = trainer.max_steps // (pl_module.hparams.d_steps + 1)
+        if 0 < max_steps <= pl_module.g_steps:
+            # The last iteration is done: the run finishes (final validation and plots) with
+            # the signal still recorded, and `train` reports it then.
+            record_signal(signum)
             return
         last = next((c for c in trainer.callbacks if isinstance(c, LastCheckpoint)), None)
         path = last.path if last is not None else self.path
