@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers.runs import Run, run_train
+from tests.helpers.runs import Run, train_here
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # `make test` runs one worker per core (pytest-xdist): one thread each, in this process and
@@ -24,11 +24,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def train_in(tmp_path: Path):
-    """`train_in(*overrides)` runs train.py inside the test's scratch directory."""
+def train_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture):
+    """`train_in(*overrides)` runs train.py's `main()` in this process, inside the test's
+    scratch directory (`run_train` starts `python train.py` where a test needs a process)."""
 
     def _run(*overrides: str, run_dir: Path | None = None, env: dict | None = None) -> Run:
-        return run_train(tmp_path, *overrides, run_dir=run_dir, env=env)
+        return train_here(monkeypatch, capfd, tmp_path, *overrides, run_dir=run_dir, env=env)
 
     return _run
 

@@ -359,7 +359,7 @@ def checksums(root: Path) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_refused_commands_leave_a_finished_run_byte_identical(train_in, tmp_path):
-    """In subprocesses, with Hydra's own logging to train.log, as users run it."""
+    """With Hydra's own logging to train.log, as users run it."""
     tiny = ("model.generator.hidden=[8]", "model.discriminator.hidden=[8]", "trainer.max_steps=10")
     finished = train_in(*tiny, "checkpoint_every=5")
     assert finished.returncode == 0, finished.stderr[-3000:]

@@ -1,4 +1,5 @@
-"""Real DDP on CPU: 2 processes over gloo, through train.py as users run it."""
+"""Real DDP on CPU: 2 processes over gloo, through `python train.py` as users run it (a process
+of its own, not pytest's: DDP starts its second rank, and submitit its jobs, as processes)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ import time
 import pytest
 import torch
 
-from tests.helpers.runs import REPO, TINY_MLP
+from tests.helpers.runs import REPO, TINY_MLP, run_train
 
 DDP = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
 PROBE = "+callbacks.probe._target_=tests.helpers.ddp_probe.DDPProbe"
 
 
 @pytest.mark.slow
-def test_ddp_ranks_draw_different_noise_and_end_with_identical_weights(train_in, tmp_path):
+def test_ddp_ranks_draw_different_noise_and_end_with_identical_weights(tmp_path):
     probe = tmp_path / "probe.json"
-    run = train_in(
+    run = run_train(
+        tmp_path,
         *DDP,
         *TINY_MLP,
         "trainer.max_steps=10",
@@ -42,10 +44,16 @@ def test_ddp_ranks_draw_different_noise_and_end_with_identical_weights(train_in,
 
 
 @pytest.mark.slow
-def test_multirun_with_ddp_makes_one_directory_per_job(train_in, tmp_path):
+def test_multirun_with_ddp_makes_one_directory_per_job(tmp_path):
     sweep = tmp_path / "sweep"
-    run = train_in(
-        "-m", *DDP, *TINY_MLP, "trainer.max_steps=5", "loss=minimax,non_saturating", run_dir=sweep
+    run = run_train(
+        tmp_path,
+        "-m",
+        *DDP,
+        *TINY_MLP,
+        "trainer.max_steps=5",
+        "loss=minimax,non_saturating",
+        run_dir=sweep,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert sorted(p.name for p in sweep.iterdir()) == ["0", "1", "multirun.yaml"]
@@ -57,9 +65,10 @@ def test_multirun_with_ddp_makes_one_directory_per_job(train_in, tmp_path):
 
 
 @pytest.mark.slow
-def test_sweep_through_submitit_local_runs_each_job_as_its_own_process(train_in, tmp_path):
+def test_sweep_through_submitit_local_runs_each_job_as_its_own_process(tmp_path):
     sweep = tmp_path / "sweep"
-    run = train_in(
+    run = run_train(
+        tmp_path,
         "-m",
         "hydra/launcher=submitit_local",
         *TINY_MLP,

@@ -28,7 +28,6 @@ def test_dcgan_trains_on_mnist_fashion_mnist_cifar10_and_celeba(train_in, tmp_pa
     write_cifar10(data_dir)
     write_celeba(data_dir)
     sweep = tmp_path / "sweep"
-    # One multirun: the four runs share a single interpreter start, the slow part here.
     run = train_in(
         "-m",
         *TINY_DCGAN,

@@ -19,8 +19,9 @@ import torch
 import litgan.gan.module as gan_module
 from litgan.data.order import EpochShuffle
 from litgan.game.games import Game
+from litgan.run.callbacks import save_atomically
 from tests.helpers.checkpoints import final_weights, max_abs_diff
-from tests.helpers.runs import REPO, TINY_MLP, run_main, run_train
+from tests.helpers.runs import REPO, TINY_MLP, run_main, train_here
 
 # A few short epochs (2048 samples / batch 64 = 32 batches), checkpoints every 10 iterations:
 # the kill lands mid-epoch, and the resumed run crosses epoch boundaries.
@@ -40,8 +41,9 @@ OVERRIDES = [*EXACT, "trainer.max_steps=300"]
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The uninterrupted run that the interrupted and resumed ones must end like."""
-    run = run_train(tmp_path_factory.mktemp("reference"), *OVERRIDES)
-    assert run.returncode == 0, run.stderr[-3000:]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        run = train_here(monkeypatch, None, tmp_path_factory.mktemp("reference"), *OVERRIDES)
+    assert run.returncode == 0
     return run.run_dir
 
 
@@ -101,7 +103,7 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_run(reference, train_
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 @pytest.mark.slow
 def test_sigterm_and_ctrl_c_stop_with_a_checkpoint_and_the_printed_resume_ends_like_one_run(
-    signum, reference, tmp_path
+    signum, reference, tmp_path, monkeypatch, capfd
 ):
     run_dir = tmp_path / "stopped"
     status, stderr = stop_after_checkpoint(tmp_path, run_dir, signum, *OVERRIDES)
@@ -116,17 +118,10 @@ def test_sigterm_and_ctrl_c_stop_with_a_checkpoint_and_the_printed_resume_ends_l
     assert line.startswith(f"{prefix}resume with: python {REPO / 'train.py'} "), line
     assert line.endswith(f" hydra.run.dir={run_dir} ckpt_path=last"), line
 
-    # The printed command, as the user would paste it.
-    command = shlex.split(line.removeprefix(f"{prefix}resume with: python "))
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    resumed = subprocess.run(
-        [sys.executable, *command],
-        cwd=tmp_path,
-        env=env | {"OMP_NUM_THREADS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    # The printed command, as the user would paste it: train.py's main() with its words.
+    script, *words = shlex.split(line.removeprefix(f"{prefix}resume with: python "))
+    assert script == str(REPO / "train.py")
+    resumed = train_here(monkeypatch, capfd, tmp_path, *words, run_dir=run_dir)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["interrupted"] is False and summary["g_steps"] == 300
@@ -239,27 +234,20 @@ class SlowWriter:
 def test_a_kill_during_the_checkpoint_write_leaves_the_previous_one_loadable(tmp_path):
     last = tmp_path / "last.ckpt"
     torch.save({"state_dict": {"w": torch.arange(3.0)}, "g_steps": 10}, last)
-    writer = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pathlib import Path; "
-            "from litgan.run.callbacks import save_atomically; "
-            "from tests.test_resume import SlowWriter; "
-            "save_atomically(SlowWriter(), Path(sys.argv[1]))",
-            str(last),
-        ],
-        cwd=REPO,
-    )
+    writer = os.fork()  # a process to kill, with torch and litgan already imported
+    if writer == 0:
+        try:
+            save_atomically(SlowWriter(), last)
+        finally:
+            os._exit(1)
     tmp = tmp_path / "last.ckpt.tmp"
-    try:
-        deadline = time.monotonic() + 60
-        while not (tmp.exists() and tmp.stat().st_size > 0):
-            assert writer.poll() is None and time.monotonic() < deadline
-            time.sleep(0.02)
-        writer.send_signal(signal.SIGKILL)
-    finally:
-        writer.wait()
+    deadline = time.monotonic() + 60
+    while not (tmp.exists() and tmp.stat().st_size > 0) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(writer, signal.SIGKILL)  # half-way through the write
+    _, status = os.waitpid(writer, 0)
+    assert os.WIFSIGNALED(status), "the writer ended before it was killed"
+    assert tmp.stat().st_size > 0  # killed during the write
     ckpt = torch.load(last, weights_only=True)
     assert ckpt["g_steps"] == 10 and torch.equal(ckpt["state_dict"]["w"], torch.arange(3.0))
 

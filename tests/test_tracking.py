@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import yaml
 from PIL import Image
 from pytorch_lightning.loggers import TensorBoardLogger
 
+from litgan.cli.report import main as report_main
 from litgan.records.history import read_overrides
 from litgan.run.loggers import log_images
 from tests.helpers.runs import TINY_MLP, run_main
@@ -100,7 +99,7 @@ def test_wandb_and_tensorboard_log_scalars_images_and_config_and_no_secret(train
 
 
 @pytest.mark.slow
-def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
+def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path, capfd):
     sweep = tmp_path / "sweep"
     # Job 2's rate makes training diverge at its second iteration: it fails, the others run.
     run = train_in(
@@ -126,14 +125,9 @@ def test_sweep_groups_wandb_runs_and_reports_failed_jobs(train_in, tmp_path):
     ]
     assert exit_codes[:2] == [0, 0] and exit_codes[2] != 0
 
-    report = subprocess.run(
-        [sys.executable, "-m", "litgan.cli.report", str(sweep)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    report_main([str(sweep)])  # litgan-report
     table = (sweep / "report.md").read_text()
-    assert report.stdout.startswith(table.split("\n\n")[1].splitlines()[0])
+    assert capfd.readouterr().out.startswith(table.split("\n\n")[1].splitlines()[0])
     jobs_table = table.split("## Over seeds")[0]
     rows = [line for line in jobs_table.splitlines() if line.startswith("| ") and "---" not in line]
     rows = rows[1:]

@@ -1,4 +1,5 @@
-"""End to end through `python train.py`, the way users run it."""
+"""End to end through train.py's `main()`, the way users run it: in this process, and once as
+`python train.py` itself."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 import torch
 
 from litgan.gan import GAN
-from tests.helpers.runs import REPO, TINY_DCGAN, TINY_MLP, run_main
+from tests.helpers.runs import REPO, TINY_DCGAN, TINY_MLP, run_main, run_train
 
 LOGGED_KEYS = {
     "train/value_real",
@@ -63,8 +64,9 @@ def check_run_directory(run, g_steps):
 
 
 @pytest.mark.slow
-def test_ring_mlp_run_leaves_the_documented_files(train_in):
-    run = train_in(*TINY_MLP, "trainer.max_steps=40", "sample_every=20")
+def test_python_train_py_leaves_the_documented_files(tmp_path):
+    """The smoke test of `python train.py` in a process of its own; the others run `main()`."""
+    run = run_train(tmp_path, *TINY_MLP, "trainer.max_steps=40", "sample_every=20")
     check_run_directory(run, g_steps=40)
     samples = sorted(p.name for p in (run.run_dir / "samples").iterdir())
     assert samples == ["g_step_000020.png", "g_step_000040.png"]

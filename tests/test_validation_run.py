@@ -11,7 +11,7 @@ import torch
 from litgan.cli.fid import compare, compose_config
 from litgan.config.checks import validate_config
 from litgan.errors import ConfigError
-from tests.helpers.runs import TINY_DCGAN, TINY_MLP
+from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_train
 
 
 def val_rows(run_dir):
@@ -20,11 +20,13 @@ def val_rows(run_dir):
 
 
 @pytest.mark.slow
-def test_ring_validates_every_val_every_and_at_the_end_over_ddp_ranks(train_in):
+def test_ring_validates_every_val_every_and_at_the_end_over_ddp_ranks(tmp_path):
     # Two DDP processes on CPU share out the fixed noise; 999 vectors make 500 each, with one
-    # vector of padding that the sampler adds and validation drops again.
+    # vector of padding that the sampler adds and validation drops again. DDP starts its
+    # second rank as `python train.py`: the first is one too, not pytest.
     ddp = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
-    run = train_in(
+    run = run_train(
+        tmp_path,
         *ddp,
         *TINY_MLP,
         "metrics=default",

@@ -1,5 +1,5 @@
 """Run `train.py` the way a user does: in a subprocess (`run_train`) or in this process
-(`run_main`), in a scratch directory."""
+(`train_here`, `run_main`), in a scratch directory."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import torch
 
 from litgan.cli.train import main
 from litgan.config.compose import compose
+from litgan.run.parallel import _logging_state, _restore_logging
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,6 +63,53 @@ def run_train(
         timeout=600,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr, run_dir)
+
+
+def train_here(
+    monkeypatch,
+    capfd,
+    cwd: Path,
+    *overrides: str,
+    run_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Run:
+    """`run_train` in this process: `main()` with the same command line, directory, environment
+    and Hydra logging (train.log, the console), without the 8-12 s interpreter start per run.
+
+    Logging, threads and the environment are put back afterwards. stdout and stderr are the
+    run's, read from `capfd` (None: not captured, ""). A `hydra.run.dir`/`hydra.sweep.dir`
+    among the overrides is kept, as the one `run_dir` names.
+    """
+    run_dir = run_dir or cwd / "run"
+    if not any(o.lstrip("+~").startswith("metrics") for o in overrides):
+        overrides = (*overrides, "metrics=none")
+    dir_key = "hydra.sweep.dir" if "-m" in overrides else "hydra.run.dir"
+    if not any(o.startswith(f"{dir_key}=") for o in overrides):
+        overrides = (*overrides, f"{dir_key}={run_dir}")
+    monkeypatch.chdir(cwd)
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    # seed_everything sets these: setenv makes monkeypatch restore their state afterwards.
+    for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "argv", [str(REPO / "train.py"), *overrides])
+    if capfd is not None:
+        capfd.readouterr()  # what the test printed before is not the run's
+    threads, logging_state = torch.get_num_threads(), _logging_state()
+    torch.set_num_threads(1)  # as run_train's OMP_NUM_THREADS=1
+    status = 0
+    try:
+        main()
+    except SystemExit as exit_:
+        # As the interpreter would end: None is 0, any other non-integer 1.
+        status = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+    finally:
+        torch.set_num_threads(threads)
+        _restore_logging(logging_state)  # closes Hydra's train.log and console handlers
+    out, err = capfd.readouterr() if capfd is not None else ("", "")
+    return Run(status, out, err, run_dir)
 
 
 def run_main(
