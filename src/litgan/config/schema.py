@@ -265,6 +265,17 @@ class PointsData(Data):
 
 
 @dataclass
+class PointFileData(Data):
+    """points: litgan.data.PointFileDataModule, a file of 2D points."""
+
+    path: str | None = MISSING
+    val_fraction: float = between(0, 1, below_high=True)
+    seed: int = a_seed()
+    on_device: bool = MISSING
+    on_device_max_mb: float = positive()
+
+
+@dataclass
 class ImageData(Data):
     image_size: int = positive()
     channels: int = one_of(1, 3)
@@ -521,6 +532,7 @@ OPTIONS: dict[str, dict[str, type]] = {
     "data": {
         "ring": PointsData,
         "grid": PointsData,
+        "points": PointFileData,
         "digits": DigitsData,
         "mnist_5k": Mnist5kData,
         "mnist": TorchvisionData,
