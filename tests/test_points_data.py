@@ -8,17 +8,8 @@ import pytest
 import torch
 
 from litgan.data import PointFileDataModule
+from tests.helpers.points import moons
 from tests.helpers.runs import TINY_MLP, check_clean_failure, run_main
-
-
-def moons(n: int = 400, seed: int = 0) -> np.ndarray:
-    """Two interleaved half circles with a little noise, (n, 2)."""
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(0, np.pi, n)
-    upper = rng.random(n) < 0.5
-    x = np.where(upper, np.cos(t), 1 - np.cos(t))
-    y = np.where(upper, np.sin(t), 0.5 - np.sin(t))
-    return np.stack([x, y], 1) + 0.05 * rng.standard_normal((n, 2))
 
 
 def write_csv(path, text: str):
