@@ -3,6 +3,7 @@
     litgan-sample CKPT --out grid.png [--num-samples 64] [--seed S]
     litgan-sample CKPT --out-dir DIR --num-samples N [--batch-size B] [--overwrite]
     litgan-sample CKPT --interpolate --out walk.png [--rows R] [--steps K]
+    litgan-sample CKPT --out points.npy|points.csv --num-samples N   (a G of 2D points)
 
 CKPT is a .ckpt file, a run directory (its checkpoints/last.ckpt), or `last` / `best` (in the
 current run directory, as `ckpt_path` reads them). G's weight average is used when the run kept
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
+import numpy as np
 import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
@@ -35,6 +37,7 @@ from litgan.metrics.features import to_uint8
 from litgan.pictures.samples import Mixture, save_samples_picture
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
+POINT_SUFFIXES = (".npy", ".csv")  # G's 2D points themselves, as data=points reads them
 DEFAULT_IMAGES = 64  # a picture's images: the run's own sample grids hold 64
 DEFAULT_POINTS = 1000  # a picture's 2D points, as the run's
 DEFAULT_BATCH = 256
@@ -168,9 +171,13 @@ def check_out_dir(path: Path, overwrite: bool) -> None:
 
 
 def check_out_file(path: Path) -> None:
-    """`--out` must be a .png or .jpg picture in an existing directory."""
-    if path.suffix.lower() not in PICTURE_SUFFIXES:
-        raise LitganError(f"--out {path}: the picture must end in {', '.join(PICTURE_SUFFIXES)}")
+    """`--out` must be a .png or .jpg picture, or a .npy or .csv of points, in an existing
+    directory."""
+    if path.suffix.lower() not in PICTURE_SUFFIXES + POINT_SUFFIXES:
+        raise LitganError(
+            f"--out {path}: a picture must end in {', '.join(PICTURE_SUFFIXES)}, G's 2D points "
+            f"in {', '.join(POINT_SUFFIXES)}"
+        )
     if path.is_dir():
         raise LitganError(f"--out {path} is a directory; give a file name, e.g. {path}/grid.png")
     if not path.parent.is_dir():
@@ -192,6 +199,17 @@ def write_images(gan: GAN, z: Tensor, out_dir: Path, batch_size: int) -> None:
             for i, image in enumerate(pixels.permute(0, 2, 3, 1).squeeze(-1).numpy(), start):
                 Image.fromarray(image).save(out_dir / f"{i:0{width}d}.png")
             bar.update(len(pixels))
+
+
+def write_points(gan: GAN, z: Tensor, path: Path, batch_size: int) -> None:
+    """G(z) as a .npy array of shape (N, 2), or a .csv with an x,y header, float32."""
+    points = torch.cat([gan.generate(batch).float().cpu() for batch in z.split(batch_size)])
+    array = points.numpy()
+    if path.suffix.lower() == ".npy":
+        with path.open("wb") as f:  # np.save would add .npy to the staged name
+            np.save(f, array)
+    else:
+        np.savetxt(path, array, delimiter=",", header="x,y", comments="", fmt="%.9g")
 
 
 def pick_device(name: str) -> torch.device:
@@ -234,7 +252,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("ckpt", help="a .ckpt file, a run directory, or last / best")
     output = parser.add_mutually_exclusive_group(required=True)
     output.add_argument(
-        "--out", type=Path, metavar="FILE", help="one picture (.png/.jpg): a grid or a walk"
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="one picture (.png/.jpg): a grid or a walk; or G's 2D points (.npy/.csv)",
     )
     output.add_argument(
         "--out-dir", type=Path, metavar="DIR", help="a folder of numbered PNG files"
@@ -312,11 +333,22 @@ def sample(args: argparse.Namespace) -> None:
             print(f"G: the average of its weights (model.ema_decay={decay})")
         else:
             print("G: its weights as trained (the run kept no weight average)")
+        as_points = args.out is not None and args.out.suffix.lower() in POINT_SUFFIXES
+        if as_points and (not points or args.interpolate):
+            raise LitganError(
+                f"--out {args.out} writes G's 2D points, and "
+                + ("--interpolate draws a picture" if points else f"{path} is a G of images")
+                + ": give --out picture.png"
+            )
         real = mixture = None
-        if points and args.out is not None:
+        if points and args.out is not None and not as_points:
             real, mixture, note = real_points(path, gan.hparams.data_shape)
             print(note)
-        if args.out_dir is not None:
+        if as_points:
+            n = args.num_samples or DEFAULT_POINTS
+            write_points(gan, latents(gan, n, args.seed), tmp, args.batch_size)
+            what = f"{n} points"
+        elif args.out_dir is not None:
             write_images(gan, latents(gan, args.num_samples, args.seed), tmp, args.batch_size)
             what = f"{args.num_samples} images"
         elif args.interpolate:

@@ -28,7 +28,7 @@ def read_points(path: Path, what: str = "") -> np.ndarray:
     if path.suffix.lower() not in POINT_SUFFIXES:
         raise DataError(f"{what} is neither .npy nor .csv; save the points with np.save")
     if not path.is_file():
-        raise DataError(f"{what} is not a file; save the points there first")
+        raise DataError(f"cannot read points from {what}: no such file; save the points there")
     try:
         if path.suffix.lower() == ".npy":
             array = np.load(path, allow_pickle=False)
@@ -57,8 +57,8 @@ def _read_csv(path: Path, what: str) -> np.ndarray:
         return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
     except ValueError as err:
         raise DataError(
-            f"{what} has a value that is not a number ({str(err).splitlines()[0]}); "
-            f"2D points need two numeric columns"
+            f"cannot read points from {what}: a value is not a number "
+            f"({str(err).splitlines()[0]}); 2D points need two numeric columns"
         ) from err
 
 

@@ -70,7 +70,7 @@ class KDE:
     def settings(self) -> dict[str, Any]:
         """What the estimate's numbers depend on, for summary.json."""
         return {
-            "kind": "kernel density estimate of the training points",
+            "kind": "kernel density estimate of the data's points",
             "bandwidth": self.bandwidth,
             "bandwidth_rule": RULE,
             "num_centres": len(self.centres),
@@ -155,3 +155,34 @@ def estimate_kde_divergences(
     results = f_divergences(*smoothed_densities(centres, 0.0, weights, points, at, h))
     results["w1"] = wasserstein_between(points, data_sample)
     return results
+
+
+def kde_of_points(points: Tensor, held_out_fraction: float = 0.1, seed: int = SEED) -> KDE:
+    """The estimate from up to MAX_CENTRES of `points` themselves, its bandwidth by the
+    likelihood of a held-out `held_out_fraction` of them under the rest's estimate."""
+    order = torch.randperm(len(points), generator=torch.Generator().manual_seed(seed))
+    shuffled = points[order].float()
+    num_held_out = max(1, round(held_out_fraction * len(points)))
+    held_out = shuffled[:num_held_out][:MAX_HELD_OUT]
+    bandwidth = heldout_bandwidth(shuffled[num_held_out:][:MAX_CENTRES], held_out)
+    return KDE(shuffled[:MAX_CENTRES], bandwidth)
+
+
+def score_point_sets(points: Tensor, reference: Tensor, bandwidth: float = 1.0) -> dict[str, Any]:
+    """Every 2D score of `points` against `reference`, whose density is estimated: JSD, TV,
+    triangular discrimination against its estimate, W1 to its points, with their settings."""
+    kde = kde_of_points(reference)
+    scores = estimate_kde_divergences(kde, points.float(), reference.float(), bandwidth)
+    return {
+        **scores,
+        "settings": {
+            "num_points": len(points),
+            "num_reference": len(reference),
+            "bandwidth_kde": bandwidth,
+            "bandwidth": bandwidth * kde.bandwidth,
+            "num_eval": NUM_EVAL,
+            "w1_points": min(W1_POINTS, len(points), len(reference)),
+            "density": kde.settings,
+            "estimated": ["jsd", "tv", "triangular"],
+        },
+    }
