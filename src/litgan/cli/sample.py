@@ -34,6 +34,7 @@ from litgan.cli.checkpoint import first_line, load_gan, resolve_checkpoint
 from litgan.errors import LitganError
 from litgan.gan import GAN
 from litgan.metrics.features import to_uint8
+from litgan.pictures.manifold import why_no_manifold
 from litgan.pictures.samples import Mixture, save_samples_picture
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -361,7 +362,9 @@ def sample(args: argparse.Namespace) -> None:
         else:
             n = args.num_samples or (DEFAULT_POINTS if points else DEFAULT_IMAGES)
             title = f"generator iteration {gan.g_steps}"
-            save_samples_picture(gan, latents(gan, n, args.seed), tmp, real, mixture, title=title)
+            z = latents(gan, n, args.seed)
+            grid = points and why_no_manifold(gan.nz, tuple(gan.hparams.data_shape)) is None
+            save_samples_picture(gan, z, tmp, real, mixture, title=title, manifold=grid)
             what = f"{n} samples"
     print(f"wrote {args.out or args.out_dir} ({what})")
 

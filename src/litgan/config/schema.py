@@ -509,6 +509,7 @@ class SampleWriter:
     every_n_g_steps: int = positive()
     num_images: int = positive()
     num_points: int = positive()
+    manifold: bool | None = None  # G's image of its latent grid; null: where nz = 2 (2D data)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from litgan.game.games import Game
 from litgan.gan import GAN
 from litgan.metrics.divergences import smoothed_densities
 from litgan.metrics.kde import data_kde
+from litgan.pictures.manifold import latent_manifold
 from litgan.pictures.plots import save_image_grid
 from litgan.pictures.push import ArrowScale, generator_push
 from litgan.pictures.surface import Arrows, BestD, save_decision_surface
@@ -114,6 +115,7 @@ def save_samples_picture(
     title: str = "",
     nrow: int | None = None,
     scale: ArrowScale | None = None,
+    manifold: bool = False,
 ) -> PushSeen | None:
     """Save G(z) to `path`: images as a grid, 2D points over D's output with G's push as
     arrows, and beside it the best D for this G when the data's density is known.
@@ -123,6 +125,8 @@ def save_samples_picture(
             whose centres are drawn and from which the best D is estimated (None: neither).
         nrow: images per grid row (None: a square grid).
         scale: the arrows' scale (None: fitted to this picture's push).
+        manifold: 2D data, nz = 2: G's image of its latent grid under its points
+            (`litgan.pictures.manifold`).
 
     Returns the push drawn (None for images).
     """
@@ -150,5 +154,6 @@ def save_samples_picture(
         modes=None if mixture is None or mixture.estimated else mixture.centres,
         arrows=Arrows(fake[:ARROWS], push[:ARROWS], scale),
         best_d=None if mixture is None else best_d(model.game, mixture, fake, extent),
+        manifold=latent_manifold(model.generate, model.device) if manifold else None,
     )
     return PushSeen(scale, median)
