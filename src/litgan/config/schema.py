@@ -42,6 +42,7 @@ EXTRA_METRICS = ("kid", "prc", "isc")  # torch-fidelity metrics besides FID (met
 FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.game.augment (model.augment)
 LAYOUTS = ("ring", "grid")  # litgan.data.toy's mixtures
+SHAPES = ("moons", "spiral", "swiss_roll")  # litgan.data.shapes'
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "silu", "tanh")  # litgan.networks.mlp's
 SPLITS = ("train", "valid", "test", "all")  # of every data set (each checks its own)
 MAX_SEED = 2**32 - 1  # Lightning's seed_everything replaces a seed outside [0, MAX_SEED] by 0
@@ -269,6 +270,19 @@ class PointFileData(Data):
     """points: litgan.data.PointFileDataModule, a file of 2D points."""
 
     path: str | None = MISSING
+    val_fraction: float = between(0, 1, below_high=True)
+    seed: int = a_seed()
+    on_device: bool = MISSING
+    on_device_max_mb: float = positive()
+
+
+@dataclass
+class ShapeData(Data):
+    """moons, spiral, swiss_roll: litgan.data.ShapeDataModule."""
+
+    shape_name: str = one_of(*SHAPES)
+    num_samples: int = size(MAX_SAMPLES)
+    noise: float = at_least(0)
     val_fraction: float = between(0, 1, below_high=True)
     seed: int = a_seed()
     on_device: bool = MISSING
@@ -534,6 +548,9 @@ OPTIONS: dict[str, dict[str, type]] = {
         "ring": PointsData,
         "grid": PointsData,
         "points": PointFileData,
+        "moons": ShapeData,
+        "spiral": ShapeData,
+        "swiss_roll": ShapeData,
         "digits": DigitsData,
         "mnist_5k": Mnist5kData,
         "mnist": TorchvisionData,

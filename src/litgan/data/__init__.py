@@ -7,6 +7,7 @@ from litgan.data.folder import ImageFolderDataModule
 from litgan.data.images import ImageDataModule
 from litgan.data.mnist5k import MNIST5kDataModule
 from litgan.data.points import PointFileDataModule, PointSetDataModule, read_points
+from litgan.data.shapes import ShapeDataModule
 from litgan.data.torchvision_sets import (
     CIFAR10DataModule,
     FashionMNISTDataModule,
@@ -28,6 +29,7 @@ __all__ = [
     "MNISTDataModule",
     "PointFileDataModule",
     "PointSetDataModule",
+    "ShapeDataModule",
     "TensorSamples",
     "mixture_modes",
     "read_points",

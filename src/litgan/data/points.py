@@ -92,6 +92,11 @@ class PointSetDataModule(InMemoryDataModule):
         points = self.all_points().float()
         order = torch.randperm(len(points), generator=torch.Generator().manual_seed(self.seed))
         num_valid = round(self.val_fraction * len(points))
+        if num_valid == 0:
+            raise ConfigError(
+                f"data.val_fraction={self.val_fraction} of {len(points)} points holds out none, "
+                f"and the density estimate needs held-out points: raise data.val_fraction"
+            )
         self.valid = points[order[:num_valid]]
         train = points[order[num_valid:]]
         if len(train) < self.batch_size:
