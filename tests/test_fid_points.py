@@ -11,6 +11,7 @@ import torch
 
 from litgan.cli.fid import main
 from litgan.data.toy import mixture_modes
+from tests.helpers.points import moons
 
 KEYS = {"fid", "modes", "high_quality", "reverse_kl", "jsd", "tv", "triangular", "w1", "settings"}
 
@@ -89,3 +90,23 @@ def test_bad_points_files_are_refused_in_one_line(tmp_path, capsys, name, conten
     assert exit_.value.code == 2
     assert err.startswith("litgan-fid: error: ") and err.count("\n") == 1, err
     assert message in err
+
+
+def test_two_point_files_get_every_2d_score_with_b_as_the_reference(tmp_path, capsys):
+    points = moons(2000)
+    np.save(tmp_path / "a.npy", points)
+    np.savetxt(tmp_path / "a.csv", points, delimiter=",", header="x,y", comments="")
+    np.save(tmp_path / "moved.npy", points + np.array([0.3, 0.4]))
+    np.save(tmp_path / "fewer.npy", moons(1500, seed=1))
+    same = score(capsys, str(tmp_path / "a.npy"), str(tmp_path / "a.csv"))
+    assert set(same) == {"fid", "jsd", "tv", "triangular", "w1", "settings"}
+    for key in ("fid", "jsd", "tv", "triangular", "w1"):
+        assert same[key] == pytest.approx(0, abs=1e-6), key
+    assert same["settings"]["estimated"] == ["jsd", "tv", "triangular"]
+    moved = score(capsys, str(tmp_path / "moved.npy"), str(tmp_path / "a.npy"))
+    assert moved["w1"] == pytest.approx(0.5, rel=1e-6)  # the translation's length
+    assert moved["fid"] == pytest.approx(0.25, rel=1e-6)  # |Δ mean|², the covariances equal
+    assert moved["jsd"] > 0.3 and moved["tv"] > 0.6
+    fewer = score(capsys, str(tmp_path / "a.npy"), str(tmp_path / "fewer.npy"))
+    assert fewer["settings"]["num_reference"] == 1500  # B is the reference
+    assert fewer["jsd"] < 0.05 and fewer["w1"] < 0.1  # two samples of one distribution

@@ -257,3 +257,27 @@ def test_a_failed_write_leaves_no_partial_folder(digits_run, tmp_path, capsys, m
     assert status == 2 and err.splitlines()[-1].startswith("litgan-sample: error: cannot write")
     assert "No space left on device" in err and "Traceback" not in err
     assert len(calls) == 3 and list(tmp_path.iterdir()) == []
+
+
+def test_a_2d_run_writes_gs_points_to_npy_and_csv(ring_run, digits_run, tmp_path, capsys):
+    ckpt = ring_run / "checkpoints" / "last.ckpt"
+    for name in ("a.npy", "b.npy", "a.csv"):
+        status, _, err = sample(capsys, ckpt, "--out", tmp_path / name, "--num-samples", 300)
+        assert status == 0, err
+    points = np.load(tmp_path / "a.npy")
+    assert points.shape == (300, 2) and points.dtype == np.float32
+    np.testing.assert_array_equal(points, np.load(tmp_path / "b.npy"))  # the same every time
+    np.testing.assert_allclose(np.loadtxt(tmp_path / "a.csv", delimiter=",", skiprows=1), points)
+    # Without --seed: G's points of the run's fixed noise, those validation scores.
+    gan = load_gan(ckpt)
+    np.testing.assert_allclose(points, gan.generate(gan.fixed_noise(300)).numpy(), rtol=1e-6)
+    for name in ("s.npy", "t.npy"):
+        sample(capsys, ckpt, "--out", tmp_path / name, "--num-samples", 300, "--seed", 3)
+    seeded = np.load(tmp_path / "s.npy")
+    np.testing.assert_array_equal(seeded, np.load(tmp_path / "t.npy"))
+    assert not np.allclose(seeded, points)
+    status, _, err = sample(
+        capsys, digits_run / "checkpoints" / "last.ckpt", "--out", tmp_path / "x.npy"
+    )
+    assert status == 2 and "is a G of images" in err
+    assert not (tmp_path / "x.npy").exists()

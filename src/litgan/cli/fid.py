@@ -6,9 +6,10 @@ A and B are each an image folder, a data set from conf/data (e.g. `digits`), a c
 of shape (N, 2), `.csv` of two columns, a header row allowed). Points scored against `ring` or
 `grid` get validation's whole score: FID on the coordinates, modes, high quality, reverse KL and
 the four divergences of `litgan.metrics.divergences`, so any sampler's points are scored on the
-same benchmark. Trailing `key=value` arguments override the train config as on the train.py
-command line (`data.image_size=64`, `metrics.fid.weights_path=...`).
-"""
+same benchmark. Two sets of 2D points of unknown density get FID and the same four, B the
+reference, whose density is estimated (`litgan.metrics.kde`). Trailing `key=value` arguments
+override the train config as on the train.py command line (`data.image_size=64`,
+`metrics.fid.weights_path=...`)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from litgan.config.compose import CONFIG_DIR, compose
+from litgan.data import points as data_points
 from litgan.errors import LitganError
 from litgan.metrics.divergences import NUM_EVAL, estimate_divergences
 from litgan.metrics.evaluator import (
@@ -45,11 +47,11 @@ from litgan.metrics.evaluator import (
 from litgan.metrics.features import FeatureSpace, InceptionFeatures
 from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
 from litgan.metrics.isc import NoClassifierError, inception_score
+from litgan.metrics.kde import score_point_sets
 from litgan.metrics.modes import mode_coverage
 from litgan.run.checkpoints import load_gan
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
-POINT_SUFFIXES = (".npy", ".csv")
 MIN_POINTS = 2  # FID needs a covariance
 
 
@@ -137,27 +139,10 @@ class CheckpointSource(Source):
 def read_points(path: Path) -> Tensor:
     """The (N, 2) points of a `.npy` or `.csv` file, float64; a LitganError that says what is
     wrong with any other content."""
-    try:
-        if path.suffix.lower() == ".npy":
-            array = np.load(path, allow_pickle=False)
-        else:
-            try:
-                array = np.loadtxt(path, delimiter=",", ndmin=2)
-            except ValueError:  # a header row
-                array = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
-    except (OSError, ValueError, UnicodeDecodeError) as err:
-        raise LitganError(f"cannot read points from {path}: {err}") from err
-    if array.ndim != 2 or array.shape[1] != 2 or not np.issubdtype(array.dtype, np.number):
-        raise LitganError(
-            f"{path} holds an array of shape {array.shape} ({array.dtype}); "
-            f"2D points need a numeric array of shape (N, 2)"
-        )
+    array = data_points.read_points(path)
     if len(array) < MIN_POINTS:
         raise LitganError(f"{path} holds {len(array)} points; scoring needs at least {MIN_POINTS}")
-    bad = int((~np.isfinite(array)).any(axis=1).sum())
-    if bad:
-        raise LitganError(f"{path} holds {bad} points with NaN or infinite coordinates")
-    return torch.from_numpy(array.astype(np.float64))
+    return torch.from_numpy(array)
 
 
 class PointsSource(Source):
@@ -227,7 +212,7 @@ def open_source(spec: str, overrides: Sequence[str]) -> Source:
     path = Path(spec)
     if path.is_dir():
         return FolderSource(path)
-    if path.suffix.lower() in POINT_SUFFIXES:
+    if path.suffix.lower() in data_points.POINT_SUFFIXES:
         return PointsSource(path)
     if path.is_file():
         return CheckpointSource(path)
@@ -306,6 +291,14 @@ def compare(
         stats = [s.statistics(space, num_samples, batch_size, metrics) for s in sources]
         points = score_points(scored_points[0], mixtures[0].datamodule, num_samples, metrics)
         return Comparison(stats_distance(*stats), points=points)
+    if points[0]:
+        # Two point sets, neither of known density: B's is estimated.
+        space = feature_space(sources[0].shape, metrics)
+        sets = [torch.cat(list(s.batches(num_samples, batch_size, metrics)[0])) for s in sources]
+        stats = [feature_statistics(space(x)) for x in sets]
+        bandwidth = metrics["points"]["bandwidth"]
+        scores = score_point_sets(sets[0].detach(), sets[1].detach(), bandwidth)
+        return Comparison(stats_distance(*stats), points=scores)
     if isc:
         try:
             space = feature_space(sources[0].shape, metrics, logits=True)
@@ -485,12 +478,23 @@ def main(argv: Sequence[str] | None = None) -> None:
 def points_lines(points: dict[str, Any]) -> str:
     """The points' scores as validation's summary writes them."""
     settings = points["settings"]
+    divergences = (
+        f"JSD: {points['jsd']:.4f}  TV: {points['tv']:.4f}  "
+        f"triangular: {points['triangular']:.4f}  W1: {points['w1']:.4f}  "
+    )
+    if "modes" not in points:
+        density = settings["density"]
+        return divergences + (
+            f"({settings['num_points']} points against {settings['num_reference']}; JSD, TV "
+            f"and triangular estimated: B's density by a kernel estimate, h = "
+            f"{density['bandwidth']:.3g} by {density['bandwidth_rule']}, {settings['num_eval']} "
+            f"draws; W1 by exact transport of {settings['w1_points']} points a side)"
+        )
     return (
         f"modes: {points['modes']}/{settings['num_modes']}  "
         f"high quality: {points['high_quality']:.1%}  reverse KL: {points['reverse_kl']:.4f}\n"
-        f"JSD: {points['jsd']:.4f}  TV: {points['tv']:.4f}  "
-        f"triangular: {points['triangular']:.4f}  W1: {points['w1']:.4f}  "
-        f"({settings['num_points']} points; kernel {settings['bandwidth']:g} = "
+        + divergences
+        + f"({settings['num_points']} points; kernel {settings['bandwidth']:g} = "
         f"{settings['bandwidth_stds']:g} data std, {settings['num_eval']} draws)"
     )
 

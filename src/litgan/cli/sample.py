@@ -4,6 +4,7 @@
     litgan-sample CKPT --out points.png [--arrows arrows.csv] [--push-scale M]   (2D data)
     litgan-sample CKPT --out-dir DIR --num-samples N [--batch-size B] [--overwrite]
     litgan-sample CKPT --interpolate --out walk.png [--rows R] [--steps K]
+    litgan-sample CKPT --out points.npy|points.csv --num-samples N   (a G of 2D points)
 
 CKPT is a .ckpt file, a run directory (its checkpoints/last.ckpt), or `last` / `best` (in the
 current run directory, as `ckpt_path` reads them). G's weight average is used when the run kept
@@ -31,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
+import numpy as np
 import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
@@ -42,11 +44,13 @@ from litgan.errors import LitganError, first_line
 from litgan.experiment import load
 from litgan.gan import GAN
 from litgan.metrics.features import to_uint8
+from litgan.pictures.manifold import why_no_manifold
 from litgan.pictures.push import ArrowScale
 from litgan.pictures.samples import Mixture, PushSeen, save_samples_picture
 from litgan.run.checkpoints import resolve_checkpoint
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
+POINT_SUFFIXES = (".npy", ".csv")  # G's 2D points themselves, as data=points reads them
 DEFAULT_IMAGES = 64  # a picture's images: the run's own sample grids hold 64
 DEFAULT_POINTS = 1000  # a picture's 2D points, as the run's
 DEFAULT_BATCH = 256
@@ -198,9 +202,13 @@ def write_arrows(seen: PushSeen, path: Path) -> None:
 
 
 def check_out_file(path: Path) -> None:
-    """`--out` must be a .png or .jpg picture in an existing directory."""
-    if path.suffix.lower() not in PICTURE_SUFFIXES:
-        raise LitganError(f"--out {path}: the picture must end in {', '.join(PICTURE_SUFFIXES)}")
+    """`--out` must be a .png or .jpg picture, or a .npy or .csv of points, in an existing
+    directory."""
+    if path.suffix.lower() not in PICTURE_SUFFIXES + POINT_SUFFIXES:
+        raise LitganError(
+            f"--out {path}: a picture must end in {', '.join(PICTURE_SUFFIXES)}, G's 2D points "
+            f"in {', '.join(POINT_SUFFIXES)}"
+        )
     if path.is_dir():
         raise LitganError(f"--out {path} is a directory; give a file name, e.g. {path}/grid.png")
     if not path.parent.is_dir():
@@ -222,6 +230,17 @@ def write_images(gan: GAN, z: Tensor, out_dir: Path, batch_size: int) -> None:
             for i, image in enumerate(pixels.permute(0, 2, 3, 1).squeeze(-1).numpy(), start):
                 Image.fromarray(image).save(out_dir / f"{i:0{width}d}.png")
             bar.update(len(pixels))
+
+
+def write_points(gan: GAN, z: Tensor, path: Path, batch_size: int) -> None:
+    """G(z) as a .npy array of shape (N, 2), or a .csv with an x,y header, float32."""
+    points = torch.cat([gan.generate(batch).float().cpu() for batch in z.split(batch_size)])
+    array = points.numpy()
+    if path.suffix.lower() == ".npy":
+        with path.open("wb") as f:  # np.save would add .npy to the staged name
+            np.save(f, array)
+    else:
+        np.savetxt(path, array, delimiter=",", header="x,y", comments="", fmt="%.9g")
 
 
 def pick_device(name: str) -> torch.device:
@@ -270,7 +289,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("ckpt", help="a .ckpt file, a run directory, or last / best")
     output = parser.add_mutually_exclusive_group(required=True)
     output.add_argument(
-        "--out", type=Path, metavar="FILE", help="one picture (.png/.jpg): a grid or a walk"
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="one picture (.png/.jpg): a grid or a walk; or G's 2D points (.npy/.csv)",
     )
     output.add_argument(
         "--out-dir", type=Path, metavar="DIR", help="a folder of numbered PNG files"
@@ -379,11 +401,22 @@ def sample(args: argparse.Namespace) -> None:
             print(f"G: the average of its weights (model.ema_decay={decay})")
         else:
             print("G: its weights as trained (the run kept no weight average)")
+        as_points = args.out is not None and args.out.suffix.lower() in POINT_SUFFIXES
+        if as_points and (not points or args.interpolate):
+            raise LitganError(
+                f"--out {args.out} writes G's 2D points, and "
+                + ("--interpolate draws a picture" if points else f"{path} is a G of images")
+                + ": give --out picture.png"
+            )
         real = mixture = None
-        if points and args.out is not None:
+        if points and args.out is not None and not as_points:
             real, mixture, note = real_points(path, gan.hparams.data_shape)
             print(note)
-        if args.out_dir is not None:
+        if as_points:
+            n = args.num_samples or DEFAULT_POINTS
+            write_points(gan, latents(gan, n, args.seed), tmp, args.batch_size)
+            what = f"{n} points"
+        elif args.out_dir is not None:
             write_images(gan, latents(gan, args.num_samples, args.seed), tmp, args.batch_size)
             what = f"{args.num_samples} images"
         elif args.interpolate:
@@ -399,7 +432,10 @@ def sample(args: argparse.Namespace) -> None:
             n = args.num_samples or (DEFAULT_POINTS if points else DEFAULT_IMAGES)
             title = f"generator iteration {gan.g_steps}"
             z = latents(gan, n, args.seed)
-            seen = save_samples_picture(gan, z, tmp, real, mixture, title=title, scale=scale)
+            grid = points and why_no_manifold(gan.nz, tuple(gan.hparams.data_shape)) is None
+            seen = save_samples_picture(
+                gan, z, tmp, real, mixture, title=title, scale=scale, manifold=grid
+            )
             what = f"{n} samples"
             if args.arrows is not None:
                 write_arrows(seen, args.arrows)

@@ -51,6 +51,7 @@ def validate_config(cfg: DictConfig) -> None:
         )
     _validate_early_batch_size(cfg, pack, cfg.model.get("lr_decay", 0.0))
     _validate_batch_norm(cfg, pack)
+    _validate_manifold(cfg)
     if cfg.get("metrics") and "points" not in cfg.metrics:
         # metrics=none is empty: what is there came from a preset that tunes validation.
         keys = ", ".join(f"metrics.{k}" for k in cfg.metrics)
@@ -130,6 +131,16 @@ def _validate_batch_norm(cfg: DictConfig, pack: int) -> None:
                 f"in it, got {count}: raise data.batch_size (and early_batch_size) or set "
                 f"model.{player}.batch_norm=false"
             )
+
+
+def _validate_manifold(cfg: DictConfig) -> None:
+    """G's latent grid, asked for, needs a 2-D latent space."""
+    nz = OmegaConf.select(cfg, "model.generator.nz")
+    if OmegaConf.select(cfg, "callbacks.samples.manifold") is True and nz != 2:
+        raise ConfigError(
+            f"callbacks.samples.manifold=true draws G's image of a 2-D latent grid, and "
+            f"model.generator.nz={nz}: set model.generator.nz=2, or leave the switch at null"
+        )
 
 
 def _validate_penalty(cfg: DictConfig) -> None:

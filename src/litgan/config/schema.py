@@ -291,6 +291,32 @@ class PointsData(Data):
     on_device_max_mb: float = positive()
 
 
+@registered("point_file_data")
+@dataclass
+class PointFileData(Data):
+    """points: litgan.data.PointFileDataModule, a file of 2D points."""
+
+    path: str | None = MISSING
+    val_fraction: float = between(0, 1, below_high=True)
+    seed: int = a_seed()
+    on_device: bool = MISSING
+    on_device_max_mb: float = positive()
+
+
+@registered("shape_data")
+@dataclass
+class ShapeData(Data):
+    """moons, spiral, swiss_roll: litgan.data.ShapeDataModule."""
+
+    shape_name: str = MISSING  # litgan.data.shapes.SHAPES
+    num_samples: int = size(MAX_SAMPLES)
+    noise: float = at_least(0)
+    val_fraction: float = between(0, 1, below_high=True)
+    seed: int = a_seed()
+    on_device: bool = MISSING
+    on_device_max_mb: float = positive()
+
+
 @dataclass
 class ImageData(Data):
     image_size: int = positive()
@@ -537,6 +563,7 @@ class SampleWriter:
     every_n_g_steps: int = positive()
     num_images: int = positive()
     num_points: int = positive()
+    manifold: bool | None = None  # G's image of its latent grid; null: where nz = 2 (2D data)
 
 
 @dataclass

@@ -6,6 +6,8 @@ from litgan.data.digits import DigitsDataModule
 from litgan.data.folder import ImageFolderDataModule
 from litgan.data.images import ImageDataModule
 from litgan.data.mnist5k import MNIST5kDataModule
+from litgan.data.points import PointFileDataModule, PointSetDataModule, read_points
+from litgan.data.shapes import ShapeDataModule
 from litgan.data.torchvision_sets import (
     CIFAR10DataModule,
     FashionMNISTDataModule,
@@ -25,6 +27,10 @@ __all__ = [
     "InMemoryDataModule",
     "MNIST5kDataModule",
     "MNISTDataModule",
+    "PointFileDataModule",
+    "PointSetDataModule",
+    "ShapeDataModule",
     "TensorSamples",
     "mixture_modes",
+    "read_points",
 ]

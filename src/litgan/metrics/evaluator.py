@@ -23,6 +23,7 @@ from litgan.metrics.features import FeatureSpace, InceptionFeatures, PointFeatur
 from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
 from litgan.metrics.inception import fid_helper_model_path, resolve_weights
 from litgan.metrics.isc import NoClassifierError, inception_score
+from litgan.metrics.kde import KDE, data_kde, estimate_kde_divergences
 from litgan.metrics.modes import mode_coverage
 
 log = logging.getLogger("litgan")
@@ -30,6 +31,7 @@ log = logging.getLogger("litgan")
 SUBSET_SEED = 0  # which real samples a reference uses; part of the cache key
 KID_SUBSET_SIZE = 1000  # torch-fidelity's default, lowered to the sample count when that is less
 REFERENCE_METRICS = ("kid", "prc")  # extra metrics that compare with the real data's features
+ESTIMATED = ("jsd", "tv", "triangular", "value_best_d")  # from p_data's estimate, where it has one
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ class Evaluator:
         bandwidth: 2D mixtures only: the divergences (`val/jsd`, `val/tv`, `val/triangular`,
             `val/w1`, `litgan.metrics.divergences`) with a kernel of this many data stds;
             None: none.
+        kde: 2D data of unknown density: its estimate (`litgan.metrics.kde`), against which
+            the divergences are estimated with `bandwidth` times its kernel; W1 to `real_points`.
         device: where the divergences are computed (the run's device).
     """
 
@@ -192,6 +196,7 @@ class Evaluator:
         num_stds: float = 3.0,
         real_points: Tensor | None = None,
         bandwidth: float | None = None,
+        kde: KDE | None = None,
         device: torch.device | str = "cpu",
     ) -> None:
         if set(extra) & set(REFERENCE_METRICS) and reference.features is None:
@@ -207,7 +212,9 @@ class Evaluator:
         self.mode_std = mode_std
         self.num_stds = num_stds
         self.real_points = real_points
-        self.bandwidth = bandwidth if modes is not None and mode_std is not None else None
+        known = modes is not None and mode_std is not None
+        self.kde = kde if bandwidth is not None and real_points is not None else None
+        self.bandwidth = bandwidth if known or self.kde is not None else None
         self.device = device
         # The generated points of the last `compute` (2D data), which D's value is measured on.
         self.generated: Tensor | None = None
@@ -225,7 +232,12 @@ class Evaluator:
         }
         if self.modes is not None:
             settings |= {"num_modes": len(self.modes), "high_quality_stds": self.num_stds}
-        if self.bandwidth is not None:
+        if self.kde is not None:
+            settings["divergence_bandwidth_kde"] = self.bandwidth
+            settings["density"] = self.kde.settings
+            # Of an estimated p_data; W1 is a transport between samples, estimated by nothing.
+            settings["estimated"] = [f"val/{key}" for key in ESTIMATED]
+        elif self.bandwidth is not None:
             settings["divergence_bandwidth_stds"] = self.bandwidth
         return settings
 
@@ -264,7 +276,12 @@ class Evaluator:
                 results["val/modes"] = float(coverage.modes)
                 results["val/high_quality"] = coverage.high_quality
                 results["val/reverse_kl"] = coverage.reverse_kl
-            if self.bandwidth is not None:
+            if self.kde is not None:
+                divergences = estimate_kde_divergences(
+                    self.kde, fake.to(self.device, torch.float32), self.real_points, self.bandwidth
+                )
+                results |= {f"val/{key}": value for key, value in divergences.items()}
+            elif self.bandwidth is not None:
                 points = fake.to(self.device, torch.float32)
                 weights = torch.ones(len(self.modes))  # the mixtures' modes weigh the same
                 divergences = estimate_divergences(
@@ -380,6 +397,7 @@ def build_evaluator(
             num_stds=points["high_quality_stds"],
             real_points=real_points.to(device),
             bandwidth=points["bandwidth"] if points["divergences"] else None,
+            kde=data_kde(datamodule) if points["divergences"] else None,
             device=device,
         )
     fid = cfg["fid"]

@@ -17,6 +17,8 @@ from torchvision.utils import save_image
 from litgan.game.games import Game
 from litgan.gan import GAN
 from litgan.metrics.divergences import smoothed_densities
+from litgan.metrics.kde import data_kde
+from litgan.pictures.manifold import latent_manifold
 from litgan.pictures.plots import save_image_grid
 from litgan.pictures.push import ArrowScale, arrow_heads, generator_push
 from litgan.pictures.surface import Arrows, BestD, save_decision_surface
@@ -34,19 +36,30 @@ NO_BEST_CRITIC = (
 
 @dataclass(frozen=True)
 class Mixture:
-    """The 2D data's density: an isotropic Gaussian mixture (the ring, the grid)."""
+    """The 2D data's density: an isotropic Gaussian mixture, known (the ring, the grid) or
+    `estimated`, a kernel density estimate of the data's points (`litgan.metrics.kde`)."""
 
     centres: Tensor  # (K, 2)
     std: float
     weights: Tensor  # (K,)
+    estimated: bool = False
 
     @classmethod
     def of(cls, datamodule: Any) -> Mixture | None:
-        """The mixture a data module samples from; None for data of unknown density."""
+        """The mixture a set-up data module samples from, or the estimate of its density;
+        None for data of neither."""
         modes, std = getattr(datamodule, "modes", None), getattr(datamodule, "std", None)
         if modes is None or std is None:
-            return None
+            kde = data_kde(datamodule)
+            if kde is None:
+                return None
+            return cls(kde.centres, kde.bandwidth, kde.weights, estimated=True)
         return cls(modes.float(), float(std), torch.full((len(modes),), 1 / len(modes)))
+
+    @property
+    def note(self) -> str:
+        """What the picture's title says of the density: that it is estimated, where it is."""
+        return f"p_data estimated: KDE, h={self.std:.3g}" if self.estimated else ""
 
 
 def best_d(game: Game, mixture: Mixture, fake: Tensor, extent: float) -> BestD:
@@ -65,8 +78,11 @@ def best_d(game: Game, mixture: Mixture, fake: Tensor, extent: float) -> BestD:
     centres, weights = mixture.centres.double(), mixture.weights.double()
     points_of_g = fake.detach().double().cpu()
 
+    # An estimate's centres are data points: smoothed by K_h alone, as G's points are.
+    std = 0.0 if mixture.estimated else mixture.std
+
     def at(points: Tensor) -> Tensor:
-        p, q = smoothed_densities(centres, mixture.std, weights, points_of_g, points.double(), h)
+        p, q = smoothed_densities(centres, std, weights, points_of_g, points.double(), h)
         total = p + q
         # Where p_data + p_G is ~0, any D is best: the theory says nothing there.
         blank = total < NEGLIGIBLE * total.max()
@@ -103,6 +119,7 @@ def save_samples_picture(
     title: str = "",
     nrow: int | None = None,
     scale: ArrowScale | None = None,
+    manifold: bool = False,
 ) -> PushSeen | None:
     """Save G(z) to `path`: images as a grid, 2D points over D's output with G's push as
     arrows, and beside it the best D for this G when the data's density is known.
@@ -112,6 +129,8 @@ def save_samples_picture(
             whose centres are drawn and from which the best D is estimated (None: neither).
         nrow: images per grid row (None: a square grid).
         scale: the arrows' colour scale (None: fitted to this picture's push).
+        manifold: 2D data, nz = 2: G's image of its latent grid under its points
+            (`litgan.pictures.manifold`).
 
     Returns the push drawn (None for images).
     """
@@ -131,15 +150,17 @@ def save_samples_picture(
     tails = fake[:ARROWS].float().cpu()
     heads = arrow_heads(model.discriminator, model.game, fake[:ARROWS], push[:ARROWS], extent)
     arrows = Arrows(tails, heads.float().cpu(), push[:ARROWS], scale)
+    parts = [title, mixture.note if mixture is not None else "", f"median |push| {median:.3g}"]
     save_decision_surface(
         real,
         fake,
         model.d_output,
         model.game,
         path,
-        title=f"{title}; median |push| {median:.3g}" if title else f"median |push| {median:.3g}",
-        modes=None if mixture is None else mixture.centres,
+        title="; ".join(p for p in parts if p),
+        modes=None if mixture is None or mixture.estimated else mixture.centres,
         arrows=arrows,
         best_d=None if mixture is None else best_d(model.game, mixture, fake, extent),
+        manifold=latent_manifold(model.generate, model.device) if manifold else None,
     )
     return PushSeen(arrows, median)

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from litgan.game.games import Game
+from litgan.pictures.manifold import Manifold, draw_manifold
 from litgan.pictures.push import ArrowScale
 
 # What the best-D panel draws: D*'s output (game scale) at given (M, 2) points, or a note that
@@ -75,10 +76,12 @@ def save_decision_surface(
     resolution: int = 160,
     arrows: Arrows | None = None,
     best_d: BestD | None = None,
+    manifold: Manifold | None = None,
 ) -> None:
     """Scatter real and generated 2D points over filled contours of D's output on the game's
     scale, with the game's level line (`Game.level`: ½ for the probability games), G's push as
-    arrows, and, with `best_d`, a second panel of the best D on the same colours.
+    arrows, with `manifold` G's image of its latent grid under the points, and, with `best_d`,
+    a second panel of the best D on the same colours.
 
     Where G matches the data, D can no longer tell them apart: the surface turns flat.
     """
@@ -109,8 +112,12 @@ def save_decision_surface(
     trained = axes[0]
     # numpy arrays: matplotlib takes torch tensors too, through slower conversions.
     x, y, z = gx.numpy(), gy.numpy(), surface.numpy()
-    filled = trained.contourf(x, y, z, levels=levels, cmap="RdBu_r", extend="both")
+    # Under G's latent grid the surface is paler, so that the grid's shades read over it.
+    faded = {"alpha": 0.35} if manifold is not None else {}
+    filled = trained.contourf(x, y, z, levels=levels, cmap="RdBu_r", extend="both", **faded)
     trained.contour(x, y, z, levels=[level], colors="k", linewidths=0.8)
+    if manifold is not None:
+        draw_manifold(trained, manifold)
     _points(trained, real, fake, modes)
     if arrows is not None:
         _arrows(trained, arrows, fig.add_axes(panels.push_colorbar))

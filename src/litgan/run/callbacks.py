@@ -10,8 +10,9 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_only
 
-from litgan.errors import LitganError
+from litgan.errors import ConfigError, LitganError
 from litgan.gan import GAN
+from litgan.pictures.manifold import why_no_manifold
 from litgan.pictures.push import ArrowScale
 from litgan.pictures.samples import Mixture, save_samples_picture
 from litgan.run.loggers import log_images
@@ -133,12 +134,18 @@ class SampleWriter(_EveryGSteps):
     """
 
     def __init__(
-        self, dirpath: str, every_n_g_steps: int, num_images: int = 64, num_points: int = 1000
+        self,
+        dirpath: str,
+        every_n_g_steps: int,
+        num_images: int = 64,
+        num_points: int = 1000,
+        manifold: bool | None = None,
     ) -> None:
         super().__init__(every_n_g_steps)
         self.dirpath = Path(dirpath)
         self.num_images = num_images
         self.num_points = num_points
+        self.manifold = manifold  # G's latent grid: None where it can be drawn
         self.arrow_scale: ArrowScale | None = None
 
     @rank_zero_only
@@ -156,6 +163,7 @@ class SampleWriter(_EveryGSteps):
                 mixture=Mixture.of(datamodule),
                 title=f"generator iteration {g_steps}",
                 scale=self.arrow_scale,
+                manifold=self._draws_manifold(pl_module),
             )
             self.arrow_scale = seen.scale
             for logger in trainer.loggers:
@@ -165,6 +173,13 @@ class SampleWriter(_EveryGSteps):
         else:
             save_samples_picture(pl_module, pl_module.fixed_noise(self.num_images), path)
         log_images(trainer.loggers, "samples", [path], step=g_steps)
+
+    def _draws_manifold(self, pl_module: GAN) -> bool:
+        """Whether the picture draws G's latent grid; forced where it cannot be, a ConfigError."""
+        why_not = why_no_manifold(pl_module.nz, tuple(pl_module.hparams.data_shape))
+        if self.manifold and why_not:
+            raise ConfigError(f"callbacks.samples.manifold=true: {why_not}")
+        return self.manifold is not False and why_not is None
 
     def state_dict(self) -> dict[str, Any]:
         return {"arrow_scale": None if self.arrow_scale is None else self.arrow_scale.to_dict()}
