@@ -57,6 +57,20 @@ def test_kid_and_precision_recall_on_the_same_features(ring):
     assert collapsed["val/precision"] > 0.9 and collapsed["val/recall"] < 0.2
 
 
+def test_precision_and_recall_are_not_swapped(ring):
+    # torch-fidelity below 0.4.0 read its arguments the other way round (toshas/torch-fidelity#58):
+    # there a collapsed G scored low precision and high recall, a spread one the reverse.
+    points = {"num_samples": 500, "high_quality_stds": 3, "divergences": False, "bandwidth": 1.0}
+    evaluator = build_evaluator(METRICS | {"extra": ["prc"], "points": points}, ring)
+    evaluator.update(ring.modes[0].expand(500, 2) + 0.01 * torch.randn(500, 2))
+    collapsed = evaluator.compute()
+    # Spread far beyond the ring: it covers every real point, and few of its points look real.
+    evaluator.update(6 * (2 * torch.rand(500, 2, generator=torch.Generator().manual_seed(0)) - 1))
+    spread = evaluator.compute()
+    assert collapsed["val/recall"] < 0.2 < 0.9 < collapsed["val/precision"]
+    assert spread["val/precision"] < 0.2 < 0.9 < spread["val/recall"]
+
+
 def test_fid_floor_of_two_halves_of_the_data(ring):
     floor, n = fid_floor(ring.real_dataset(), PointFeatures(), 5000, 1000)
     assert n == 5000 and 0 < floor < 1e-3
