@@ -184,7 +184,7 @@ BAD_INPUT = {
     "unknown extra metric": (
         None,
         ["metrics=default", "metrics.extra=[is]"],
-        ["metrics.extra must be a list of values from kid, prc, isc, got ['is']"],
+        ["metrics.extra must be a list of values from kid, prc, isc, dc, got ['is']"],
     ),
     # Inside the groups: each option's keys are typed (litgan/config/schema.py).
     "widths not a list": (

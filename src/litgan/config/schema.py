@@ -38,7 +38,8 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 SCHEMA = "train_schema"  # the first entry of conf/train.yaml's defaults list
 RANGE = "range"  # the metadata key of a field's range
 
-EXTRA_METRICS = ("kid", "prc", "isc")  # torch-fidelity metrics besides FID (metrics.extra)
+# Metrics besides FID (metrics.extra): torch-fidelity's, and dc: density and coverage.
+EXTRA_METRICS = ("kid", "prc", "isc", "dc")
 FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.game.augment (model.augment)
 LAYOUTS = ("ring", "grid")  # litgan.data.toy's mixtures
@@ -438,6 +439,7 @@ class Metrics:
     fid: FID = field(default_factory=FID)
     points: PointMetrics = field(default_factory=PointMetrics)
     extra: list[str] = names_from(*EXTRA_METRICS)
+    nearest_k: int = positive()
 
 
 # trainer: the pytorch_lightning.Trainer arguments litgan sets (conf/trainer/*.yaml).
