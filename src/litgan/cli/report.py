@@ -12,7 +12,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from litgan.records.history import read_overrides, read_series, read_summary
+from litgan.records.history import read_overrides, read_series, read_summary, read_tags
 
 # Columns of the table: (header, where in summary.json, format).
 COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
@@ -131,9 +131,10 @@ def early_grad_norm(job: Path) -> float | None:
 
 
 def group_jobs(jobs: list[Path]) -> dict[str, list[Path]]:
-    """Jobs that differ only in their seed, by group name: their overrides without the seed
-    and without those every job shares (shared_overrides), so a name shows what was compared."""
-    names = {job: _without_seed(read_overrides(job)) for job in jobs}
+    """Jobs that differ only in their seed, by group name: their tags (`[a, b]`, wherever they
+    were set) and their overrides without the seed and the tags, and without those every job
+    shares (shared_overrides), so a name shows what was compared."""
+    names = {job: _tag_words(job) + _without_seed(read_overrides(job)) for job in jobs}
     empty = "(defaults)"
     if len({tuple(n) for n in names.values()}) > 1:
         shared = set(_common(list(names.values())))
@@ -156,7 +157,13 @@ def _common(overrides: list[list[str]]) -> list[str]:
 
 
 def _without_seed(overrides: list[str]) -> list[str]:
-    return [o for o in overrides if not o.startswith("seed=")]
+    """The overrides but the seed, and but the tags, which group names show as `_tag_words`."""
+    return [o for o in overrides if not o.startswith(("seed=", "tags="))]
+
+
+def _tag_words(job: Path) -> list[str]:
+    tags = read_tags(job)
+    return [f"[{', '.join(map(str, tags))}]"] if tags else []
 
 
 def group_rows(jobs: list[Path]) -> list[dict[str, str]]:

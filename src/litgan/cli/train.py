@@ -24,6 +24,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from litgan.config.checks import CONFIG_DIR, check_composes, validate_config
+from litgan.config.tree import config_tree
 from litgan.errors import ConfigError, Interrupted, LitganError
 from litgan.run.run_dir import (
     check_writable,
@@ -78,6 +79,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     """Check `cfg`; then build data, GAN and Trainer from it, fit, write `summary.json` and
     return the summary."""
     validate_config(cfg)
+    if cfg.extras.print_config and rank() == 0:
+        choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else None
+        print(config_tree(cfg, choices), flush=True)
     # Imported only now: --help and config errors do not wait for torch and Lightning.
     from litgan.run.fit import fit
 

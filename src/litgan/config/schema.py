@@ -154,6 +154,17 @@ class Either(Range):
         return self.text
 
 
+@dataclass(frozen=True)
+class FolderName(Range):
+    """One folder's name: no path separator, not . or .., not empty."""
+
+    def admits(self, value: Any) -> bool:
+        return isinstance(value, str) and value not in ("", ".", "..") and "/" not in value
+
+    def words(self, noun: str, plural: bool = False) -> str:
+        return "a folder name (no /, not . or ..)"
+
+
 def ranged(values: Range, default: Any = MISSING) -> Any:
     """A dataclass field whose values are in `values` (see `Range`)."""
     return field(default=default, metadata={RANGE: values})
@@ -213,9 +224,17 @@ def type_hints(schema: type) -> dict[str, Any]:
 
 
 @dataclass
+class Extras:
+    print_config: bool = True
+
+
+@dataclass
 class TrainConfig:
     """The top-level keys of conf/train.yaml (their values and meanings are there)."""
 
+    task_name: str = ranged(FolderName())
+    tags: list[str] = field(default_factory=list)
+    extras: Extras = field(default_factory=Extras)
     seed: int = a_seed()
     d_steps: int = positive()
     early_batch_size: int | None = positive(default=None)
@@ -466,6 +485,9 @@ class Trainer:
     default_root_dir: str | None = MISSING
     deterministic: Any = one_of(True, False, "warn")
     precision: Any = one_of(*PRECISIONS)
+    # Lightning's defaults; conf/debug/ sets them.
+    detect_anomaly: bool = False
+    profiler: Any = None  # a pytorch_lightning.profilers.Profiler config, or simple/advanced
 
 
 @dataclass
@@ -515,6 +537,7 @@ class Callbacks:
     best_checkpoint: BestCheckpoint = field(default_factory=BestCheckpoint)
     samples: SampleWriter = field(default_factory=SampleWriter)
     progress_bar: ProgressBar = field(default_factory=ProgressBar)
+    repeat_first_batch: Any = None  # debug=overfit's (litgan.run.callbacks.RepeatFirstBatch)
 
 
 GAMES = ("minimax", "non_saturating", "hinge", "least_squares", "wasserstein")
@@ -535,7 +558,7 @@ OPTIONS: dict[str, dict[str, type]] = {
     "loss": {name: Game for name in GAMES},
     "penalty": {name: Penalty for name in ("r1", "r2", "gp")},
     "optim": {"adam": Optim},
-    "metrics": {"default": Metrics},
+    "metrics": {"default": Metrics, "fdr": Metrics},
     # cpu and gpu build on default.yaml, and take its schema with it.
     "trainer": {"default": Trainer, "cpu": Trainer, "gpu": Trainer, "ddp": DDPTrainer},
     "callbacks": {"default": Callbacks},
