@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, get_type_hints
 
@@ -165,6 +166,28 @@ class FolderName(Range):
         return "a folder name (no /, not . or ..)"
 
 
+@dataclass(frozen=True)
+class Text(Range):
+    """Any string."""
+
+    def admits(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+    def words(self, noun: str, plural: bool = False) -> str:
+        return "strings" if plural else "a string"
+
+
+@dataclass(frozen=True)
+class Built(Range):
+    """null, or a config that Hydra instantiates (a mapping with `_target_`)."""
+
+    def admits(self, value: Any) -> bool:
+        return value is None or (isinstance(value, Mapping) and "_target_" in value)
+
+    def words(self, noun: str, plural: bool = False) -> str:
+        return "null or a config with _target_"
+
+
 def ranged(values: Range, default: Any = MISSING) -> Any:
     """A dataclass field whose values are in `values` (see `Range`)."""
     return field(default=default, metadata={RANGE: values})
@@ -233,7 +256,7 @@ class TrainConfig:
     """The top-level keys of conf/train.yaml (their values and meanings are there)."""
 
     task_name: str = ranged(FolderName())
-    tags: list[str] = field(default_factory=list)
+    tags: list[str] = ranged(Items(Text()), default=MISSING)
     extras: Extras = field(default_factory=Extras)
     seed: int = a_seed()
     d_steps: int = positive()
@@ -487,7 +510,7 @@ class Trainer:
     precision: Any = one_of(*PRECISIONS)
     # Lightning's defaults; conf/debug/ sets them.
     detect_anomaly: bool = False
-    profiler: Any = None  # a pytorch_lightning.profilers.Profiler config, or simple/advanced
+    profiler: Any = ranged(Built(), default=None)  # a pytorch_lightning.profilers.Profiler
 
 
 @dataclass
@@ -537,7 +560,8 @@ class Callbacks:
     best_checkpoint: BestCheckpoint = field(default_factory=BestCheckpoint)
     samples: SampleWriter = field(default_factory=SampleWriter)
     progress_bar: ProgressBar = field(default_factory=ProgressBar)
-    repeat_first_batch: Any = None  # debug=overfit's (litgan.run.callbacks.RepeatFirstBatch)
+    # debug=overfit's (litgan.run.callbacks.RepeatFirstBatch).
+    repeat_first_batch: Any = ranged(Built(), default=None)
 
 
 GAMES = ("minimax", "non_saturating", "hinge", "least_squares", "wasserstein")
