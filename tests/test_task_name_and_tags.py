@@ -4,6 +4,7 @@ hparams and litgan-report's groups; the composed config is printed at start as a
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import yaml
@@ -49,7 +50,7 @@ def test_tags_reach_summary_wandb_and_tensorboard(monkeypatch, capsys, tmp_path)
     summary = json.loads((run / "summary.json").read_text())
     assert summary["tags"] == ["study1", "baseline"] and summary["task_name"] == "study1"
     [records_file] = sorted(run.glob("wandb/offline-run-*/run-*.wandb"))
-    assert list(run_info(read_records(records_file)).tags) == ["study1", "baseline"]
+    assert list(wandb_run(records_file).tags) == ["study1", "baseline"]
     # TensorBoardLogger keeps a run's hyperparameters in hparams.yaml beside its events.
     hparams = yaml.safe_load((run / "tensorboard" / "hparams.yaml").read_text())
     assert hparams["tags"] == ["study1", "baseline"] and hparams["task_name"] == "study1"
@@ -65,6 +66,20 @@ class Kept:
         captured = self.capsys.readouterr()
         self.out += captured.out
         return captured
+
+
+def wandb_run(records_file, wait_s: float = 30.0):
+    """The run record of an offline W&B file. W&B's service process may still be writing it
+    after the run finished (run_main has no process exit to wait for): read until it is there."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        records = read_records(records_file)
+        if (
+            any(r.WhichOneof("record_type") == "run" for r in records)
+            or time.monotonic() > deadline
+        ):
+            return run_info(records)
+        time.sleep(0.5)
 
 
 def test_the_composed_config_is_printed_as_a_tree_unless_switched_off(
