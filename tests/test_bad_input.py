@@ -198,7 +198,16 @@ BAD_INPUT = {
     "unknown extra metric": (
         None,
         ["metrics=default", "metrics.extra=[is]"],
-        ["metrics.extra must be a list of values from kid, prc, isc, got ['is']"],
+        ["metrics.extra must be a list of values from kid, prc, isc, dc, got ['is']"],
+    ),
+    "nearest_k not below the sample count": (
+        None,
+        ["metrics=default", "metrics.points.num_samples=5"],
+        [
+            "metrics.nearest_k=5 needs more samples than that for density and coverage, and "
+            "metrics.points.num_samples=5: lower metrics.nearest_k or raise "
+            "metrics.points.num_samples"
+        ],
     ),
     # Inside the groups: each option's keys are typed (litgan/config/schema.py).
     "widths not a list": (

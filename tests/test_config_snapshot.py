@@ -3,7 +3,10 @@ one recorded in tests/snapshots/composed_configs.json: typing the config changes
 
 The snapshot was recorded before the groups got schemas, and recorded again when the speed work
 changed defaults on purpose (steps_per_batch, model.cpu_threads, Adam's foreach, ring and grid
-on the device; then model=mlp's widths, 3x128 to 3x64; every other value as before).
+on the device; then model=mlp's widths, 3x128 to 3x64; every other value as before), and
+again for new keys only: metrics.nearest_k (density and coverage, #42); task_name, tags,
+extras.print_config, trainer.detect_anomaly, trainer.profiler,
+callbacks.repeat_first_batch and the case metrics=fdr (debug configs, #42).
 `python -m tests.test_config_snapshot` records it again (only for a deliberate change of a
 default).
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from litgan.data.toy import mixture_modes
 from tests.helpers.points import moons
 
 KEYS = {"fid", "modes", "high_quality", "reverse_kl", "jsd", "tv", "triangular", "w1", "settings"}
+KEYS |= {"density", "coverage"}
 
 
 def ring_points(n: int, seed: int, modes=range(8)) -> np.ndarray:
@@ -41,6 +43,10 @@ def test_npy_and_csv_files_of_the_same_points_score_alike(tmp_path, capsys):
     assert from_npy["modes"] == 8 and from_npy["high_quality"] > 0.98
     assert from_npy["fid"] < 1e-3 and from_npy["jsd"] < 0.004 and from_npy["tv"] < 0.08
     assert from_npy["triangular"] < 0.015 and from_npy["w1"] < 0.06
+    # Two samples of one distribution, as many on each side: density 1, coverage 1 - 2^-k.
+    assert from_npy["settings"]["nearest_k"] == 5
+    assert from_npy["density"] == pytest.approx(1, abs=0.05)
+    assert from_npy["coverage"] == pytest.approx(1 - 2**-5, abs=0.02)
     for name in ("g.csv", "bare.csv"):
         assert score(capsys, str(tmp_path / name), "ring") == from_npy
 
@@ -53,6 +59,11 @@ def test_points_on_four_alternate_modes_read_the_closed_forms(tmp_path, capsys):
     assert result["tv"] == pytest.approx(0.5, rel=0.05)
     assert result["triangular"] == pytest.approx(2 / 3, rel=0.05)
     assert result["w1"] == pytest.approx(math.sin(math.pi / 8), rel=0.05)
+    # A point inside the data's support lies in k balls on average, however crowded: density 1.
+    # Half the real points see none of G's; near the others G is twice as dense as the data,
+    # so their k nearest real neighbours all come first with probability (1/3)^k.
+    assert result["density"] == pytest.approx(1, abs=0.05)
+    assert result["coverage"] == pytest.approx(0.5 * (1 - 3**-5), abs=0.02)
 
 
 def test_the_text_output_names_every_score(tmp_path, capsys):
@@ -63,6 +74,7 @@ def test_the_text_output_names_every_score(tmp_path, capsys):
     for word in ("modes: ", "high quality: ", "reverse KL: ", "JSD: ", "TV: ", "triangular: "):
         assert word in out
     assert "W1: " in out and "(500 points; kernel 0.05 = 1 data std" in out
+    assert re.search(r"\ndensity: \d\.\d{4}  coverage: \d\.\d{4}  \(k = 5\)\n", out)
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,7 @@ from litgan.metrics.fid import FeatureStats, feature_statistics, stats_distance
 from litgan.metrics.isc import NoClassifierError, inception_score
 from litgan.metrics.kde import score_point_sets
 from litgan.metrics.modes import mode_coverage
+from litgan.metrics.prdc import density_coverage
 from litgan.run.checkpoints import load_gan
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -320,8 +321,11 @@ def score_points(
     source: PointsSource, datamodule: Any, num_samples: int, metrics: dict[str, Any]
 ) -> dict[str, Any]:
     """Validation's scores of a file's points (the `num_samples` that FID takes) against a
-    2D mixture: modes, high quality, reverse KL and the four divergences, with their settings."""
+    2D mixture: modes, high quality, reverse KL, the four divergences, density and coverage
+    (against as many of the mixture's points as validation takes), with their settings."""
     points = source.points[subset_indices(len(source.points), num_samples)]
+    real = datamodule.real_dataset(metrics["split"])
+    real = torch.stack([real[i] for i in subset_indices(len(real), num_samples).tolist()])
     std, stds = datamodule.std, metrics["points"]["high_quality_stds"]
     coverage = mode_coverage(points, datamodule.modes, std, stds)
     bandwidth = metrics["points"]["bandwidth"]
@@ -333,6 +337,7 @@ def score_points(
         "high_quality": coverage.high_quality,
         "reverse_kl": coverage.reverse_kl,
         **divergences,
+        **density_coverage(points, real, metrics["nearest_k"]),
         "settings": {
             "data": datamodule.name,
             "num_modes": len(datamodule.modes),
@@ -341,6 +346,7 @@ def score_points(
             "bandwidth_stds": bandwidth,
             "bandwidth": bandwidth * std,
             "num_eval": NUM_EVAL,
+            "nearest_k": metrics["nearest_k"],
         },
     }
 
@@ -495,7 +501,9 @@ def points_lines(points: dict[str, Any]) -> str:
         f"high quality: {points['high_quality']:.1%}  reverse KL: {points['reverse_kl']:.4f}\n"
         + divergences
         + f"({settings['num_points']} points; kernel {settings['bandwidth']:g} = "
-        f"{settings['bandwidth_stds']:g} data std, {settings['num_eval']} draws)"
+        f"{settings['bandwidth_stds']:g} data std, {settings['num_eval']} draws)" + "\n"
+        f"density: {points['density']:.4f}  coverage: {points['coverage']:.4f}  "
+        f"(k = {settings['nearest_k']})"
     )
 
 

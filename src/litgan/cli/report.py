@@ -12,7 +12,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from litgan.records.history import read_overrides, read_series, read_summary
+from litgan.records.history import read_overrides, read_series, read_summary, read_tags
 
 # Columns of the table: (header, where in summary.json, format).
 COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
@@ -148,8 +148,9 @@ def early_grad_norm(job: Path) -> float | None:
 def group_jobs(jobs: list[Path]) -> dict[str, list[Path]]:
     """Jobs that differ only in their seed, by group name: their overrides without the seed, the
     keys that do not change results (NOT_RESULTS) and those every job shares
-    (shared_overrides), so a name shows what was compared."""
-    names = {job: _results_overrides(read_overrides(job)) for job in jobs}
+    (shared_overrides), with their tags first (`[a, b]`), so a name shows what was
+    compared."""
+    names = {job: _tag_words(job) + _results_overrides(read_overrides(job)) for job in jobs}
     empty = "(defaults)"
     if len({tuple(n) for n in names.values()}) > 1:
         shared = set(_common(list(names.values())))
@@ -173,7 +174,7 @@ def _common(overrides: list[list[str]]) -> list[str]:
 
 # Keys that change how a run is shown or where it is written, not its results: left out of
 # group names, so that jobs that differ only in them are seeds of one group.
-NOT_RESULTS = ("seed", "trainer.enable_progress_bar", "logger", "paths", "hydra")
+NOT_RESULTS = ("seed", "tags", "trainer.enable_progress_bar", "logger", "paths", "hydra")
 
 
 def _results_overrides(overrides: list[str]) -> list[str]:
@@ -183,6 +184,11 @@ def _results_overrides(overrides: list[str]) -> list[str]:
 
 def _names_any(key: str, prefixes: tuple[str, ...]) -> bool:
     return any(key == prefix or key.startswith(f"{prefix}.") for prefix in prefixes)
+
+
+def _tag_words(job: Path) -> list[str]:
+    tags = read_tags(job)
+    return [f"[{', '.join(map(str, tags))}]"] if tags else []
 
 
 def group_rows(jobs: list[Path]) -> list[dict[str, str]]:

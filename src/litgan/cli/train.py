@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 
 from litgan.config.checks import check_override_types, user_error, validate_config
 from litgan.config.compose import CONFIG_DIR, compose
+from litgan.config.tree import config_tree
 from litgan.errors import Interrupted, LitganError
 from litgan.run.claim import check_contents, check_run_dir_value, claim_run_dir, release_run_dir
 from litgan.run.resume_rules import check_history, check_same_experiment
@@ -105,6 +106,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     validate_config(cfg)
     if HydraConfig.initialized():  # a sweep's job: its own overrides, as compose reads a run's
         check_override_types(HydraConfig.get().overrides.task, cfg)
+    if cfg.extras.print_config and rank() == 0:
+        choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else None
+        print(config_tree(cfg, choices), flush=True)
     # Imported only now: --help and config errors do not wait for torch and Lightning.
     from litgan.run.fit import fit
 

@@ -52,6 +52,8 @@ def validate_config(cfg: DictConfig) -> None:
     _validate_early_batch_size(cfg, pack, cfg.model.get("lr_decay", 0.0))
     _validate_batch_norm(cfg, pack)
     _validate_manifold(cfg)
+    if cfg.get("metrics") and "nearest_k" in cfg.metrics:
+        _validate_nearest_k(cfg)
     if cfg.get("metrics") and "points" not in cfg.metrics:
         # metrics=none is empty: what is there came from a preset that tunes validation.
         keys = ", ".join(f"metrics.{k}" for k in cfg.metrics)
@@ -140,6 +142,22 @@ def _validate_manifold(cfg: DictConfig) -> None:
         raise ConfigError(
             f"callbacks.samples.manifold=true draws G's image of a 2-D latent grid, and "
             f"model.generator.nz={nz}: set model.generator.nz=2, or leave the switch at null"
+        )
+
+
+def _validate_nearest_k(cfg: DictConfig) -> None:
+    """Density and coverage need a k-th nearest other sample among the real ones scored."""
+    metrics = cfg.metrics
+    if "layout" in cfg.data:  # 2D mixtures: always scored, on metrics.points.num_samples
+        key, count = "metrics.points.num_samples", metrics.points.num_samples
+    elif "dc" in (metrics.get("extra") or []):
+        key, count = "metrics.fid.num_samples", metrics.fid.num_samples
+    else:
+        return
+    if metrics.nearest_k >= count:
+        raise ConfigError(
+            f"metrics.nearest_k={metrics.nearest_k} needs more samples than that for density "
+            f"and coverage, and {key}={count}: lower metrics.nearest_k or raise {key}"
         )
 
 

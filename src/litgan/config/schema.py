@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -47,7 +47,8 @@ CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "conf")
 SCHEMA = "train_schema"  # the first entry of conf/train.yaml's defaults list
 RANGE = "range"  # the metadata key of a field's range
 
-EXTRA_METRICS = ("kid", "prc", "isc")  # torch-fidelity metrics besides FID (metrics.extra)
+# Metrics besides FID (metrics.extra): torch-fidelity's, and dc: density and coverage.
+EXTRA_METRICS = ("kid", "prc", "isc", "dc")
 FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.game.augment (model.augment)
 SPLITS = ("train", "valid", "test", "all")  # of every data set (each checks its own)
@@ -160,6 +161,39 @@ class Either(Range):
         return self.text
 
 
+@dataclass(frozen=True)
+class FolderName(Range):
+    """One folder's name: no path separator, not . or .., not empty."""
+
+    def admits(self, value: Any) -> bool:
+        return isinstance(value, str) and value not in ("", ".", "..") and "/" not in value
+
+    def words(self, noun: str, plural: bool = False) -> str:
+        return "a folder name (no /, not . or ..)"
+
+
+@dataclass(frozen=True)
+class Text(Range):
+    """Any string."""
+
+    def admits(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+    def words(self, noun: str, plural: bool = False) -> str:
+        return "strings" if plural else "a string"
+
+
+@dataclass(frozen=True)
+class Built(Range):
+    """null, or a config that Hydra instantiates (a mapping with `_target_`)."""
+
+    def admits(self, value: Any) -> bool:
+        return value is None or (isinstance(value, Mapping) and "_target_" in value)
+
+    def words(self, noun: str, plural: bool = False) -> str:
+        return "null or a config with _target_"
+
+
 def ranged(values: Range, default: Any = MISSING) -> Any:
     """A dataclass field whose values are in `values` (see `Range`)."""
     return field(default=default, metadata={RANGE: values})
@@ -239,9 +273,17 @@ def type_hints(schema: type) -> dict[str, Any]:
 
 
 @dataclass
+class Extras:
+    print_config: bool = True
+
+
+@dataclass
 class TrainConfig:
     """The top-level keys of conf/train.yaml (their values and meanings are there)."""
 
+    task_name: str = ranged(FolderName())
+    tags: list[str] = ranged(Items(Text()), default=MISSING)
+    extras: Extras = field(default_factory=Extras)
     seed: int = a_seed()
     d_steps: int = positive()
     early_batch_size: int | None = positive(default=None)
@@ -501,6 +543,7 @@ class Metrics:
     fid: FID = field(default_factory=FID)
     points: PointMetrics = field(default_factory=PointMetrics)
     extra: list[str] = names_from(*EXTRA_METRICS)
+    nearest_k: int = positive()
 
 
 # trainer: the pytorch_lightning.Trainer arguments litgan sets (conf/trainer/*.yaml).
@@ -528,6 +571,9 @@ class Trainer:
     default_root_dir: str | None = MISSING
     deterministic: Any = one_of(True, False, "warn")
     precision: Any = one_of(*PRECISIONS)
+    # Lightning's defaults; conf/debug/ sets them.
+    detect_anomaly: bool = False
+    profiler: Any = ranged(Built(), default=None)  # a pytorch_lightning.profilers.Profiler
 
 
 @registered("ddp_trainer")
@@ -580,6 +626,8 @@ class Callbacks:
     best_checkpoint: BestCheckpoint = field(default_factory=BestCheckpoint)
     samples: SampleWriter = field(default_factory=SampleWriter)
     progress_bar: ProgressBar = field(default_factory=ProgressBar)
+    # debug=overfit's (litgan.run.callbacks.RepeatFirstBatch).
+    repeat_first_batch: Any = ranged(Built(), default=None)
 
 
 OPEN = (Optimizer, Trainer, DDPTrainer, Callbacks)  # typed keys, and further keys may be added

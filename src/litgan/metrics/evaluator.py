@@ -25,18 +25,20 @@ from litgan.metrics.inception import fid_helper_model_path, resolve_weights
 from litgan.metrics.isc import NoClassifierError, inception_score
 from litgan.metrics.kde import KDE, data_kde, estimate_kde_divergences
 from litgan.metrics.modes import mode_coverage
+from litgan.metrics.prdc import NEAREST_K, density_coverage
 
 log = logging.getLogger("litgan")
 
 SUBSET_SEED = 0  # which real samples a reference uses; part of the cache key
 KID_SUBSET_SIZE = 1000  # torch-fidelity's default, lowered to the sample count when that is less
-REFERENCE_METRICS = ("kid", "prc")  # extra metrics that compare with the real data's features
+# Extra metrics that compare with the real data's features.
+REFERENCE_METRICS = ("kid", "prc", "dc")
 ESTIMATED = ("jsd", "tv", "triangular", "value_best_d")  # from p_data's estimate, where it has one
 
 
 @dataclass(frozen=True)
 class Reference:
-    """Statistics of the real samples; their features too when KID or PRC need them."""
+    """Statistics of the real samples; their features too when KID, PRC or DC need them."""
 
     stats: FeatureStats
     features: Tensor | None
@@ -172,7 +174,8 @@ class Evaluator:
         reference: the real data's statistics.
         num_samples, batch_size: how many samples to generate, and how many at a time.
         extra: any of `litgan.config.checks.EXTRA_METRICS`, from torch-fidelity on the same features
-            (isc: on the logits of the same forward passes; `space` must give them).
+            (isc: on the logits of the same forward passes; `space` must give them); dc: density
+            and coverage (`litgan.metrics.prdc`) with `nearest_k` neighbours.
         modes, mode_std, num_stds: 2D mixtures only: mode coverage (`val/modes`,
             `val/high_quality`, `val/reverse_kl`).
         real_points: 2D data only: real points that D's value is measured on in validation.
@@ -198,9 +201,10 @@ class Evaluator:
         bandwidth: float | None = None,
         kde: KDE | None = None,
         device: torch.device | str = "cpu",
+        nearest_k: int = NEAREST_K,
     ) -> None:
         if set(extra) & set(REFERENCE_METRICS) and reference.features is None:
-            raise ValueError("kid and prc need the reference's features (keep_features=True)")
+            raise ValueError("kid, prc and dc need the reference's features (keep_features=True)")
         if "isc" in extra and not getattr(space, "logits", False):
             raise ValueError("isc needs a feature space that gives logits")
         self.space = space
@@ -216,6 +220,7 @@ class Evaluator:
         self.kde = kde if bandwidth is not None and real_points is not None else None
         self.bandwidth = bandwidth if known or self.kde is not None else None
         self.device = device
+        self.nearest_k = nearest_k
         # The generated points of the last `compute` (2D data), which D's value is measured on.
         self.generated: Tensor | None = None
         self._features: list[Tensor] = []
@@ -230,6 +235,8 @@ class Evaluator:
             "num_samples": self.num_samples,
             "extra": self.extra,
         }
+        if "dc" in self.extra:
+            settings["nearest_k"] = self.nearest_k
         if self.modes is not None:
             settings |= {"num_modes": len(self.modes), "high_quality_stds": self.num_stds}
         if self.kde is not None:
@@ -321,6 +328,9 @@ class Evaluator:
             prc = prc_features_to_metric(fake.float(), real.float(), verbose=False)
             results["val/precision"] = prc["precision"]
             results["val/recall"] = prc["recall"]
+        if "dc" in self.extra:
+            scores = density_coverage(fake, real, self.nearest_k)
+            results |= {f"val/{key}": value for key, value in scores.items()}
         return results
 
 
@@ -363,12 +373,16 @@ def build_evaluator(
     """The evaluator that `cfg` (the `metrics` config) describes for `datamodule`'s data.
 
     Image data: Inception FID against `metrics.fid.num_samples` real images, cached under
-    `metrics.cache_dir`. 2D data: FID on coordinates and mode coverage; recomputed each run
-    (milliseconds), since the name of a 2D data set does not say its seed or spread.
+    `metrics.cache_dir`. 2D data: FID on coordinates, mode coverage, density and coverage;
+    recomputed each run (milliseconds), since the name of a 2D data set does not say its seed or
+    spread.
     """
     shape = tuple(datamodule.shape)
     extra = list(cfg.get("extra") or [])
+    if len(shape) == 1 and "dc" not in extra:
+        extra.append("dc")  # on 2500 points, milliseconds
     space = isc_space(shape, cfg, extra).to(device)
+    nearest_k = cfg.get("nearest_k", NEAREST_K)
     keep_features = bool(set(extra) & set(REFERENCE_METRICS))
     dataset = datamodule.real_dataset(cfg["split"])
     if len(shape) == 1:
@@ -399,6 +413,7 @@ def build_evaluator(
             bandwidth=points["bandwidth"] if points["divergences"] else None,
             kde=data_kde(datamodule) if points["divergences"] else None,
             device=device,
+            nearest_k=nearest_k,
         )
     fid = cfg["fid"]
     reference = real_reference(
@@ -412,4 +427,6 @@ def build_evaluator(
         keep_features=keep_features,
         progress=True,
     )
-    return Evaluator(space, reference, fid["num_samples"], fid["batch_size"], extra)
+    return Evaluator(
+        space, reference, fid["num_samples"], fid["batch_size"], extra, nearest_k=nearest_k
+    )

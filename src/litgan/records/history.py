@@ -39,6 +39,14 @@ def read_summary(run_dir: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def read_tags(run_dir: Path) -> list[str]:
+    """The run's tags (the config's `tags`, .hydra/config.yaml), [] for runs from before them."""
+    path = run_dir / ".hydra" / "config.yaml"
+    if not path.is_file():
+        return []
+    return list((yaml.safe_load(path.read_text()) or {}).get("tags") or [])
+
+
 def read_overrides(run_dir: Path) -> list[str]:
     """The command-line overrides of a run (Hydra's .hydra/overrides.yaml), without hydra.*."""
     path = run_dir / ".hydra" / "overrides.yaml"

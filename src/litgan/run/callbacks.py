@@ -187,3 +187,22 @@ class SampleWriter(_EveryGSteps):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         scale = state_dict.get("arrow_scale")
         self.arrow_scale = None if scale is None else ArrowScale.from_dict(scale)
+
+
+class RepeatFirstBatch(pl.Callback):
+    """Every Lightning batch holds the first one's real samples (debug=overfit): whether G can
+    fit one batch. Written into each batch in place, since Lightning's own overfit_batches
+    rebuilds the loaders and litgan's on-device loaders do not survive that."""
+
+    def __init__(self) -> None:
+        self.first: Any = None
+
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: GAN, batch: Any, batch_idx: int
+    ) -> None:
+        if self.first is None:
+            self.first = batch.clone()
+        elif batch.shape == self.first.shape:
+            batch.copy_(self.first)
+        else:  # the last, smaller batch of an epoch
+            batch.copy_(self.first[: len(batch)])

@@ -170,7 +170,7 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         callbacks = [
             clock,
             StopOnSignal(run_dir / "checkpoints" / "last.ckpt"),
-            *(instantiate(c) for c in (cfg.get("callbacks") or {}).values()),
+            *(instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None),
         ]
         trainer: pl.Trainer = instantiate(
             cfg.trainer,
@@ -185,9 +185,9 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
                 trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
         except Interrupted:
             if trainer.is_global_zero:
-                write_summary(_summary(trainer, model, clock, interrupted=True), run_dir)
+                write_summary(_summary(cfg, trainer, model, clock, interrupted=True), run_dir)
             raise
-        summary = _summary(trainer, model, clock)
+        summary = _summary(cfg, trainer, model, clock)
         if trainer.is_global_zero:
             write_summary(summary, run_dir)
             plots = save_run_plots(
@@ -209,10 +209,12 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _summary(
-    trainer: pl.Trainer, model: GAN, clock: WallClock, interrupted: bool = False
+    cfg: DictConfig, trainer: pl.Trainer, model: GAN, clock: WallClock, interrupted: bool = False
 ) -> dict[str, Any]:
-    """summary.json's contents, with the run's parts and whether a signal stopped this one."""
-    summary = build_summary(trainer, model, clock.elapsed_s())
+    """summary.json's contents, with the run's task name and tags, its parts and whether a
+    signal stopped this one."""
+    summary = {"task_name": cfg.task_name, "tags": list(cfg.tags)}
+    summary |= build_summary(trainer, model, clock.elapsed_s())
     summary["wall_time_parts"] = clock.parts  # resumes add parts; wall_time_s sums them
     summary["interrupted"] = interrupted
     return summary
