@@ -53,6 +53,7 @@ def validate_config(cfg: DictConfig) -> None:
         )
     _validate_early_batch_size(cfg, pack, OmegaConf.select(cfg, "optim.lr_decay", default=0.0))
     _validate_batch_norm(cfg, pack)
+    _validate_dirac(cfg)
     if cfg.get("metrics") and "points" not in cfg.metrics:
         # metrics=none is empty: what is there came from a preset that tunes validation.
         keys = ", ".join(f"metrics.{k}" for k in cfg.metrics)
@@ -141,6 +142,18 @@ def _validate_penalty(cfg: DictConfig) -> None:
             "a penalty needs D's output for one sample to depend on that sample alone, and "
             "BatchNorm in D mixes the batch: set model.discriminator.batch_norm=false or "
             "penalty=none"
+        )
+
+
+def _validate_dirac(cfg: DictConfig) -> None:
+    """The Dirac-GAN's theory is a field with a Jacobian at (0, 0): GP's |ψ| has none there."""
+    dirac = str(OmegaConf.select(cfg, "model.generator._target_", default="")).endswith(
+        "DiracGenerator"
+    )
+    if dirac and cfg.get("penalty") and cfg.penalty._target_.endswith("GradientPenalty"):
+        raise ConfigError(
+            "penalty=gp on the Dirac-GAN is (weight)(|ψ|-1)², which has no derivative at the "
+            "equilibrium ψ = 0: use penalty=r1, penalty=r2 or penalty=none with model=dirac"
         )
 
 

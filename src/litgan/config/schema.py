@@ -265,6 +265,15 @@ class PointsData(Data):
 
 
 @dataclass
+class DiracData(Data):
+    """dirac: litgan.data.DiracDataModule."""
+
+    num_samples: int = size(MAX_SAMPLES)
+    on_device: bool = MISSING
+    on_device_max_mb: float = positive()
+
+
+@dataclass
 class ImageData(Data):
     image_size: int = positive()
     channels: int = one_of(1, 3)
@@ -373,6 +382,27 @@ class DCGANModel(Model):
     discriminator: DCGANDiscriminator = field(default_factory=DCGANDiscriminator)
 
 
+@dataclass
+class DiracGenerator:
+    _target_: str = "litgan.networks.DiracGenerator"
+    theta: float = MISSING
+
+
+@dataclass
+class DiracDiscriminator:
+    _target_: str = "litgan.networks.DiracDiscriminator"
+    psi: float = MISSING
+    batch_norm: bool = one_of(False)  # it has none; the penalties' options set it false
+
+
+@dataclass
+class DiracModel(Model):
+    theta: float = MISSING
+    psi: float = MISSING
+    generator: DiracGenerator = field(default_factory=DiracGenerator)
+    discriminator: DiracDiscriminator = field(default_factory=DiracDiscriminator)
+
+
 # loss, penalty, optim, metrics.
 
 
@@ -407,6 +437,22 @@ class Optimizer:
 class Optim:
     generator: Optimizer = field(default_factory=Optimizer)
     discriminator: Optimizer = field(default_factory=Optimizer)
+    lr_decay: float = probability()
+
+
+@dataclass
+class SGDOptimizer:
+    """A player's plain SGD; open to SGD's other arguments (see `OPEN`)."""
+
+    _target_: str = MISSING
+    _partial_: bool = True
+    lr: float = positive()
+
+
+@dataclass
+class SGDOptim:
+    generator: SGDOptimizer = field(default_factory=SGDOptimizer)
+    discriminator: SGDOptimizer = field(default_factory=SGDOptimizer)
     lr_decay: float = probability()
 
 
@@ -528,17 +574,24 @@ OPTIONS: dict[str, dict[str, type]] = {
         "cifar10": TorchvisionData,
         "celeba": CelebAData,
         "image_folder": ImageFolderData,
+        "dirac": DiracData,
     },
-    "model": {"mlp": MLPModel, "dcgan": DCGANModel},
+    "model": {"mlp": MLPModel, "dcgan": DCGANModel, "dirac": DiracModel},
     "loss": {name: Game for name in GAMES},
     "penalty": {name: Penalty for name in ("r1", "r2", "gp")},
-    "optim": {"adam": Optim},
+    "optim": {"adam": Optim, "sgd": SGDOptim},
     "metrics": {"default": Metrics},
     # cpu and gpu build on default.yaml, and take its schema with it.
     "trainer": {"default": Trainer, "cpu": Trainer, "gpu": Trainer, "ddp": DDPTrainer},
     "callbacks": {"default": Callbacks},
 }
-OPEN = (Optimizer, Trainer, DDPTrainer, Callbacks)  # typed keys, and further keys may be added
+OPEN = (
+    Optimizer,
+    SGDOptimizer,
+    Trainer,
+    DDPTrainer,
+    Callbacks,
+)  # typed keys, and further keys may be added
 
 
 def store() -> None:

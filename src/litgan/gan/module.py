@@ -158,7 +158,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
             # not only when max_steps is a multiple of val_every.
             self.trainer.should_stop = True
         if self.logging_step():
-            self.log_row({**d_metrics(), **g_metrics})
+            self.log_row({**d_metrics(), **g_metrics, **self.players_logged()})
 
     def discriminator_step(
         self, real: Tensor, opt_d: torch.optim.Optimizer, d_update: int
@@ -212,6 +212,13 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
         if self.generator_ema is not None:
             ema_update(self.generator_ema, self.generator, self.hparams.ema_decay)
         return {"train/g_loss": g_loss.detach(), "train/g_grad_norm": self._grad_norms["g"]}
+
+    def players_logged(self) -> dict[str, Tensor]:
+        """What the networks themselves log (the Dirac-GAN's θ and ψ); most log nothing."""
+        logged: dict[str, Tensor] = {}
+        for player in (self.generator, self.discriminator):
+            logged.update(player.logged() if hasattr(player, "logged") else {})
+        return logged
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Lightning calls this inside opt.step(), after unscaling 16-bit mixed-precision
