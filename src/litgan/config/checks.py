@@ -166,13 +166,19 @@ def check_pack(pack: object) -> int:
     return pack
 
 
-def lightning_max_steps(g_steps: int, d_steps: int) -> int:
+def lightning_max_steps(g_steps: int, d_steps: int, update: str = "alternating") -> int:
     """Lightning's max_steps for `g_steps` generator updates.
 
     Lightning counts every optimizer step in `global_step`: one generator iteration is
-    d_steps discriminator steps plus one generator step.
+    d_steps discriminator steps plus one generator step, twice with update=extragradient (its
+    extrapolation is a step of both optimizers too).
     """
-    return g_steps * (d_steps + 1) if g_steps > 0 else -1
+    return g_steps * optimizer_steps(d_steps, update) if g_steps > 0 else -1
+
+
+def optimizer_steps(d_steps: int, update: str = "alternating") -> int:
+    """The optimizer steps of one generator iteration, which Lightning counts."""
+    return (d_steps + 1) * (2 if update == "extragradient" else 1)
 
 
 # How each type of the schema reads in a message: alone, and in a list.

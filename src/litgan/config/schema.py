@@ -43,6 +43,7 @@ FEATURE_LAYERS = ("64", "192", "768", "2048")  # Inception layers FID can use
 AUGMENT_NAMES = ("translation", "cutout")  # the transforms of litgan.game.augment (model.augment)
 LAYOUTS = ("ring", "grid")  # litgan.data.toy's mixtures
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "silu", "tanh")  # litgan.networks.mlp's
+UPDATES = ("alternating", "simultaneous", "extragradient", "optimistic")  # litgan.gan.updates
 SPLITS = ("train", "valid", "test", "all")  # of every data set (each checks its own)
 MAX_SEED = 2**32 - 1  # Lightning's seed_everything replaces a seed outside [0, MAX_SEED] by 0
 # Lightning 2.6's `precision` values (lightning_fabric.connector._PRECISION_INPUT).
@@ -227,6 +228,7 @@ class TrainConfig:
     compile: bool = False
     channels_last: bool = False
     steps_per_batch: int = positive()
+    update: str = one_of(*UPDATES)
     # Config groups (conf/<group>/): each option brings its own schema (see the docstring).
     data: Any = MISSING
     model: Any = MISSING

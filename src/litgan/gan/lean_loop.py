@@ -56,6 +56,8 @@ class LeanLoop(pl.LightningModule):
     """The GAN provides `g_steps`, `hparams.steps_per_batch` and `last_g_step()`."""
 
     g_steps: int
+    # Until on_train_start: outside a Trainer (litgan.dynamics) backward and steps are plain.
+    _lightning_steps = False
 
     def chunk_end(self, g_step: int) -> int:
         """The generator iteration a Lightning batch that starts at `g_step` trains up to.

@@ -1,14 +1,15 @@
 """The GAN as a LightningModule: one training_step is one generator iteration of a game.
 
-Manual optimization, because the two players take turns with their own optimizers:
+Manual optimization, because the two players take turns with their own optimizers: by default
 `d_steps` updates of D that ascend the game's value V(D, G) (`litgan.game.games`), then one update
-of G on its own loss through a frozen D.
+of G on its own loss through a frozen D; `update` picks another scheme (`litgan.gan.updates`).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import pytorch_lightning as pl
@@ -25,6 +26,7 @@ from litgan.gan.noise import NoiseStream, ResumableNoise, fixed_noise
 from litgan.gan.nonfinite import check_finite
 from litgan.gan.players import ema_update, evaluating, frozen, grad_norm, weights_dtype
 from litgan.gan.schedule import Schedule
+from litgan.gan.updates import Player, update_scheme
 from litgan.gan.validation import FixedNoiseValidation
 from litgan.lightning_internals import grad_scaler
 
@@ -60,6 +62,8 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
             training, real and generated, in D's step and in G's (empty: none).
         steps_per_batch: generator iterations per Lightning batch at most, for data held on
             the device (`litgan.gan.lean_loop`); other data gives one per batch.
+        update: how both players' steps make one iteration (`litgan.gan.updates`):
+            alternating, simultaneous, extragradient or optimistic.
     """
 
     def __init__(
@@ -83,6 +87,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
         ema_decay: float = 0.0,
         augment: Sequence[str] = (),
         steps_per_batch: int = 1,
+        update: str = "alternating",
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -111,6 +116,7 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
         if compile:
             self.generator.compile()
             self.discriminator.compile()
+        self.update = update_scheme(update, d_steps)
         self.g_steps = 0
         self.noise = NoiseStream(seed)
         self._grad_norms: dict[str, Tensor] = {}
@@ -145,11 +151,24 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
             batch = batch.contiguous(memory_format=torch.channels_last)
         size, d_steps = self.batch_size_now(), self.hparams.d_steps
         # The loader serves d_steps real batches at once: each D update sees fresh data.
-        for i, real in enumerate(batch.chunk(d_steps) if d_steps > 1 else (batch,)):
-            real = real if size is None else real[:size]
-            d_update = self.g_steps * d_steps + i
-            d_metrics = self.discriminator_step(real, opt_d, d_update)
-        g_metrics = self.generator_step(len(real), opt_g)
+        reals = batch.chunk(d_steps) if d_steps > 1 else (batch,)
+        reals = [real if size is None else real[:size] for real in reals]
+        ds = [
+            Player(
+                list(self.discriminator.parameters()),
+                partial(self.discriminator_gradient, real, self.g_steps * d_steps + i),
+                partial(self.player_update, opt_d),
+            )
+            for i, real in enumerate(reals)
+        ]
+        g = Player(
+            list(self.generator.parameters()),
+            partial(self.generator_gradient, len(reals[-1])),
+            partial(self.player_update, opt_g),
+        )
+        d_metrics, g_metrics = self.update(ds, g)
+        if self.generator_ema is not None:
+            ema_update(self.generator_ema, self.generator, self.hparams.ema_decay)
         self.g_steps += 1
         for scheduler in schedulers:
             scheduler.step()
@@ -158,15 +177,22 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
             # not only when max_steps is a multiple of val_every.
             self.trainer.should_stop = True
         if self.logging_step():
-            self.log_row({**d_metrics(), **g_metrics, **self.players_logged()})
+            self.log_row({**d_metrics(), **g_metrics(), **self.players_logged()})
 
-    def discriminator_step(
-        self, real: Tensor, opt_d: torch.optim.Optimizer, d_update: int
+    def player_update(self, optimizer: torch.optim.Optimizer) -> None:
+        """A player's optimizer applies its `.grad`; then that is cleared, so that no gradient
+        is left over for the other player."""
+        self.player_step(optimizer)
+        optimizer.zero_grad(set_to_none=True)
+
+    def discriminator_gradient(
+        self, real: Tensor, d_update: int
     ) -> Callable[[], dict[str, Tensor]]:
-        """One update of D: it ascends the game's value V(D, G), less any penalty.
+        """D's gradient at the current point into `.grad`: D ascends the game's value V(D, G),
+        less any penalty.
 
-        Returns the step's logged quantities as a function: D's outputs on the game's scale
-        are computed only on the iterations that log them.
+        Returns the logged quantities as a function: D's outputs on the game's scale are
+        computed only on the iterations that log them.
         """
         with torch.no_grad():
             fake = self.generator(self.sample_z(len(real)))
@@ -180,13 +206,11 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
             d_loss = d_loss + self.penalty.every * penalty
         self._losses["d"] = d_loss.detach()
         self.player_backward(d_loss)
-        self.player_step(opt_d)
-        # Gradients live only inside their player's step: none is left over for the other.
-        opt_d.zero_grad(set_to_none=True)
         real_out, fake_out = real_out.detach(), fake_out.detach()
-        norm, penalty_now = self._grad_norms["d"], self._penalty  # the next D step replaces them
+        penalty_now = self._penalty  # the next D step replaces it
 
         def metrics() -> dict[str, Tensor]:
+            norm = self._grad_norms["d"]  # of the update applied last
             logged = {
                 "train/value_real": terms.real.detach(),
                 "train/value_fake": terms.fake.detach(),
@@ -200,18 +224,16 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
 
         return metrics
 
-    def generator_step(self, batch_size: int, opt_g: torch.optim.Optimizer) -> dict[str, Tensor]:
-        """One update of G on its loss in the game, through a frozen D."""
+    def generator_gradient(self, batch_size: int) -> Callable[[], dict[str, Tensor]]:
+        """G's gradient at the current point into `.grad`: G's loss in the game, through a
+        frozen D. Returns the logged quantities as a function."""
         with frozen(self.discriminator):
             fake_out = self.discriminator(self.augment(self.generator(self.sample_z(batch_size))))
             g_loss = self.game.generator_loss(fake_out)
             self._losses["g"] = g_loss.detach()
             self.player_backward(g_loss)
-        self.player_step(opt_g)
-        opt_g.zero_grad(set_to_none=True)
-        if self.generator_ema is not None:
-            ema_update(self.generator_ema, self.generator, self.hparams.ema_decay)
-        return {"train/g_loss": g_loss.detach(), "train/g_grad_norm": self._grad_norms["g"]}
+        g_loss = g_loss.detach()
+        return lambda: {"train/g_loss": g_loss, "train/g_grad_norm": self._grad_norms["g"]}
 
     def players_logged(self) -> dict[str, Tensor]:
         """What the networks themselves log (the Dirac-GAN's θ and ψ); most log nothing."""
@@ -232,6 +254,14 @@ class GAN(FixedNoiseValidation, ResumableNoise, LeanLoop, Schedule, pl.Lightning
             scaled = grad_scaler(self.trainer) is not None
             norm = None if scaled else self._grad_norms[player]
             check_finite(player, self._losses[player], norm, self.g_steps + 1)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        checkpoint["update"] = self.update.state_dict()  # optimistic's previous gradients
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        self.update.load_state_dict(checkpoint.get("update", {}))
 
     @property
     def sampling_generator(self) -> nn.Module:

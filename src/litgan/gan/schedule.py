@@ -15,6 +15,7 @@ import pytorch_lightning as pl
 from hydra.utils import instantiate
 from torch.optim.lr_scheduler import LambdaLR
 
+from litgan.config.checks import optimizer_steps
 from litgan.errors import ConfigError
 from litgan.gan.players import lr_factor
 
@@ -28,7 +29,8 @@ class Schedule(pl.LightningModule):
         """The generator iteration that ends training: from max_steps, else from max_epochs."""
         trainer = self.trainer
         if trainer.max_steps > 0:
-            return trainer.max_steps // (self.hparams.d_steps + 1)
+            update = self.hparams.get("update", "alternating")
+            return trainer.max_steps // optimizer_steps(self.hparams.d_steps, update)
         batches, epochs = trainer.num_training_batches, trainer.max_epochs
         return int(batches * epochs) if epochs and math.isfinite(batches) else -1
 

@@ -160,7 +160,7 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         ]
         trainer: pl.Trainer = instantiate(
             cfg.trainer,
-            max_steps=lightning_max_steps(cfg.trainer.max_steps, cfg.d_steps),
+            max_steps=lightning_max_steps(cfg.trainer.max_steps, cfg.d_steps, cfg["update"]),
             logger=loggers,
             callbacks=callbacks,
         )
