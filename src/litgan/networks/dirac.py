@@ -35,7 +35,7 @@ class DiracGenerator(nn.Module):
         self.theta = nn.Parameter(torch.tensor([float(theta)]))
 
     def forward(self, z: Tensor) -> Tensor:
-        return self.theta.expand(len(z), 1)
+        return self.theta.repeat(len(z), 1)
 
     def logged(self) -> dict[str, Tensor]:
         """The player's position, in every logged row."""

@@ -24,9 +24,11 @@ from omegaconf import DictConfig, OmegaConf, read_write
 from pytorch_lightning.loggers import Logger
 
 from litgan.config.checks import lightning_max_steps
+from litgan.dynamics.dirac import dirac_dynamics, is_dirac
 from litgan.errors import Interrupted
 from litgan.gan import GAN
 from litgan.pictures.animation import save_run_animation
+from litgan.pictures.dynamics import save_dirac_pictures
 from litgan.pictures.plots import save_run_plots
 from litgan.records.history import read_series
 from litgan.records.metrics_csv import MetricsCSV
@@ -175,6 +177,9 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
             raise
         summary = _summary(trainer, model, clock)
         if trainer.is_global_zero:
+            if is_dirac(model):
+                summary["dynamics"] = dirac_dynamics(model)
+                save_dirac_pictures(read_series(run_dir / "metrics.csv"), model, summary, run_dir)
             write_summary(summary, run_dir)
             plots = save_run_plots(
                 read_series(run_dir / "metrics.csv"), run_dir / "plots", summary["game"]
