@@ -36,7 +36,7 @@ class Field:
         return torch.cat(
             [
                 (torch.zeros_like(p) if g is None else g).reshape(-1)
-                for p, g in zip(self.params, grads)
+                for p, g in zip(self.params, grads, strict=True)
             ]
         )
 

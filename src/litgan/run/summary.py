@@ -122,5 +122,6 @@ def _dynamics_lines(dynamics: dict[str, Any]) -> list[str]:
     shown = "none" if radius is None else f"{radius:.6f}"
     return [
         f"  field's eigenvalues at (0, 0): {values}: {dynamics['field']}",
-        f"  {dynamics['update']} update's spectral radius at (0, 0): {shown}: {dynamics['updates']}",
+        f"  {dynamics['update']} update's spectral radius at (0, 0): {shown}: "
+        f"{dynamics['updates']}",
     ]
