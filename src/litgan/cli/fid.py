@@ -292,7 +292,7 @@ def compare(
         stats = [s.statistics(space, num_samples, batch_size, metrics) for s in sources]
         points = score_points(scored_points[0], mixtures[0].datamodule, num_samples, metrics)
         return Comparison(stats_distance(*stats), points=points)
-    if points[0]:
+    if points[0] and not mixtures:
         # Two point sets, neither of known density: B's is estimated.
         space = feature_space(sources[0].shape, metrics)
         sets = [torch.cat(list(s.batches(num_samples, batch_size, metrics)[0])) for s in sources]

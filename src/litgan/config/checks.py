@@ -54,6 +54,7 @@ def validate_config(cfg: DictConfig) -> None:
     _validate_manifold(cfg)
     if cfg.get("metrics") and "nearest_k" in cfg.metrics:
         _validate_nearest_k(cfg)
+    _validate_dirac(cfg)
     if cfg.get("metrics") and "points" not in cfg.metrics:
         # metrics=none is empty: what is there came from a preset that tunes validation.
         keys = ", ".join(f"metrics.{k}" for k in cfg.metrics)
@@ -171,13 +172,31 @@ def _validate_penalty(cfg: DictConfig) -> None:
         )
 
 
-def lightning_max_steps(g_steps: int, d_steps: int) -> int:
+def _validate_dirac(cfg: DictConfig) -> None:
+    """The Dirac-GAN's theory is a field with a Jacobian at (0, 0): GP's |ψ| has none there."""
+    dirac = str(OmegaConf.select(cfg, "model.generator._target_", default="")).endswith(
+        "DiracGenerator"
+    )
+    if dirac and cfg.get("penalty") and cfg.penalty._target_.endswith("GradientPenalty"):
+        raise ConfigError(
+            "penalty=gp on the Dirac-GAN is (weight)(|ψ|-1)², which has no derivative at the "
+            "equilibrium ψ = 0: use penalty=r1, penalty=r2 or penalty=none with model=dirac"
+        )
+
+
+def lightning_max_steps(g_steps: int, d_steps: int, update: str = "alternating") -> int:
     """Lightning's max_steps for `g_steps` generator updates.
 
     Lightning counts every optimizer step in `global_step`: one generator iteration is
-    d_steps discriminator steps plus one generator step.
+    d_steps discriminator steps plus one generator step, twice with update=extragradient (its
+    extrapolation is a step of both optimizers too).
     """
-    return g_steps * (d_steps + 1) if g_steps > 0 else -1
+    return g_steps * optimizer_steps(d_steps, update) if g_steps > 0 else -1
+
+
+def optimizer_steps(d_steps: int, update: str = "alternating") -> int:
+    """The optimizer steps of one generator iteration, which Lightning counts."""
+    return (d_steps + 1) * (2 if update == "extragradient" else 1)
 
 
 # How each type of the schema reads in a message: alone, and in a list.

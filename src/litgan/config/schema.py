@@ -296,6 +296,7 @@ class TrainConfig:
     compile: bool = False
     channels_last: bool = False
     steps_per_batch: int = positive()
+    update: str = MISSING  # litgan.gan.updates.SCHEMES
     # Config groups (conf/<group>/): each option brings its own schema (see the docstring).
     data: Any = MISSING
     model: Any = MISSING
@@ -355,6 +356,16 @@ class ShapeData(Data):
     noise: float = at_least(0)
     val_fraction: float = between(0, 1, below_high=True)
     seed: int = a_seed()
+    on_device: bool = MISSING
+    on_device_max_mb: float = positive()
+
+
+@registered("dirac_data")
+@dataclass
+class DiracData(Data):
+    """dirac: litgan.data.DiracDataModule."""
+
+    num_samples: int = size(MAX_SAMPLES)
     on_device: bool = MISSING
     on_device_max_mb: float = positive()
 
@@ -475,6 +486,28 @@ class DCGANModel(Model):
     discriminator: DCGANDiscriminator = field(default_factory=DCGANDiscriminator)
 
 
+@dataclass
+class DiracGenerator:
+    _target_: str = "litgan.networks.DiracGenerator"
+    theta: float = MISSING
+
+
+@dataclass
+class DiracDiscriminator:
+    _target_: str = "litgan.networks.DiracDiscriminator"
+    psi: float = MISSING
+    batch_norm: bool = one_of(False)  # it has none; the penalties' options set it false
+
+
+@registered("dirac_model")
+@dataclass
+class DiracModel(Model):
+    theta: float = MISSING
+    psi: float = MISSING
+    generator: DiracGenerator = field(default_factory=DiracGenerator)
+    discriminator: DiracDiscriminator = field(default_factory=DiracDiscriminator)
+
+
 # loss, penalty, optim, metrics.
 
 
@@ -512,6 +545,23 @@ class Optimizer:
 class Optim:
     generator: Optimizer = field(default_factory=Optimizer)
     discriminator: Optimizer = field(default_factory=Optimizer)
+
+
+@dataclass
+class SGDOptimizer:
+    """A player's plain SGD; open to SGD's other arguments (see `OPEN`)."""
+
+    _target_: str = MISSING
+    _partial_: bool = True
+    lr: float = positive()
+
+
+@registered("sgd_optim")
+@dataclass
+class SGDOptim:
+    generator: SGDOptimizer = field(default_factory=SGDOptimizer)
+    discriminator: SGDOptimizer = field(default_factory=SGDOptimizer)
+    lr_decay: float = probability()
 
 
 @dataclass
@@ -630,7 +680,8 @@ class Callbacks:
     repeat_first_batch: Any = ranged(Built(), default=None)
 
 
-OPEN = (Optimizer, Trainer, DDPTrainer, Callbacks)  # typed keys, and further keys may be added
+# Typed keys, and further keys may be added.
+OPEN = (Optimizer, SGDOptimizer, Trainer, DDPTrainer, Callbacks)
 
 
 def store() -> None:

@@ -3,6 +3,7 @@
 from litgan.data.base import GANDataModule, InMemoryDataModule, TensorSamples
 from litgan.data.celeba import CelebADataModule
 from litgan.data.digits import DigitsDataModule
+from litgan.data.dirac import DiracDataModule
 from litgan.data.folder import ImageFolderDataModule
 from litgan.data.images import ImageDataModule
 from litgan.data.mnist5k import MNIST5kDataModule
@@ -19,6 +20,7 @@ __all__ = [
     "CIFAR10DataModule",
     "CelebADataModule",
     "DigitsDataModule",
+    "DiracDataModule",
     "FashionMNISTDataModule",
     "GANDataModule",
     "GaussianMixtureDataModule",

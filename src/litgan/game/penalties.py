@@ -13,19 +13,31 @@ import torch
 from torch import Tensor, nn
 
 
-def input_gradient_norms(discriminator: nn.Module, x: Tensor) -> Tensor:
-    """||∇_x D(x)|| for every input of D, shape (len(D(x)),), kept in the graph.
+def input_gradients(discriminator: nn.Module, x: Tensor) -> Tensor:
+    """∇_x D(x) for every input of D, flat, shape (len(D(x)), -1), kept in the graph.
 
     A packing D (PacGAN) judges runs of consecutive samples as one input: their gradients
-    together are that input's gradient.
+    together are that input's gradient. An `x` that is itself in a graph (G's samples, when
+    `litgan.dynamics` differentiates the penalty with respect to G) stays in it.
     """
-    x = x.detach().requires_grad_(True)
+    x = x if x.grad_fn is not None else x.detach().requires_grad_(True)
     out = discriminator(x)
     # The outputs are independent of one another, so the gradient of their sum holds each
     # output's gradient with respect to its own input.
     (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+    return grad.reshape(len(out), -1)
+
+
+def input_gradient_norms(discriminator: nn.Module, x: Tensor) -> Tensor:
+    """||∇_x D(x)|| for every input of D, shape (len(D(x)),), kept in the graph."""
     # vector_norm's gradient at a zero norm is 0; sqrt of a sum of squares would give NaN.
-    return torch.linalg.vector_norm(grad.reshape(len(out), -1), dim=1)
+    return torch.linalg.vector_norm(input_gradients(discriminator, x), dim=1)
+
+
+def squared_input_gradient_norms(discriminator: nn.Module, x: Tensor) -> Tensor:
+    """||∇_x D(x)||² for every input of D: smooth everywhere, also where the gradient is 0
+    (a norm's second derivative is not: the Dirac-GAN's equilibrium has ψ = 0)."""
+    return input_gradients(discriminator, x).square().sum(dim=1)
 
 
 class Penalty(ABC):
@@ -56,14 +68,14 @@ class R1(Penalty):
     """Mescheder et al. (2018): (γ/2) E_x[||∇_x D(x)||²] on real data, γ = `weight`."""
 
     def term(self, discriminator: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
-        return 0.5 * input_gradient_norms(discriminator, real).square().mean()
+        return 0.5 * squared_input_gradient_norms(discriminator, real).mean()
 
 
 class R2(Penalty):
     """Mescheder et al. (2018): (γ/2) E_z[||∇ D(G(z))||²] on generated data, γ = `weight`."""
 
     def term(self, discriminator: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
-        return 0.5 * input_gradient_norms(discriminator, fake).square().mean()
+        return 0.5 * squared_input_gradient_norms(discriminator, fake).mean()
 
 
 class GradientPenalty(Penalty):

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytorch_lightning as pl
+import torch
 from pytorch_lightning.core.optimizer import LightningOptimizer
 from pytorch_lightning.plugins.precision import Precision
 from pytorch_lightning.profilers import PassThroughProfiler
@@ -31,6 +32,17 @@ from torch import Tensor
 from litgan.lightning_internals import count_batches, is_overridden, optimizer_step_counted
 
 STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step")
+
+
+class PlainSteps:
+    """Backward passes and optimizer steps as plain torch, for a GAN outside a Trainer
+    (`litgan.dynamics` drives its gradient functions at chosen points)."""
+
+    def backward(self, loss: Tensor) -> None:
+        loss.backward()
+
+    def step(self, optimizer: torch.optim.Optimizer) -> None:
+        optimizer.step()
 
 
 class LightningSteps:

@@ -6,7 +6,8 @@ One `training_step` trains on one Lightning batch. For data held on the device w
 up to `steps_per_batch` generator iterations, stacked; otherwise that of one. A generator
 iteration is `d_steps` updates of D that ascend the game's value V(D, G) (`litgan.game.games`),
 then one update of G on its own loss through a frozen D: manual optimization, because the two
-players take turns with their own optimizers.
+players take turns with their own optimizers. `update` picks another way to combine the
+players' steps (`litgan.gan.updates`: simultaneous, extragradient, optimistic).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from litgan.game.augment import DiffAugment
 from litgan.game.games import Game
 from litgan.game.penalties import Penalty
 from litgan.gan.distributed import average_buffers, gather_in_order, sharded_loader
-from litgan.gan.lean_loop import LeanLoop, LightningSteps
+from litgan.gan.lean_loop import LeanLoop, LightningSteps, PlainSteps
 from litgan.gan.noise import (
     NoiseStream,
     every_rank_state,
@@ -41,6 +42,7 @@ from litgan.gan.nonfinite import check_finite
 from litgan.gan.players import ema_update, evaluating, frozen, grad_norm, weights_dtype
 from litgan.gan.rows import TrainingRows, log_rows
 from litgan.gan.schedule import Schedule
+from litgan.gan.updates import Player, update_scheme
 from litgan.gan.validation import theory
 from litgan.lightning_internals import grad_scaler
 from litgan.metrics import Evaluator, build_evaluator
@@ -81,6 +83,8 @@ class GAN(pl.LightningModule):
             in training, real and generated, in D's step and in G's (absent or empty: none).
         steps_per_batch: generator iterations per Lightning batch at most, for data held on
             the device; above 1 the lean loop (`litgan.gan.lean_loop`) runs them.
+        update: how both players' steps make one iteration (`litgan.gan.updates`):
+            alternating, simultaneous, extragradient or optimistic.
     """
 
     # A plain attribute, not a submodule: Inception's weights stay out of the checkpoints.
@@ -102,6 +106,7 @@ class GAN(pl.LightningModule):
         stop_on_nonfinite: bool = True,
         early_batch_size: int | None = None,
         steps_per_batch: int = 1,
+        update: str = "alternating",
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -134,11 +139,13 @@ class GAN(pl.LightningModule):
         if compile:
             self.generator.compile()
             self.discriminator.compile()
-        self.schedule = Schedule(d_steps, lr_decay, early_batch_size)
+        self.schedule = Schedule(d_steps, lr_decay, early_batch_size, update)
+        self.update = update_scheme(update, d_steps)
         self.g_steps = 0
         self.noise = NoiseStream(seed)
-        # Lightning's own loop until fit starts, where the run's is chosen (`on_fit_start`).
-        self.loop: LightningSteps = LightningSteps(self)
+        # Plain torch steps outside a Trainer (litgan.dynamics, a script); a run's loop is
+        # chosen when fit starts (`on_fit_start`).
+        self.loop: PlainSteps = PlainSteps()
         self.rows = TrainingRows()
         self._grad_norms: dict[str, Tensor] = {}
         self._losses: dict[str, Tensor] = {}
@@ -200,11 +207,24 @@ class GAN(pl.LightningModule):
         trainer, d_steps = self.trainer, self.hparams.d_steps
         size = self.schedule.batch_size(self.g_steps, trainer)
         # The loader serves d_steps real batches at once: each D update sees fresh data.
-        for i, real in enumerate(batch.chunk(d_steps) if d_steps > 1 else (batch,)):
-            real = real if size is None else real[:size]
-            d_update = self.g_steps * d_steps + i
-            d_metrics = self.discriminator_step(real, opt_d, d_update)
-        g_metrics = self.generator_step(len(real), opt_g)
+        reals = batch.chunk(d_steps) if d_steps > 1 else (batch,)
+        reals = [real if size is None else real[:size] for real in reals]
+        ds = [
+            Player(
+                list(self.discriminator.parameters()),
+                partial(self.discriminator_gradient, real, self.g_steps * d_steps + i),
+                partial(self.player_update, opt_d),
+            )
+            for i, real in enumerate(reals)
+        ]
+        g = Player(
+            list(self.generator.parameters()),
+            partial(self.generator_gradient, len(reals[-1])),
+            partial(self.player_update, opt_g),
+        )
+        d_metrics, g_metrics = self.update(ds, g)
+        if self.generator_ema is not None:
+            ema_update(self.generator_ema, self.generator, self.hparams.model["ema_decay"])
         self.g_steps += 1
         for scheduler in schedulers:
             scheduler.step()
@@ -213,15 +233,22 @@ class GAN(pl.LightningModule):
             # not only when max_steps is a multiple of val_every.
             trainer.should_stop = True
         if self.schedule.logs(self.g_steps, trainer):
-            self.rows.add(self.g_steps, {**d_metrics(), **g_metrics})
+            self.rows.add(self.g_steps, {**d_metrics(), **g_metrics(), **self.players_logged()})
 
-    def discriminator_step(
-        self, real: Tensor, opt_d: torch.optim.Optimizer, d_update: int
+    def player_update(self, optimizer: torch.optim.Optimizer) -> None:
+        """A player's optimizer applies its `.grad`; then that is cleared, so that no gradient
+        is left over for the other player."""
+        self.loop.step(optimizer)
+        optimizer.zero_grad(set_to_none=True)
+
+    def discriminator_gradient(
+        self, real: Tensor, d_update: int
     ) -> Callable[[], dict[str, Tensor]]:
-        """One update of D: it ascends the game's value V(D, G), less any penalty.
+        """D's gradient at the current point into `.grad`: D ascends the game's value V(D, G),
+        less any penalty.
 
-        Returns the step's logged quantities as a function: D's outputs on the game's scale
-        are computed only on the iterations that log them.
+        Returns the logged quantities as a function: D's outputs on the game's scale are
+        computed only on the iterations that log them.
         """
         with torch.no_grad():
             fake = self.generator(self.sample_z(len(real)))
@@ -235,13 +262,11 @@ class GAN(pl.LightningModule):
             d_loss = d_loss + self.penalty.every * penalty
         self._losses["d"] = d_loss.detach()
         self.loop.backward(d_loss)
-        self.loop.step(opt_d)
-        # Gradients live only inside their player's step: none is left over for the other.
-        opt_d.zero_grad(set_to_none=True)
         real_out, fake_out = real_out.detach(), fake_out.detach()
-        norm, penalty_now = self._grad_norms["d"], self._penalty  # the next D step replaces them
+        penalty_now = self._penalty  # the next D step replaces it
 
         def metrics() -> dict[str, Tensor]:
+            norm = self._grad_norms["d"]  # of the update applied last
             logged = {
                 "train/value_real": terms.real.detach(),
                 "train/value_fake": terms.fake.detach(),
@@ -255,18 +280,23 @@ class GAN(pl.LightningModule):
 
         return metrics
 
-    def generator_step(self, batch_size: int, opt_g: torch.optim.Optimizer) -> dict[str, Tensor]:
-        """One update of G on its loss in the game, through a frozen D."""
+    def generator_gradient(self, batch_size: int) -> Callable[[], dict[str, Tensor]]:
+        """G's gradient at the current point into `.grad`: G's loss in the game, through a
+        frozen D. Returns the logged quantities as a function."""
         with frozen(self.discriminator):
             fake_out = self.discriminator(self.augment(self.generator(self.sample_z(batch_size))))
             g_loss = self.game.generator_loss(fake_out)
             self._losses["g"] = g_loss.detach()
             self.loop.backward(g_loss)
-        self.loop.step(opt_g)
-        opt_g.zero_grad(set_to_none=True)
-        if self.generator_ema is not None:
-            ema_update(self.generator_ema, self.generator, self.hparams.model["ema_decay"])
-        return {"train/g_loss": g_loss.detach(), "train/g_grad_norm": self._grad_norms["g"]}
+        g_loss = g_loss.detach()
+        return lambda: {"train/g_loss": g_loss, "train/g_grad_norm": self._grad_norms["g"]}
+
+    def players_logged(self) -> dict[str, Tensor]:
+        """What the networks themselves log (the Dirac-GAN's θ and ψ); most log nothing."""
+        logged: dict[str, Tensor] = {}
+        for player in (self.generator, self.discriminator):
+            logged.update(player.logged() if hasattr(player, "logged") else {})
+        return logged
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Lightning calls this inside opt.step(), after unscaling 16-bit mixed-precision
@@ -354,9 +384,11 @@ class GAN(pl.LightningModule):
         checkpoint["g_steps"] = self.g_steps
         noise = every_rank_state(self.noise, self)
         checkpoint["rng"] = {**global_rng_states(self.device), "noise": noise}
+        checkpoint["update"] = self.update.state_dict()  # optimistic's previous gradients
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.g_steps = checkpoint.get("g_steps", 0)
+        self.update.load_state_dict(checkpoint.get("update", {}))
         if "rng" not in checkpoint:
             return
         restore_global_rng_states(checkpoint["rng"], self.device)

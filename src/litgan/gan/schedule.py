@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytorch_lightning as pl
 
+from litgan.config.checks import optimizer_steps
 from litgan.gan.players import lr_factor
 
 
@@ -20,17 +21,19 @@ class Schedule:
         lr_decay: both learning rates fall linearly to 0 over this last fraction of training.
         early_batch_size: samples per update while the rates have not started to fall (None:
             the whole batch).
+        update: the update scheme (`litgan.gan.updates`): extragradient steps each player twice.
     """
 
     d_steps: int
     lr_decay: float
     early_batch_size: int | None
+    update: str = "alternating"
 
     def last_g_step(self, trainer: pl.Trainer) -> int:
         """The generator iteration that ends training: from max_steps, else from max_epochs
         (-1: no end known yet)."""
         if trainer.max_steps > 0:
-            return trainer.max_steps // (self.d_steps + 1)
+            return trainer.max_steps // optimizer_steps(self.d_steps, self.update)
         batches, epochs = trainer.num_training_batches, trainer.max_epochs
         return int(batches * epochs) if epochs and math.isfinite(batches) else -1
 

@@ -150,6 +150,8 @@ class SampleWriter(_EveryGSteps):
 
     @rank_zero_only
     def act(self, trainer: pl.Trainer, pl_module: GAN) -> None:
+        if tuple(trainer.datamodule.shape) == (1,):
+            return  # the Dirac-GAN: plots/dynamics.png and training.gif draw its path instead
         self.dirpath.mkdir(parents=True, exist_ok=True)
         g_steps = pl_module.g_steps
         path = self.dirpath / f"g_step_{g_steps:06d}.png"

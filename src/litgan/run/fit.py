@@ -25,9 +25,11 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, read_write
 from pytorch_lightning.loggers import Logger
 
 from litgan.config.checks import lightning_max_steps
+from litgan.dynamics.dirac import dirac_dynamics, is_dirac
 from litgan.errors import Interrupted
 from litgan.gan import GAN
 from litgan.pictures.animation import save_run_animation
+from litgan.pictures.dynamics import save_dirac_pictures
 from litgan.pictures.plots import save_run_plots
 from litgan.records.history import read_series
 from litgan.records.metrics_csv import MetricsCSV
@@ -174,7 +176,7 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         ]
         trainer: pl.Trainer = instantiate(
             cfg.trainer,
-            max_steps=lightning_max_steps(cfg.trainer.max_steps, cfg.d_steps),
+            max_steps=lightning_max_steps(cfg.trainer.max_steps, cfg.d_steps, cfg["update"]),
             logger=loggers,
             callbacks=callbacks,
         )
@@ -189,6 +191,9 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
             raise
         summary = _summary(cfg, trainer, model, clock)
         if trainer.is_global_zero:
+            if is_dirac(model):
+                summary["dynamics"] = dirac_dynamics(model)
+                save_dirac_pictures(read_series(run_dir / "metrics.csv"), model, summary, run_dir)
             write_summary(summary, run_dir)
             plots = save_run_plots(
                 read_series(run_dir / "metrics.csv"), run_dir / "plots", summary["game"]

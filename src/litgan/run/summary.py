@@ -51,6 +51,8 @@ def format_summary(summary: dict[str, Any], run_dir: Path) -> str:
         lines.append(_best_d_line(summary))
     if "val/fid" in final:
         lines.append(_evaluation_line(summary))
+    if summary.get("dynamics"):
+        lines += _dynamics_lines(summary["dynamics"])
     lines.append(f"  outputs: {run_dir}{_job_overrides(run_dir)}")
     return "\n".join(lines)
 
@@ -122,3 +124,15 @@ def _evaluation_line(summary: dict[str, Any]) -> str:
     if best is not None:
         line += f"  (best {best['metric']} {best['value']:.4g} at generator step {best['g_step']})"
     return line
+
+
+def _dynamics_lines(dynamics: dict[str, Any]) -> list[str]:
+    """The Dirac-GAN's theory at (0, 0): the field's eigenvalues, the update's radius."""
+    values = ", ".join(f"{re:+.4g}{im:+.4g}i" for re, im in dynamics["eigenvalues"])
+    radius = dynamics["update_radius"]
+    shown = "none" if radius is None else f"{radius:.6f}"
+    return [
+        f"  field's eigenvalues at (0, 0): {values}: {dynamics['field']}",
+        f"  {dynamics['update']} update's spectral radius at (0, 0): {shown}: "
+        f"{dynamics['updates']}",
+    ]
