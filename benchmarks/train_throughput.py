@@ -258,7 +258,7 @@ def litgan_clock(
         # The clock first: at a batch end where a sample picture or a checkpoint is due (a run
         # of sample_every iterations), it stamps before they start, so the window holds the
         # loop's iterations and not that one-off work.
-        callbacks = [clock] + [instantiate(c) for c in cfg.callbacks.values()]
+        callbacks = [clock] + [instantiate(c) for c in cfg.callbacks.values() if c]
         trainer = instantiate(
             cfg.trainer,
             max_steps=lightning_max_steps(iterations, 1),

@@ -174,7 +174,7 @@ BAD_INPUT = {
         ["model.generator.nz must be a positive integer up to 16,384, got 0"],
     ),
     "unknown key added": (None, ["+d_setps=2"], ["d_setps is not a key of the config"]),
-    "unknown model": (None, ["model=gpt"], ["Could not find 'model/gpt'", "dcgan, mlp"]),
+    "unknown model": (None, ["model=gpt"], ["Could not find 'model/gpt'", "dcgan, dirac, mlp"]),
     "a sweep without -m": (None, ["seed=0,1"], ["Ambiguous value", "add -m to sweep"]),
     "an override that does not parse": (None, ["data.batch_size=[1"], ["cannot read the overrid"]),
     "metrics=none under a preset that tunes validation": (
@@ -376,7 +376,10 @@ def test_refused_commands_leave_a_finished_run_byte_identical(train_in, tmp_path
     before = checksums(tmp_path)
     refusals = {
         "a bad value": ("d_steps=1.5", ["d_steps must be an integer, got '1.5'"]),
-        "another architecture": ("model.generator.hidden=[16]", ["holds a different architecture"]),
+        "another architecture": (
+            "model.generator.hidden=[16]",
+            ["another experiment", "model.generator.hidden: [8] there, [16] here"],
+        ),
         "nothing left to train": ("seed=0", ["at generator iteration 10 and trainer.max_steps=10"]),
     }
     for override, messages in refusals.values():

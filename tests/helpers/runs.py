@@ -14,7 +14,7 @@ import torch
 
 from litgan.cli.train import main
 from litgan.config.compose import compose
-from litgan.run.parallel import _logging_state, _restore_logging
+from litgan.run.parallel import logging_state, restore_logging
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -97,7 +97,7 @@ def train_here(
     monkeypatch.setattr(sys, "argv", [str(REPO / "train.py"), *overrides])
     if capfd is not None:
         capfd.readouterr()  # what the test printed before is not the run's
-    threads, logging_state = torch.get_num_threads(), _logging_state()
+    threads, logging_before = torch.get_num_threads(), logging_state()
     torch.set_num_threads(1)  # as run_train's OMP_NUM_THREADS=1
     status = 0
     try:
@@ -107,7 +107,7 @@ def train_here(
         status = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
     finally:
         torch.set_num_threads(threads)
-        _restore_logging(logging_state)  # closes Hydra's train.log and console handlers
+        restore_logging(logging_before)  # closes Hydra's train.log and console handlers
     out, err = capfd.readouterr() if capfd is not None else ("", "")
     return Run(status, out, err, run_dir)
 
@@ -139,7 +139,9 @@ def run_main(
     ]
     monkeypatch.setattr(sys, "argv", argv)
     # One thread, as run_train's OMP_NUM_THREADS=1: on shared cores, more make tiny models slower.
-    threads = torch.get_num_threads()
+    # Logging put back: a run's handlers (debug=default's verbose loggers) would write to this
+    # test's captured streams after they close.
+    threads, logging_before = torch.get_num_threads(), logging_state()
     torch.set_num_threads(1)
     try:
         main()
@@ -147,6 +149,7 @@ def run_main(
         return exit_.code, capsys.readouterr().err
     finally:
         torch.set_num_threads(threads)
+        restore_logging(logging_before)
     return 0, capsys.readouterr().err
 
 

@@ -489,21 +489,22 @@ class DCGANModel(Model):
 @dataclass
 class DiracGenerator:
     _target_: str = "litgan.networks.DiracGenerator"
-    theta: float = MISSING
+    theta: float = between(-1000, 1000)
 
 
 @dataclass
 class DiracDiscriminator:
     _target_: str = "litgan.networks.DiracDiscriminator"
-    psi: float = MISSING
+    psi: float = between(-1000, 1000)
     batch_norm: bool = one_of(False)  # it has none; the penalties' options set it false
 
 
 @registered("dirac_model")
 @dataclass
 class DiracModel(Model):
-    theta: float = MISSING
-    psi: float = MISSING
+    # The start point (θ, ψ): any finite one; the equilibrium is (0, 0).
+    theta: float = between(-1000, 1000)
+    psi: float = between(-1000, 1000)
     generator: DiracGenerator = field(default_factory=DiracGenerator)
     discriminator: DiracDiscriminator = field(default_factory=DiracDiscriminator)
 
@@ -561,7 +562,6 @@ class SGDOptimizer:
 class SGDOptim:
     generator: SGDOptimizer = field(default_factory=SGDOptimizer)
     discriminator: SGDOptimizer = field(default_factory=SGDOptimizer)
-    lr_decay: float = probability()
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 # Groups whose files set keys elsewhere (presets, Hydra's own): not where a key lives.
-NOT_HOMES = {"experiment", "hparams_search", "hydra"}
+NOT_HOMES = {"experiment", "hparams_search", "hydra", "debug"}
 
 
 def keys_ending_in(key: str, config_dir: str | Path) -> list[str]:

@@ -372,7 +372,7 @@ def _job_process(sweep: _Sweep, output: Path) -> Iterator[None]:
     threads = torch.get_num_threads()
     rng = random.getstate(), np.random.get_state(), torch.get_rng_state()
     handlers = _signal_handlers()
-    loggers = _logging_state()
+    loggers = logging_state()
     filters = list(warnings.filters)
     os.environ.update({name: str(sweep.threads) for name in THREAD_VARIABLES})
     torch.set_num_threads(sweep.threads)
@@ -392,7 +392,7 @@ def _job_process(sweep: _Sweep, output: Path) -> Iterator[None]:
         for signum, handler in handlers.items():
             if signal.getsignal(signum) is not handler:
                 signal.signal(signum, handler)
-        _restore_logging(loggers)
+        restore_logging(loggers)
         warnings.filters[:] = filters
         pyplot = sys.modules.get("matplotlib.pyplot")
         if pyplot is not None:
@@ -430,7 +430,7 @@ def _signal_handlers() -> dict[int, Any]:
     return handlers
 
 
-def _logging_state() -> dict[logging.Logger | None, tuple[Any, ...]]:
+def logging_state() -> dict[logging.Logger | None, tuple[Any, ...]]:
     """Every existing logger's handlers, filters, level and switches (None: logging.disable's
     level)."""
     loggers = [logging.getLogger()]
@@ -445,7 +445,7 @@ def _logging_state() -> dict[logging.Logger | None, tuple[Any, ...]]:
     return state
 
 
-def _restore_logging(state: dict[logging.Logger | None, tuple[Any, ...]]) -> None:
+def restore_logging(state: dict[logging.Logger | None, tuple[Any, ...]]) -> None:
     """Put every logger back as `state` holds it, closing the handlers the job added. Loggers
     the job created keep only NullHandlers, which is what libraries give theirs on import."""
     before = {id(h) for lg, (handlers, *_) in state.items() if lg is not None for h in handlers}
