@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -21,6 +22,18 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests marked slow first, so that parallel workers do not end waiting on one."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(autouse=True)
+def no_handler_left_on_a_closed_stream():
+    """After each test, drop log handlers that write to a stream closed since (a captured
+    stderr of that test): a later test's first log record would print "Logging error"."""
+    yield
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in (lg for lg in loggers if isinstance(lg, logging.Logger)):
+        for handler in list(logger.handlers):
+            if getattr(getattr(handler, "stream", None), "closed", False):
+                logger.removeHandler(handler)
 
 
 @pytest.fixture

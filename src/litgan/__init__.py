@@ -3,12 +3,15 @@
 The packages are layers; each imports only from those below it (checked by import-linter,
 `[tool.importlinter]` in pyproject.toml):
 
-    cli        the commands: litgan-train (train.py), litgan-fid, litgan-sample, litgan-report
+    cli        the commands: litgan-train (train.py), litgan-fid, litgan-sample, litgan-report,
+               litgan-dynamics
     experiment training from Python: run(*overrides) -> summary, run directory, metrics table;
                build(*overrides) -> data, GAN; load(checkpoint) -> trained GAN
     run        one training run: fit, run directory, checkpoints, signals, loggers, summary
     pictures   plots of a run's metrics, pictures of G's samples and D's surface
-    gan        the LightningModule: D's step and G's step, noise, schedule, validation
+    dynamics   the game's gradient field: its Jacobian's eigenvalues, an update's spectral radius
+    gan        the LightningModule: D's step and G's step, the update scheme, noise, schedule,
+               validation
     metrics | data | networks | records
                evaluation (FID, modes), LightningDataModules, G and D, metrics.csv read/written
     game | config
