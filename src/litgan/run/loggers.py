@@ -128,15 +128,18 @@ def finish_trackers(loggers: Sequence[Logger], failed: bool = False) -> None:
 
     A run that raised is marked failed in W&B (exit code 1).
     """
-    import wandb
-
     for logger in loggers:
         if isinstance(logger, TensorBoardLogger):
             # close() drains the writer's queue (flush() writes only what its thread has taken
             # from it): on a run that raised, Lightning has not closed it.
             logger.experiment.close()
 
-    if wandb.run is None or not any(isinstance(lg, WandbLogger) for lg in loggers):
+    if not any(isinstance(lg, WandbLogger) for lg in loggers):
+        return
+    # Imported here: wandb costs seconds of start-up that a run without it should not pay.
+    import wandb
+
+    if wandb.run is None:
         return
     run = wandb.run
     offline, run_files = run.offline, Path(run.dir).parent  # <save_dir>/wandb/offline-run-*/
