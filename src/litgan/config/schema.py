@@ -538,36 +538,33 @@ class Penalty:
 
 @dataclass
 class Optimizer:
-    """A player's optimizer, called with its parameters; open to the optimizer's other
-    arguments (see `OPEN`)."""
+    """A player's optimizer, called with its parameters: the keys every optimizer has (plain
+    SGD's); open to the optimizer's other arguments (see `OPEN`)."""
 
     _target_: str = MISSING
     _partial_: bool = True
     lr: float = positive()
+
+
+@dataclass
+class AdamOptimizer(Optimizer):
+    """A player's Adam (or another optimizer with its betas)."""
+
     betas: list[float] = ranged(Items(Interval(low=0, high=1, high_open=True), length=2))
 
 
 @registered("optim")
 @dataclass
 class Optim:
-    generator: Optimizer = field(default_factory=Optimizer)
-    discriminator: Optimizer = field(default_factory=Optimizer)
-
-
-@dataclass
-class SGDOptimizer:
-    """A player's plain SGD; open to SGD's other arguments (see `OPEN`)."""
-
-    _target_: str = MISSING
-    _partial_: bool = True
-    lr: float = positive()
+    generator: AdamOptimizer = field(default_factory=AdamOptimizer)
+    discriminator: AdamOptimizer = field(default_factory=AdamOptimizer)
 
 
 @registered("sgd_optim")
 @dataclass
 class SGDOptim:
-    generator: SGDOptimizer = field(default_factory=SGDOptimizer)
-    discriminator: SGDOptimizer = field(default_factory=SGDOptimizer)
+    generator: Optimizer = field(default_factory=Optimizer)
+    discriminator: Optimizer = field(default_factory=Optimizer)
 
 
 @dataclass
@@ -687,7 +684,7 @@ class Callbacks:
 
 
 # Typed keys, and further keys may be added.
-OPEN = (Optimizer, SGDOptimizer, Trainer, DDPTrainer, Callbacks)
+OPEN = (Optimizer, AdamOptimizer, Trainer, DDPTrainer, Callbacks)
 
 
 def store() -> None:
