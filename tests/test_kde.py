@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
 import pytest
 import torch
 
 from litgan.data.toy import mixture_modes
 from litgan.metrics.divergences import estimate_divergences
 from litgan.metrics.kde import KDE, estimate_kde_divergences, fit_kde, wasserstein_between
-from tests.helpers.points import RING_STD, moons, ring
-from tests.helpers.runs import TINY_MLP, run_main
+from tests.helpers.points import RING_STD, moons, point_file_run, ring
 
 # G's points as a ring run passes through them: one blob, half the modes, wide modes, narrower
 # ones, the modes shifted off the data's.
@@ -70,18 +68,14 @@ def test_w1_between_points_and_their_translate_is_the_translation(shift):
 def test_a_point_file_run_logs_the_estimated_scores_and_says_they_are_estimated(
     monkeypatch, capsys, tmp_path
 ):
-    np.save(tmp_path / "moons.npy", moons(1000).astype(np.float32))
-    status, stderr = run_main(
+    status, stderr = point_file_run(
         monkeypatch,
         capsys,
         tmp_path,
-        "data=points",
-        f"data.path={tmp_path / 'moons.npy'}",
-        "data.batch_size=64",
+        1000,
         "trainer.max_steps=2",
         "metrics=default",
         "metrics.points.num_samples=500",
-        base=tuple(TINY_MLP),
     )
     assert status == 0, stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from litgan.data import PointFileDataModule
-from tests.helpers.points import moons
+from tests.helpers.points import moons, point_file_run
 from tests.helpers.runs import TINY_MLP, check_clean_failure, run_main
 
 
@@ -90,16 +90,6 @@ def test_csv_with_a_header_and_npy_give_the_same_split(tmp_path):
 
 @pytest.mark.slow
 def test_a_point_file_trains_on_the_device(monkeypatch, capsys, tmp_path):
-    np.save(tmp_path / "moons.npy", moons(600).astype(np.float32))
-    status, stderr = run_main(
-        monkeypatch,
-        capsys,
-        tmp_path,
-        "data=points",
-        f"data.path={tmp_path / 'moons.npy'}",
-        "data.batch_size=64",
-        "trainer.max_steps=4",
-        base=tuple(TINY_MLP),
-    )
+    status, stderr = point_file_run(monkeypatch, capsys, tmp_path, 600, "trainer.max_steps=4")
     assert status == 0, stderr
     assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()

@@ -31,6 +31,31 @@ def test_a_task_name_that_is_no_folder_name_is_refused(monkeypatch, capsys, tmp_
     check_clean_failure(status, err, tmp_path, "task_name must be a folder name")
 
 
+# A blank tag, a comma (litgan-report joins a run's tags with commas), more than W&B's 64
+# characters, a string for a list.
+@pytest.mark.parametrize(
+    "tags", ["tags=[a,'']", "tags=[' ']", "tags=['a,b']", f"tags=[{'x' * 65}]", "tags=abc"]
+)
+def test_a_tag_that_is_no_label_is_refused_before_the_run(monkeypatch, capsys, tmp_path, tags):
+    status, err = run_main(monkeypatch, capsys, tmp_path, tags, base=TINY_MLP)
+    check_clean_failure(status, err, tmp_path, "tags must be a list of")
+
+
+def test_labels_at_the_limits_run(monkeypatch, capsys, tmp_path):
+    # No tags (every other test's runs and sweeps) is fine too: tags label a study, not required.
+    tags = ["study-1", "x" * 64, "with space"]
+    status, err = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        f"tags=[{','.join(tags)}]",
+        "trainer.max_steps=1",
+        base=TINY_MLP,
+    )
+    assert status == 0, err
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["tags"] == tags
+
+
 @pytest.mark.slow
 def test_tags_reach_summary_wandb_and_tensorboard(monkeypatch, capsys, tmp_path):
     for name, value in OFFLINE.items():

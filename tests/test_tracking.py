@@ -14,9 +14,9 @@ from pytorch_lightning.loggers import TensorBoardLogger
 
 from litgan.cli.report import main as report_main
 from litgan.records.history import read_overrides
-from litgan.run.loggers import log_images
+from litgan.run.loggers import log_hparams, log_images
 from tests.helpers.runs import TINY_MLP, run_main
-from tests.helpers.tensorboard_events import steps_by_tag, summaries
+from tests.helpers.tensorboard_events import hparams_data, scalars, steps_by_tag, summaries
 from tests.helpers.wandb_records import history_keys, history_steps, read_records, run_info
 
 SECRET = "wandb-key-that-must-not-leak-0123456789"
@@ -174,7 +174,8 @@ def test_optuna_search_minimises_the_best_metric_that_train_returns(train_in, tm
     }
 
 
-def test_tensorboard_gets_one_tag_per_picture_with_a_step_slider(monkeypatch, capsys, tmp_path):
+def tensorboard_run(monkeypatch, capsys, tmp_path, *overrides: str) -> Path:
+    """A tiny MLP run of 20 iterations with logger=tensorboard; its tensorboard/ folder."""
     status, stderr = run_main(
         monkeypatch,
         capsys,
@@ -182,11 +183,15 @@ def test_tensorboard_gets_one_tag_per_picture_with_a_step_slider(monkeypatch, ca
         *TINY_MLP,
         "logger=tensorboard",
         "trainer.max_steps=20",
-        "sample_every=10",
+        *overrides,
         base=(),
     )
     assert status == 0, stderr
-    logged = summaries(tmp_path / "run" / "tensorboard")
+    return tmp_path / "run" / "tensorboard"
+
+
+def test_tensorboard_gets_one_tag_per_picture_with_a_step_slider(monkeypatch, capsys, tmp_path):
+    logged = summaries(tensorboard_run(monkeypatch, capsys, tmp_path, "sample_every=10"))
     images = sorted((tag, step) for tag, step, kind in logged if kind == "image")
     assert images == [
         ("plots/grad_norm", 20),
@@ -199,7 +204,7 @@ def test_tensorboard_gets_one_tag_per_picture_with_a_step_slider(monkeypatch, ca
     assert "train/value" in scalars and "hp_metric" not in scalars  # no -1 placeholder
 
 
-def test_plots_logged_after_fit_keep_tensorboards_scalars_file(monkeypatch, tmp_path):
+def test_plots_and_hparams_logged_after_fit_keep_tensorboards_scalars_file(monkeypatch, tmp_path):
     # Training that ends within the second the closed writer reopens in: tensorboardX names an
     # event file after the second it opens, so a reopened writer would overwrite the scalars.
     monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)
@@ -209,5 +214,44 @@ def test_plots_logged_after_fit_keep_tensorboards_scalars_file(monkeypatch, tmp_
     picture = tmp_path / "value.png"
     Image.new("RGB", (120, 120)).save(picture)
     log_images([logger], "plots", [picture], step=20, after_fit=True)
+    log_hparams([logger], {"seed": 0}, ["train/value"], step=20)
     logged = summaries(tmp_path / "tensorboard")
     assert ("train/value", 20, "scalar") in logged and ("plots", 20, "image") in logged
+    assert ("_hparams_/session_start_info", 20, "hparams") in logged
+
+
+def test_tensorboard_hparams_tab_shows_the_config_and_the_final_validation(
+    monkeypatch, capsys, tmp_path
+):
+    tensorboard = tensorboard_run(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        "val_every=10",
+        "metrics=default",  # 2D data: validation takes milliseconds
+        "tags=[study1,baseline]",
+    )
+    data = hparams_data(tensorboard)
+    assert set(data) == {
+        f"_hparams_/{t}" for t in ("experiment", "session_start_info", "session_end_info")
+    }
+    start = data["_hparams_/session_start_info"].session_start_info.hparams
+    assert start["tags"].string_value == '["study1", "baseline"]'
+    assert start["task_name"].string_value == "runs" and start["seed"].number_value == 0
+    assert start["model.generator.hidden"].string_value == "[32, 32]"
+    assert start["optim.generator.lr"].number_value == pytest.approx(1e-3)  # ${model.lr}, resolved
+    assert start["loss._target_"].string_value == "litgan.game.games.NonSaturating"
+    assert start["penalty"].string_value == "null" and start["trainer.max_steps"].number_value == 20
+    assert not any(n.startswith(("paths.", "logger", "callbacks.", "extras.")) for n in start)
+    experiment = data["_hparams_/experiment"].experiment
+    assert {info.name for info in experiment.hparam_infos} == set(start)
+    # The metrics are the run's final validation, whose scalars the tab reads: each one's last
+    # value is summary.json's, at the last iteration.
+    summary = json.loads((tensorboard.parent / "summary.json").read_text())
+    metrics = {info.name.tag for info in experiment.metric_infos}
+    assert metrics == {key for key in summary["final"] if key.startswith("val/")}
+    assert {"val/jsd", "val/fid", "val/modes"} <= metrics
+    logged = scalars(tensorboard)
+    for name in metrics:
+        step, value = logged[name][-1]
+        assert step == 20 and value == pytest.approx(summary["final"][name], rel=1e-6), name

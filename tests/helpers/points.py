@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from litgan.data.toy import mixture_modes
+from tests.helpers.runs import TINY_MLP, run_main
 
 
 def moons(n: int = 400, seed: int = 0) -> np.ndarray:
@@ -27,4 +28,21 @@ def ring(n: int, seed: int, std: float = RING_STD, modes: int = 8) -> torch.Tens
     centres = mixture_modes("ring", 8, 1.0)
     return centres[torch.randint(modes, (n,), generator=gen)] + std * torch.randn(
         n, 2, generator=gen
+    )
+
+
+def point_file_run(monkeypatch, capsys, tmp_path, n: int, *overrides: str) -> tuple[int, str]:
+    """`run_main` of the tiny MLP on a learner's file of `n` moons points (float32, as np.save
+    writes one's array; tmp_path/moons.npy) in batches of 64: its exit status and stderr."""
+    path = tmp_path / "moons.npy"
+    np.save(path, moons(n).astype(np.float32))
+    return run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        "data=points",
+        f"data.path={path}",
+        "data.batch_size=64",
+        *overrides,
+        base=tuple(TINY_MLP),
     )

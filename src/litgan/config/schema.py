@@ -63,6 +63,7 @@ MAX_SAMPLES = 10**8  # samples or a batch held at once (10^8 2D points take 0.8 
 MAX_WIDTH = 2**14  # an MLP layer's width, nz (two 16,384-wide layers: 268M weights, 1 GB)
 MAX_MAPS = 1024  # DCGAN's ngf, ndf (ngf=1024: a first layer of 8,192 maps, 2 GB of weights)
 MAX_MODES = 10**4  # mixture modes (evaluation measures the distance of every point to each)
+MAX_LABEL = 64  # a tag's characters: W&B refuses a longer run tag when the run starts
 
 
 # Ranges: the values a key takes beyond its type, declared beside it.
@@ -173,14 +174,19 @@ class FolderName(Range):
 
 
 @dataclass(frozen=True)
-class Text(Range):
-    """Any string."""
+class Label(Range):
+    """A run's label (a tag): not blank, no comma (litgan-report joins a run's tags with commas
+    into its group's name), at most MAX_LABEL characters."""
 
     def admits(self, value: Any) -> bool:
-        return isinstance(value, str)
+        if not isinstance(value, str):
+            return False
+        return bool(value.strip()) and "," not in value and len(value) <= MAX_LABEL
 
     def words(self, noun: str, plural: bool = False) -> str:
-        return "strings" if plural else "a string"
+        if plural:
+            return f"non-blank strings of at most {MAX_LABEL} characters, without commas"
+        return f"a non-blank string of at most {MAX_LABEL} characters, without a comma"
 
 
 @dataclass(frozen=True)
@@ -282,7 +288,7 @@ class TrainConfig:
     """The top-level keys of conf/train.yaml (their values and meanings are there)."""
 
     task_name: str = ranged(FolderName())
-    tags: list[str] = ranged(Items(Text()), default=MISSING)
+    tags: list[str] = ranged(Items(Label()), default=MISSING)
     extras: Extras = field(default_factory=Extras)
     seed: int = a_seed()
     d_steps: int = positive()
@@ -532,36 +538,33 @@ class Penalty:
 
 @dataclass
 class Optimizer:
-    """A player's optimizer, called with its parameters; open to the optimizer's other
-    arguments (see `OPEN`)."""
+    """A player's optimizer, called with its parameters: the keys every optimizer has (plain
+    SGD's); open to the optimizer's other arguments (see `OPEN`)."""
 
     _target_: str = MISSING
     _partial_: bool = True
     lr: float = positive()
+
+
+@dataclass
+class AdamOptimizer(Optimizer):
+    """A player's Adam (or another optimizer with its betas)."""
+
     betas: list[float] = ranged(Items(Interval(low=0, high=1, high_open=True), length=2))
 
 
 @registered("optim")
 @dataclass
 class Optim:
-    generator: Optimizer = field(default_factory=Optimizer)
-    discriminator: Optimizer = field(default_factory=Optimizer)
-
-
-@dataclass
-class SGDOptimizer:
-    """A player's plain SGD; open to SGD's other arguments (see `OPEN`)."""
-
-    _target_: str = MISSING
-    _partial_: bool = True
-    lr: float = positive()
+    generator: AdamOptimizer = field(default_factory=AdamOptimizer)
+    discriminator: AdamOptimizer = field(default_factory=AdamOptimizer)
 
 
 @registered("sgd_optim")
 @dataclass
 class SGDOptim:
-    generator: SGDOptimizer = field(default_factory=SGDOptimizer)
-    discriminator: SGDOptimizer = field(default_factory=SGDOptimizer)
+    generator: Optimizer = field(default_factory=Optimizer)
+    discriminator: Optimizer = field(default_factory=Optimizer)
 
 
 @dataclass
@@ -681,7 +684,7 @@ class Callbacks:
 
 
 # Typed keys, and further keys may be added.
-OPEN = (Optimizer, SGDOptimizer, Trainer, DDPTrainer, Callbacks)
+OPEN = (Optimizer, AdamOptimizer, Trainer, DDPTrainer, Callbacks)
 
 
 def store() -> None:

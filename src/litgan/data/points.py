@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from abc import abstractmethod
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -67,13 +68,15 @@ class PointSetDataModule(InMemoryDataModule):
 
     The validation points are never trained on: the kernel density estimate that stands for
     the data's unknown density (`litgan.metrics.kde`) picks its bandwidth by their likelihood.
+    The arguments of the split and of serving are declared here once; each kind of point set
+    takes them as `**split` beside its own.
     """
 
     shape = (2,)
 
     def __init__(
         self,
-        batch_size: int,
+        batch_size: int = 256,
         val_fraction: float = 0.1,
         seed: int = 0,
         on_device: bool = False,
@@ -125,18 +128,11 @@ class PointFileDataModule(PointSetDataModule):
 
     Args:
         path: the file; relative paths start from the directory train.py runs in.
+        split: PointSetDataModule's arguments (batch_size, val_fraction, seed, on_device, ...).
     """
 
-    def __init__(
-        self,
-        path: str | None = None,
-        batch_size: int = 256,
-        val_fraction: float = 0.1,
-        seed: int = 0,
-        on_device: bool = False,
-        on_device_max_mb: float = ON_DEVICE_MAX_MB,
-    ) -> None:
-        super().__init__(batch_size, val_fraction, seed, on_device, on_device_max_mb)
+    def __init__(self, path: str | None = None, **split: Any) -> None:
+        super().__init__(**split)
         if not path:
             raise ConfigError("data=points needs data.path=<a .npy or .csv file of 2D points>")
         self.path = Path(path).expanduser().absolute()

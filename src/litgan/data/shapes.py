@@ -7,11 +7,11 @@ it from the points as it does for a learner's own file (data=points, `litgan.met
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from litgan.data.base import ON_DEVICE_MAX_MB
 from litgan.data.points import PointSetDataModule
 from litgan.errors import ConfigError
 
@@ -39,20 +39,20 @@ SHAPES = ("moons", "spiral", "swiss_roll")
 
 
 class ShapeDataModule(PointSetDataModule):
-    """`num_samples` points of one of SHAPES plus N(0, noise²) noise, from `seed`."""
+    """`num_samples` points of one of SHAPES plus N(0, noise²) noise, from `seed`.
+
+    Args:
+        split: PointSetDataModule's arguments (batch_size, val_fraction, seed, on_device, ...).
+    """
 
     def __init__(
         self,
         shape_name: str = "moons",
         num_samples: int = 10_000,
         noise: float = 0.05,
-        batch_size: int = 256,
-        val_fraction: float = 0.1,
-        seed: int = 0,
-        on_device: bool = False,
-        on_device_max_mb: float = ON_DEVICE_MAX_MB,
+        **split: Any,
     ) -> None:
-        super().__init__(batch_size, val_fraction, seed, on_device, on_device_max_mb)
+        super().__init__(**split)
         if shape_name not in SHAPES:
             raise ConfigError(f"unknown shape {shape_name!r}; choose one of: {', '.join(SHAPES)}")
         self.name = shape_name

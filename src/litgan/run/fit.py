@@ -39,7 +39,13 @@ from litgan.run.checkpoints import (
     read_checkpoint,
     resolve_ckpt_path,
 )
-from litgan.run.loggers import finish_trackers, log_animation, log_images
+from litgan.run.loggers import (
+    finish_trackers,
+    hyperparameters,
+    log_animation,
+    log_hparams,
+    log_images,
+)
 from litgan.run.run_dir import (
     discard_unstarted_run,
     file_logs_held,
@@ -199,6 +205,8 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
                 read_series(run_dir / "metrics.csv"), run_dir / "plots", summary["game"]
             )
             log_images(loggers, "plots", plots, step=model.g_steps, after_fit=True)
+            validation = [key for key in summary["final"] if key.startswith("val/")]
+            log_hparams(loggers, hyperparameters(plain), validation, step=model.g_steps)
             animation = save_run_animation(run_dir / "samples", run_dir / "plots")
             if animation is not None:
                 log_animation(loggers, "plots/training", animation, step=model.g_steps)

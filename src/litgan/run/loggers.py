@@ -1,11 +1,14 @@
-"""Experiment trackers beyond metrics.csv: W&B (online or offline) and TensorBoard images."""
+"""Experiment trackers beyond metrics.csv: W&B (online or offline), TensorBoard's images and
+its HParams tab."""
 
 from __future__ import annotations
 
+import json
 import netrc
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from hydra.core.hydra_config import HydraConfig
@@ -14,6 +17,7 @@ from PIL import Image
 from pytorch_lightning.loggers import Logger, TensorBoardLogger, WandbLogger
 from pytorch_lightning.utilities import rank_zero_only
 from tensorboardX.proto.summary_pb2 import Summary
+from tensorboardX.summary import hparams
 
 
 def wandb_credentials_configured() -> bool:
@@ -118,6 +122,57 @@ def log_animation(loggers: Sequence[Logger], key: str, path: Path, step: int) ->
             writer.file_writer.add_summary(
                 Summary(value=[Summary.Value(tag=key, image=image)]), step
             )
+            writer.close()
+
+
+# Keys of the config that say where a run writes and how it shows, not what it computes: left
+# out of TensorBoard's HParams tab (with everything under them).
+NOT_HYPERPARAMETERS = (
+    "extras",
+    "paths",
+    "logger",
+    "callbacks",
+    "ckpt_path",
+    "trainer.default_root_dir",
+    "trainer.enable_progress_bar",
+    "metrics.cache_dir",
+)
+
+
+def hyperparameters(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The resolved config's keys as TensorBoard's HParams tab takes them: one per leaf, named by
+    its dotted path (model.generator.hidden), but NOT_HYPERPARAMETERS. Lists, null and an empty
+    group are written as JSON (TensorBoard takes strings, numbers and booleans)."""
+    found: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if any(name == k or name.startswith(f"{k}.") for k in NOT_HYPERPARAMETERS):
+            continue
+        if isinstance(value, Mapping) and value:
+            found |= hyperparameters(value, f"{name}.")
+        elif value is None or isinstance(value, list | Mapping):
+            found[name] = json.dumps(value)
+        else:
+            found[name] = value
+    return found
+
+
+@rank_zero_only
+def log_hparams(
+    loggers: Sequence[Logger], params: dict[str, Any], metrics: Sequence[str], step: int
+) -> None:
+    """Fill TensorBoard's HParams tab after fit: the run's hyperparameters and, beside them, the
+    metrics named (scalars the run logged, val/jsd ...), whose last values the tab shows.
+
+    The metrics' values are not logged again: TensorBoard reads them from the run's own scalars.
+    Like `log_images` after fit, the summaries go to an event file of their own.
+    """
+    for logger in loggers:
+        if isinstance(logger, TensorBoardLogger):
+            experiment, start, end = hparams(params, dict.fromkeys(metrics))
+            writer = type(logger.experiment)(logger.log_dir, filename_suffix=".hparams")
+            for summary in (experiment, start, end):
+                writer.file_writer.add_summary(summary, step)
             writer.close()
 
 
