@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import sys
 from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
 import torch
 
+from litgan.cli.train import main
 from litgan.records.history import read_overrides, read_series
 from tests.helpers.runs import TINY_MLP, check_clean_failure, run_main
 
@@ -300,6 +302,17 @@ BAD_INPUT = {
         ["data.batch_size=${{data.layout}}"],  # braces doubled for str.format
         ["data.batch_size must be an integer, and ${data.layout} is not", "'ring'"],
     ),
+    "an option written as a flag": (
+        None,
+        ["--loss", "minimax"],
+        ["options are written key=value: loss=minimax, not --loss minimax"],
+    ),
+    "an option written as a flag with its value": (
+        None,
+        ["--trainer.max_steps=10"],
+        ["options are written key=value: trainer.max_steps=10, not --trainer.max_steps=10"],
+    ),
+    "a flag without a value": (None, ["--fast"], ["key=value: fast=VALUE, not --fast"]),
     "misspelt group inside a group": (
         None,
         ["model.gen.nz=3"],
@@ -325,6 +338,27 @@ def test_bad_input_fails_cleanly(case, monkeypatch, capsys, tmp_path):
     # Nothing created, not even the run directory; nothing changed.
     assert set(tmp_path.rglob("*")) == paths_before
     assert all(p.read_bytes() == data for p, data in files_before.items())
+
+
+@pytest.mark.parametrize(
+    ("flags", "shown"),
+    [
+        (["--cfg", "job"], "d_steps: 1"),
+        (["--config-dir", "{}", "--cfg", "job", "--package", "data"], "batch_size:"),
+        (["--info", "defaults"], "Defaults List"),
+        (["--help"], "== Config groups"),
+    ],
+)
+def test_hydras_own_flags_still_pass(flags, shown, monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["train.py", *[f.format(tmp_path) for f in flags]])
+    try:
+        main()
+    except SystemExit as exit_:
+        assert exit_.code in (0, None)
+    out, err = capsys.readouterr()
+    assert shown in out and "litgan: error" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_table_has_twenty_bad_values_or_more():

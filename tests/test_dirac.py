@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from litgan.cli import dynamics
-from litgan.dynamics.dirac import field_eigenvalues, update_radius
+from litgan.dynamics.dirac import field_eigenvalues, trajectory, update_radius
 from tests.helpers.checkpoints import final_weights, max_abs_diff
 from tests.helpers.runs import check_clean_failure, compose_train, run_main
 
@@ -190,6 +190,17 @@ def test_run_summary_and_pictures(monkeypatch, capsys, tmp_path):
     with open(run / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 30 and all(r["dirac/theta"] and r["dirac/psi"] for r in rows)
+    # The run's path is the one the real update gives outside a Trainer (float32 against 64).
+    path = trajectory(_gan(*overrides), 30)
+    assert np.allclose(read_path(run), path, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("loss", "update", "gamma", "what"), TRAJECTORIES)
+def test_the_real_updates_trajectory_is_the_numpy_reference(loss, update, gamma, what):
+    penalty = ["penalty=r1", f"penalty.weight={gamma}"] if gamma else []
+    path = trajectory(_gan(f"loss={loss}", f"update={update}", *penalty), 200)
+    reference = reference_path(reference_field(loss, gamma), update, steps=200)
+    assert np.allclose(path, reference, rtol=1e-9, atol=1e-12), what
 
 
 def _reference_jacobian(field, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:

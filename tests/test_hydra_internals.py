@@ -101,3 +101,12 @@ def test_instantiation_site_names_the_class_and_the_key():
     target, key = hydra_internals.instantiation_site(raised.value)
     assert target == "litgan.networks.MLPGenerator" or target.endswith("MLPGenerator")
     assert key == "net"
+
+
+def test_unknown_flags_are_those_hydras_parser_does_not_know():
+    hydra_flags = ["-m", "--cfg", "job", "--config-dir", "d", "--info", "--resolve", "-cn", "x"]
+    assert hydra_internals.unknown_flags([*hydra_flags, "seed=1", "model.lr=-1"]) == []
+    assert hydra_internals.unknown_flags(["--loss", "minimax", "-m", "--x=1"]) == [
+        "--loss",
+        "--x=1",
+    ]

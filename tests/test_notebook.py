@@ -40,7 +40,7 @@ def test_the_value_function_notebook_runs_every_cell(monkeypatch, tmp_path):
         for output in cell.get("outputs", [])
         if "image/png" in output.get("data", {})
     ]
-    assert len(images) == 7  # every picture the text talks about was drawn
+    assert len(images) == 10  # every picture the text talks about was drawn
     text = "".join(
         output.get("text", "") + output.get("data", {}).get("text/plain", "")
         for cell in notebook.cells

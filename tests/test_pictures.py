@@ -17,7 +17,7 @@ from litgan.networks import MLPDiscriminator
 from litgan.pictures.plots import save_run_plots, value_figure
 from litgan.pictures.push import DECADES, REACH, ArrowScale, arrow_heads, generator_push, nice
 from litgan.pictures.samples import Mixture, best_d, best_d_width, save_samples_picture
-from litgan.pictures.surface import Arrows, _arrows
+from litgan.pictures.surface import Arrows, Frame, _arrows, _points
 from tests.helpers.gans import make_gan
 
 W = torch.tensor([0.6, -0.8])
@@ -219,6 +219,34 @@ def test_every_game_draws_its_2d_picture_with_arrows_and_best_d(loss, tmp_path):
         assert picture.size == (1100, 520)  # two panels: trained D, best D
 
 
+def test_a_picture_spans_the_frame_it_is_given_whatever_g_draws(tmp_path):
+    gan = make_gan("non_saturating")
+    real = RING.centres.repeat(25, 1) + 0.01 * torch.randn(100, 2)
+    frame = Frame.around(real)
+    assert (frame.x0, frame.x1) == pytest.approx((-1.3, 1.3), abs=0.05)  # ±1, 15% of 2 more
+    with torch.no_grad():  # G's points far out of the data's frame
+        gan.generator.net[-1].bias.fill_(5.0)
+    path = tmp_path / "picture.png"
+    seen = save_samples_picture(gan, gan.fixed_noise(300), path, real, RING, frame=frame)
+    assert seen.frame == pytest.approx(frame)
+    with Image.open(path) as picture:  # the PNG says its ranges, as the axes held them
+        assert [float(v) for v in picture.text["Frame"].split()] == pytest.approx(
+            list(frame.to_dict().values())
+        )
+
+
+def test_gs_points_outside_the_frame_are_drawn_at_its_edge_and_counted():
+    frame = Frame(-1.0, 1.0, -2.0, 2.0)
+    fake = torch.tensor([[0.0, 0.0], [5.0, 0.5], [-0.5, -9.0], [0.25, 0.75]])
+    ax = Figure().subplots()
+    _points(ax, torch.zeros(0, 2), fake, None, frame)
+    _, inside, edge = ax.collections  # the real points, G's inside, G's outside
+    assert inside.get_offsets().tolist() == [[0.0, 0.0], [0.25, 0.75]]
+    assert edge.get_offsets().tolist() == [[1.0, 0.5], [-0.5, -2.0]]
+    assert edge.get_label() == "G(z) outside: 2, at the edge"
+    assert ax.get_xlim() == (-1.0, 1.0) and ax.get_ylim() == (-2.0, 2.0)
+
+
 def test_value_png_draws_v_at_the_best_d_the_gap_and_the_divergences(tmp_path):
     steps = list(range(10, 1001, 10))
     series = {
@@ -257,7 +285,8 @@ def test_arrows_end_at_their_heads_coloured_by_the_push_on_the_runs_log_scale():
     push = torch.tensor([[0.5, 0.0], [0.0, -2.0], [0.0, 0.0]])  # the last: no push at all
     fig = Figure()
     ax = fig.subplots()
-    _arrows(ax, Arrows(points, heads, push, scale), fig.add_axes((0, 0, 1, 0.1)))
+    frame = Frame(-1, 1, -1, 1)
+    _arrows(ax, Arrows(points, heads, push, scale), fig.add_axes((0, 0, 1, 0.1)), frame)
     [quiver] = ax.collections
     assert quiver.scale == 1 and quiver.U.tolist() == pytest.approx([0.1, 0.0, 0.0])
     assert quiver.V.tolist() == pytest.approx([0.0, -0.2, 0.0])

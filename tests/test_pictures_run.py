@@ -1,6 +1,7 @@
 """The pictures of a run, end to end through train.py's main in this process: one arrow scale
-for all of a run's pictures (a resumed one too), arrowheads up D's slope on a trained run, the
-logged median push, the run's animation, and litgan-sample's 2D picture and arrows."""
+and one frame for all of a run's pictures (a resumed one too), arrowheads up D's slope on a
+trained run, the logged median push, the run's animation, and litgan-sample's 2D picture and
+arrows."""
 
 from __future__ import annotations
 
@@ -49,7 +50,15 @@ def drawn(monkeypatch) -> Drawn:
     return calls
 
 
-def test_one_arrow_scale_holds_across_a_run_and_its_resume(drawn, monkeypatch, capsys, tmp_path):
+def frame_of(picture: Path) -> list[float]:
+    """The x and y ranges a 2D picture was drawn with, as its PNG keeps them."""
+    with Image.open(picture) as png:
+        return [float(v) for v in png.text["Frame"].split()]
+
+
+def test_one_arrow_scale_and_one_frame_hold_across_a_run_and_its_resume(
+    drawn, monkeypatch, capsys, tmp_path
+):
     status, err = run_main(
         monkeypatch,
         capsys,
@@ -78,6 +87,11 @@ def test_one_arrow_scale_holds_across_a_run_and_its_resume(drawn, monkeypatch, c
     )
     assert status == 0, err
     assert len(drawn) == 4 and drawn[3].scale == first
+    # One frame for every picture, around the training data (the ring: ±1, std 0.01), kept by
+    # the checkpoint for the resumed run.
+    frames = [frame_of(p) for p in sorted((run / "samples").glob("g_step_*.png"))]
+    assert len(frames) == 4 and all(f == frames[0] for f in frames)
+    assert frames[0] == pytest.approx([-1.35, 1.35, -1.35, 1.35], abs=0.03)
 
     # The logged median push is that of the last picture's points, through the final D.
     steps, medians = read_series(run / "metrics.csv")["samples/push_median"]
@@ -180,6 +194,9 @@ def test_litgan_sample_draws_g_push_on_a_2d_checkpoint(drawn, monkeypatch, capsy
     torch.testing.assert_close(values[:, 4], push.norm(dim=1))
     moved = (values[:, 2:4] - values[:, :2]).norm(dim=1) > 0
     assert (gan.d_output(values[moved, 2:4]) > gan.d_output(values[moved, :2])).all()
+
+    # The run's own frame, that of its sample picture.
+    assert frame_of(out) == frame_of(run / "samples" / "g_step_000100.png")
 
     # Another scale on request: two runs drawn with the same one compare.
     sample_main([str(run), "--out", str(out), "--push-scale", "0.5", "--device", "cpu"])

@@ -7,7 +7,7 @@ against the installed Hydra, so that a new Hydra that changes one fails there fi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from hydra import initialize_config_dir
@@ -47,6 +47,16 @@ def basic_launcher() -> Launcher:
     from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 
     return BasicLauncher()
+
+
+def unknown_flags(argv: Sequence[str]) -> list[str]:
+    """The arguments of a command line that start with "-" and are none of Hydra's own flags
+    (--multirun, --cfg job, --config-dir DIR, ...), as Hydra's own argument parser reads them
+    (it keeps it in a private module)."""
+    from hydra._internal.utils import get_args_parser
+
+    _, unknown = get_args_parser().parse_known_args(list(argv))
+    return [arg for arg in unknown if arg.startswith("-")]
 
 
 def lines(err: BaseException) -> list[str]:

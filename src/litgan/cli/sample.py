@@ -11,11 +11,11 @@ current run directory, as `ckpt_path` reads them). G's weight average is used wh
 one. Without `--seed` the latent vectors are the run's fixed noise (`eval_seed`), those of its
 sample pictures and validation: a folder of N images is then the N samples validation scores.
 
-A 2D picture's arrows are coloured on the run's own scale (that of its sample pictures, kept
-in the checkpoint); `--push-scale M` puts them on another, so that two runs drawn with the
-same M compare. `--arrows FILE.csv` writes the drawn arrows: `x, y` (the tail, a point of G),
-`head_x, head_y` (where the arrow ends: G's loss falls all the way there) and `push`
-(|−∇ₓ G's loss| at the tail).
+A 2D picture's arrows are coloured on the run's own scale, and its axes span the run's own
+ranges (those of its sample pictures, kept in the checkpoint); `--push-scale M` puts the
+arrows on another, so that two runs drawn with the same M compare. `--arrows FILE.csv`
+writes the drawn arrows: `x, y` (the tail, a point of G), `head_x, head_y` (where the arrow
+ends: G's loss falls all the way there) and `push` (|−∇ₓ G's loss| at the tail).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from litgan.metrics.features import to_uint8
 from litgan.pictures.manifold import why_no_manifold
 from litgan.pictures.push import ArrowScale
 from litgan.pictures.samples import Mixture, PushSeen, save_samples_picture
+from litgan.pictures.surface import Frame
 from litgan.run.checkpoints import resolve_checkpoint
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -95,16 +96,18 @@ def latents(gan: GAN, n: int, seed: int | None) -> Tensor:
     return z.to(gan.device)
 
 
-def real_points(ckpt: Path, data_shape: Sequence[int]) -> tuple[Tensor | None, Mixture | None, str]:
-    """The run's real 2D data for a picture (points, the mixture they come from) and where they
-    came from.
+def real_points(
+    ckpt: Path, data_shape: Sequence[int]
+) -> tuple[Tensor | None, Mixture | None, Frame | None, str]:
+    """The run's real 2D data for a picture (points, the mixture they come from, the frame the
+    run's pictures draw around the training data) and where they came from.
 
     The data module is rebuilt from the run's `.hydra/config.yaml` beside `checkpoints/`; where
     there is none or it does not rebuild, the picture has no real points and the note says why.
     """
     config = ckpt.resolve().parent.parent / ".hydra" / "config.yaml"
     if not config.is_file():
-        return None, None, f"real points not drawn: no run config at {config}"
+        return None, None, None, f"real points not drawn: no run config at {config}"
     try:
         datamodule = instantiate(OmegaConf.load(config).data)
         if tuple(datamodule.shape) != tuple(data_shape):
@@ -112,8 +115,10 @@ def real_points(ckpt: Path, data_shape: Sequence[int]) -> tuple[Tensor | None, M
         datamodule.setup("fit")
         points = datamodule.real_batch(DEFAULT_POINTS)
     except Exception as err:  # any config can be there; the picture does without
-        return None, None, f"real points not drawn: {config} does not rebuild ({first_line(err)})"
-    return points, Mixture.of(datamodule), f"real points from {config}"
+        why = f"{config} does not rebuild ({first_line(err)})"
+        return None, None, None, f"real points not drawn: {why}"
+    frame = Frame.around(datamodule.samples)
+    return points, Mixture.of(datamodule), frame, f"real points from {config}"
 
 
 @contextmanager
@@ -183,12 +188,17 @@ def check_out_dir(path: Path, overwrite: bool) -> None:
         )
 
 
-def run_arrow_scale(path: Path) -> ArrowScale | None:
-    """The arrows' colour scale the run's sample pictures used, kept in its checkpoint; None
-    when it kept none (an image run, or one stopped before its first picture)."""
+def run_picture_state(path: Path) -> tuple[ArrowScale | None, Frame | None]:
+    """The arrows' colour scale and the x and y ranges the run's sample pictures used, kept in
+    its checkpoint; None for each it kept none of (an image run, one stopped before its first
+    picture, one of an earlier litgan)."""
     checkpoint = torch.load(io.BytesIO(path.read_bytes()), map_location="cpu", weights_only=True)
-    state = checkpoint.get("callbacks", {}).get("SampleWriter", {}).get("arrow_scale")
-    return None if state is None else ArrowScale.from_dict(state)
+    state = checkpoint.get("callbacks", {}).get("SampleWriter", {})
+    scale, frame = state.get("arrow_scale"), state.get("frame")
+    return (
+        None if scale is None else ArrowScale.from_dict(scale),
+        None if frame is None else Frame.from_dict(frame),
+    )
 
 
 def write_arrows(seen: PushSeen, path: Path) -> None:
@@ -391,10 +401,9 @@ def sample(args: argparse.Namespace) -> None:
             )
         if args.arrows is not None and not points:
             raise LitganError(f"{path} is a G of images: --arrows goes with 2D data")
+        scale, frame = run_picture_state(path)
         if args.push_scale is not None:
             scale = ArrowScale(args.push_scale)
-        else:
-            scale = run_arrow_scale(path)
         print(f"checkpoint: {path} (generator iteration {gan.g_steps})")
         if gan.sampling_generator is not gan.generator:
             decay = gan.hparams.model.get("ema_decay")
@@ -410,7 +419,8 @@ def sample(args: argparse.Namespace) -> None:
             )
         real = mixture = None
         if points and args.out is not None and not as_points:
-            real, mixture, note = real_points(path, gan.hparams.data_shape)
+            real, mixture, data_frame, note = real_points(path, gan.hparams.data_shape)
+            frame = frame or data_frame
             print(note)
         if as_points:
             n = args.num_samples or DEFAULT_POINTS
@@ -425,7 +435,7 @@ def sample(args: argparse.Namespace) -> None:
             walks = slerp(ends[:rows], ends[rows:], steps).flatten(0, 1)
             title = f"{rows} latent walks of {steps} steps"
             save_samples_picture(
-                gan, walks, tmp, real, mixture, title=title, nrow=steps, scale=scale
+                gan, walks, tmp, real, mixture, title=title, nrow=steps, scale=scale, frame=frame
             )
             what = f"{rows} walks of {steps} steps"
         else:
@@ -434,7 +444,7 @@ def sample(args: argparse.Namespace) -> None:
             z = latents(gan, n, args.seed)
             grid = points and why_no_manifold(gan.nz, tuple(gan.hparams.data_shape)) is None
             seen = save_samples_picture(
-                gan, z, tmp, real, mixture, title=title, scale=scale, manifold=grid
+                gan, z, tmp, real, mixture, title=title, scale=scale, manifold=grid, frame=frame
             )
             what = f"{n} samples"
             if args.arrows is not None:

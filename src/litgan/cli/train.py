@@ -25,7 +25,8 @@ from omegaconf import DictConfig
 from litgan.config.checks import check_override_types, user_error, validate_config
 from litgan.config.compose import CONFIG_DIR, compose
 from litgan.config.tree import config_tree
-from litgan.errors import Interrupted, LitganError
+from litgan.errors import ConfigError, Interrupted, LitganError
+from litgan.hydra_internals import unknown_flags
 from litgan.run.claim import check_contents, check_run_dir_value, claim_run_dir, release_run_dir
 from litgan.run.resume_rules import check_history, check_same_experiment
 from litgan.run.run_dir import (
@@ -92,6 +93,23 @@ def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
         _refuse(err)
 
 
+def check_no_flags_for_keys(argv: list[str]) -> None:
+    """Refuse an option written as a flag (`--loss minimax`), saying how Hydra reads it
+    (`loss=minimax`); Hydra's own flags pass."""
+    flags = unknown_flags(argv)
+    if not flags:
+        return
+    flag = flags[0]
+    name, after = flag.lstrip("-"), argv[argv.index(flag) + 1 :]
+    if "=" in name:
+        written, meant = flag, name
+    elif after and not after[0].startswith("-") and "=" not in after[0]:
+        written, meant = f"{flag} {after[0]}", f"{name}={after[0]}"
+    else:
+        written, meant = flag, f"{name}=VALUE"
+    raise ConfigError(f"options are written key=value: {meant}, not {written}")
+
+
 def _refuse(err: LitganError) -> NoReturn:
     """Stop with `err` in one line on stderr and exit status 2 (HYDRA_FULL_ERROR=1: raise it)."""
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
@@ -127,11 +145,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
 def main() -> None:
     """`python train.py [overrides]`, `litgan-train`: Hydra's command line, with a config that
-    does not compose (a wrong type, an unknown key or option) refused in one line, exit status
-    2. Runs with Hydra's flags (-m, --help, --cfg, ...) are composed and checked by Hydra."""
+    does not compose (a wrong type, an unknown key or option, an option written as a flag)
+    refused in one line, exit status 2. Runs with Hydra's flags (-m, --help, --cfg, ...) are
+    composed and checked by Hydra."""
     overrides = sys.argv[1:]
     try:
         with stop_signals_recorded():  # until training can stop with a checkpoint
+            _stop_on_error(check_no_flags_for_keys, overrides)
             if not any(arg.startswith("-") for arg in overrides):
                 _stop_on_error(compose, overrides)
             run_hydra()

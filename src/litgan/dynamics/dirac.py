@@ -63,17 +63,12 @@ def field_values(gan: GAN, thetas: np.ndarray, psis: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-def one_update(gan: GAN, state: Sequence[float]) -> np.ndarray:
-    """The state after one iteration of the run's scheme from `state` = (θ, ψ) or, for
-    optimistic, (θ, ψ, previous ∂θ, previous ∂ψ): the real update, with fresh optimizers."""
-    here = at_point(gan, state[0], state[1])
+def _players(here: GAN) -> tuple[list[Player], Player]:
+    """D's `d_steps` players and G's, each with a fresh optimizer of the run's config."""
     real, _ = _batch(here)
     make_g = instantiate(here.hparams.optim["generator"], _convert_="all")
     make_d = instantiate(here.hparams.optim["discriminator"], _convert_="all")
     opt_g, opt_d = make_g(here.generator.parameters()), make_d(here.discriminator.parameters())
-    scheme = copy.deepcopy(gan.update)
-    if isinstance(scheme, Optimistic):  # its state: D's gradients, then G's
-        scheme.previous = [torch.tensor([state[3]]).double(), torch.tensor([state[2]]).double()]
 
     def apply(opt: torch.optim.Optimizer) -> None:
         opt.step()
@@ -92,12 +87,35 @@ def one_update(gan: GAN, state: Sequence[float]) -> np.ndarray:
         partial(here.generator_gradient, len(real)),
         partial(apply, opt_g),
     )
-    scheme(ds, g)
+    return ds, g
+
+
+def one_update(gan: GAN, state: Sequence[float]) -> np.ndarray:
+    """The state after one iteration of the run's scheme from `state` = (θ, ψ) or, for
+    optimistic, (θ, ψ, previous ∂θ, previous ∂ψ): the real update, with fresh optimizers."""
+    here = at_point(gan, state[0], state[1])
+    scheme = copy.deepcopy(gan.update)
+    if isinstance(scheme, Optimistic):  # its state: D's gradients, then G's
+        scheme.previous = [torch.tensor([state[3]]).double(), torch.tensor([state[2]]).double()]
+    scheme(*_players(here))
     after = [here.generator.theta.item(), here.discriminator.psi.item()]
     if isinstance(scheme, Optimistic):
         d_prev, g_prev = scheme.previous
         after += [g_prev.item(), d_prev.item()]
     return np.array(after)
+
+
+def trajectory(gan: GAN, steps: int) -> np.ndarray:
+    """(θ, ψ) after each of `steps` iterations from `gan`'s point, shape (steps, 2): the real
+    update (the run's scheme, gradients and optimizers) in float64, outside a Trainer: a run's
+    path without its logging and pictures, in a fraction of its time."""
+    here = at_point(gan, gan.generator.theta.item(), gan.discriminator.psi.item())
+    scheme, (ds, g) = copy.deepcopy(gan.update), _players(here)
+    path = np.empty((steps, 2))
+    for i in range(steps):
+        scheme(ds, g)
+        path[i] = here.generator.theta.item(), here.discriminator.psi.item()
+    return path
 
 
 def update_radius(gan: GAN) -> float | None:

@@ -21,7 +21,7 @@ from litgan.metrics.kde import data_kde
 from litgan.pictures.manifold import latent_manifold
 from litgan.pictures.plots import save_image_grid
 from litgan.pictures.push import ArrowScale, arrow_heads, generator_push
-from litgan.pictures.surface import Arrows, BestD, save_decision_surface
+from litgan.pictures.surface import Arrows, BestD, Frame, save_decision_surface
 
 ARROWS = 200  # G's points that get an arrow: enough to see the field, few enough to read it
 BEST_D_WIDTH = 0.02  # the best-D picture's kernel width, at least, as a fraction of the extent
@@ -100,10 +100,11 @@ def best_d_width(mixture: Mixture, extent: float) -> float:
 @dataclass(frozen=True)
 class PushSeen:
     """What a 2D picture drew of G's push: the arrows, and the median |−∇ₓ G's loss| over all
-    of G's pictured points."""
+    of G's pictured points; and the picture's x and y ranges."""
 
     arrows: Arrows
     median: float
+    frame: Frame
 
     @property
     def scale(self) -> ArrowScale:
@@ -120,6 +121,7 @@ def save_samples_picture(
     nrow: int | None = None,
     scale: ArrowScale | None = None,
     manifold: bool = False,
+    frame: Frame | None = None,
 ) -> PushSeen | None:
     """Save G(z) to `path`: images as a grid, 2D points over D's output with G's push as
     arrows, and beside it the best D for this G when the data's density is known.
@@ -131,6 +133,8 @@ def save_samples_picture(
         scale: the arrows' colour scale (None: fitted to this picture's push).
         manifold: 2D data, nz = 2: G's image of its latent grid under its points
             (`litgan.pictures.manifold`).
+        frame: the x and y ranges (None: around the real points, or G's where there are none);
+            G's points outside are drawn at its edge, marked.
 
     Returns the push drawn (None for images).
     """
@@ -145,13 +149,14 @@ def save_samples_picture(
     push = generator_push(model.discriminator, model.game, fake).float().cpu()
     pictured = real if len(real) else fake
     extent = float((pictured.max(0).values - pictured.min(0).values).max())
+    frame = frame or Frame.around(pictured)
     scale = scale or ArrowScale.fit(push)
     median = float(push.norm(dim=1).median())
     tails = fake[:ARROWS].float().cpu()
     heads = arrow_heads(model.discriminator, model.game, fake[:ARROWS], push[:ARROWS], extent)
     arrows = Arrows(tails, heads.float().cpu(), push[:ARROWS], scale)
     parts = [title, mixture.note if mixture is not None else "", f"median |push| {median:.3g}"]
-    save_decision_surface(
+    drawn = save_decision_surface(
         real,
         fake,
         model.d_output,
@@ -162,5 +167,6 @@ def save_samples_picture(
         arrows=arrows,
         best_d=None if mixture is None else best_d(model.game, mixture, fake, extent),
         manifold=latent_manifold(model.generate, model.device) if manifold else None,
+        frame=frame,
     )
-    return PushSeen(arrows, median)
+    return PushSeen(arrows, median, drawn)

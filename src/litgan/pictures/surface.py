@@ -4,8 +4,9 @@ arrows of G's push on its points, and the best D for this G beside the trained o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,6 +56,44 @@ PANELS_WITH_BEST_D = Panels(
 
 
 @dataclass(frozen=True)
+class Frame:
+    """The x and y ranges of a 2D picture. A run fixes them at its first picture, from its
+    data's extent, so that its pictures can be compared frame by frame (G's points outside
+    are drawn at the edge, marked)."""
+
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+    @classmethod
+    def around(cls, points: Tensor, margin: float = 0.15) -> Frame:
+        """The points' bounding box, widened by `margin` of its span (of at least 1) per side."""
+        points = points.detach().float().cpu()
+        lo, hi = points.min(0).values, points.max(0).values
+        pad = margin * (hi - lo).clamp(min=1.0)
+        (x0, y0), (x1, y1) = (lo - pad).tolist(), (hi + pad).tolist()
+        return cls(x0, x1, y0, y1)
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> Frame:
+        return cls(**{k: float(state[k]) for k in ("x0", "x1", "y0", "y1")})
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    def inside(self, points: Tensor) -> Tensor:
+        """Which of the (n, 2) `points` lie in the frame, shape (n,)."""
+        x, y = points[:, 0], points[:, 1]
+        return (x >= self.x0) & (x <= self.x1) & (y >= self.y0) & (y <= self.y1)
+
+    def clamp(self, points: Tensor) -> Tensor:
+        """The points moved to the frame's nearest edge where outside it."""
+        lo = points.new_tensor([self.x0, self.y0])
+        return torch.minimum(torch.maximum(points, lo), points.new_tensor([self.x1, self.y1]))
+
+
+@dataclass(frozen=True)
 class Arrows:
     """G's push (`litgan.pictures.push.generator_push`) at some of G's points, and where each
     arrow ends (`litgan.pictures.push.arrow_heads`)."""
@@ -77,20 +116,26 @@ def save_decision_surface(
     arrows: Arrows | None = None,
     best_d: BestD | None = None,
     manifold: Manifold | None = None,
-) -> None:
+    frame: Frame | None = None,
+) -> Frame:
     """Scatter real and generated 2D points over filled contours of D's output on the game's
     scale, with the game's level line (`Game.level`: ½ for the probability games), G's push as
     arrows, with `manifold` G's image of its latent grid under the points, and, with `best_d`,
     a second panel of the best D on the same colours.
 
     Where G matches the data, D can no longer tell them apart: the surface turns flat.
+
+    Args:
+        frame: the axes' ranges (None: around all the points); points outside are drawn at its
+            edge, marked, and their count is in the legend.
+
+    Returns the ranges drawn, as the axes hold them; the PNG keeps them too, as its text
+    `Frame` ("x0 x1 y0 y1").
     """
     real, fake = real.float().cpu(), fake.float().cpu()
-    both = torch.cat([real, fake])
-    lo, hi = both.min(0).values, both.max(0).values
-    pad = 0.15 * (hi - lo).clamp(min=1.0)
-    xs = torch.linspace(float(lo[0] - pad[0]), float(hi[0] + pad[0]), resolution)
-    ys = torch.linspace(float(lo[1] - pad[1]), float(hi[1] + pad[1]), resolution)
+    frame = frame or Frame.around(torch.cat([real, fake]))
+    xs = torch.linspace(frame.x0, frame.x1, resolution)
+    ys = torch.linspace(frame.y0, frame.y1, resolution)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")
     grid = torch.stack([gx.flatten(), gy.flatten()], 1)
     surface = d_output(grid).float().cpu().view(resolution, resolution)
@@ -118,14 +163,14 @@ def save_decision_surface(
     trained.contour(x, y, z, levels=[level], colors="k", linewidths=0.8)
     if manifold is not None:
         draw_manifold(trained, manifold)
-    _points(trained, real, fake, modes)
+    _points(trained, real, fake, modes, frame)
     if arrows is not None:
-        _arrows(trained, arrows, fig.add_axes(panels.push_colorbar))
+        _arrows(trained, arrows, fig.add_axes(panels.push_colorbar), frame)
     trained.set_title("D", **TITLE)
     if best_d is not None:
         # Half the resolution: the estimate costs far more per point than D, and is smooth.
         coarse = torch.meshgrid(xs[::2], ys[::2], indexing="xy")
-        _best_d_panel(axes[1], best_d, *coarse, levels, level, real, fake, modes)
+        _best_d_panel(axes[1], best_d, *coarse, levels, level, real, fake, modes, frame)
     fig.suptitle(title, fontsize=11)
     fig.colorbar(
         filled,
@@ -134,27 +179,51 @@ def save_decision_surface(
         label=f"{game.output_label} ({game.name}); black line: {level:.3g}",
     ).minorticks_off()
     trained.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=4, fontsize=7, markerscale=2)
+    drawn = Frame(*map(float, (*trained.get_xlim(), *trained.get_ylim())))
     # zlib level 1, not 6: less time per picture for somewhat larger files.
-    fig.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
+    fig.savefig(
+        path,
+        dpi=100,
+        pil_kwargs={"compress_level": 1},
+        metadata={"Frame": " ".join(repr(v) for v in drawn.to_dict().values())},
+    )
+    return drawn
 
 
-def _points(ax: Axes, real: Tensor, fake: Tensor, modes: Tensor | None) -> None:
-    real, fake = real.numpy(), fake.numpy()
+def _points(ax: Axes, real: Tensor, fake: Tensor, modes: Tensor | None, frame: Frame) -> None:
+    """The points in `frame`; G's points outside it at its edge, as open diamonds."""
+    out = ~frame.inside(fake)
+    real, edge, fake = real.numpy(), frame.clamp(fake[out]).numpy(), fake[~out].numpy()
     ax.scatter(real[:, 0], real[:, 1], s=3, c="black", alpha=0.5, label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=3, c="gold", alpha=0.7, label="G(z)")
+    if len(edge):
+        ax.scatter(
+            *edge.T,
+            s=14,
+            marker="D",
+            facecolors="none",
+            edgecolors="darkgoldenrod",
+            linewidths=0.8,
+            clip_on=False,
+            label=f"G(z) outside: {len(edge)}, at the edge",
+        )
     if modes is not None:
         ax.scatter(*modes.cpu().numpy().T, marker="x", s=25, c="green", label="modes")
+    ax.set_xlim(frame.x0, frame.x1)
+    ax.set_ylim(frame.y0, frame.y1)
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
     ax.set_aspect("equal")
 
 
-def _arrows(ax: Axes, arrows: Arrows, colorbar: Axes) -> None:
-    """The arrows from G's points to their heads, coloured by |push| on the run's log scale
-    (clipped at its ends), with that scale as a colour bar in `colorbar`. Arrows shorter than
-    the shaft's width are drawn as dots: pushes that do not lower the loss by a visible step."""
-    points, heads = arrows.points.float().cpu(), arrows.heads.float().cpu()
-    strength = arrows.push.float().cpu().norm(dim=1)
+def _arrows(ax: Axes, arrows: Arrows, colorbar: Axes, frame: Frame) -> None:
+    """The arrows from G's points in `frame` to their heads, coloured by |push| on the run's log
+    scale (clipped at its ends), with that scale as a colour bar in `colorbar`. Arrows shorter
+    than the shaft's width are drawn as dots: pushes that do not lower the loss by a visible
+    step."""
+    shown = frame.inside(arrows.points.float().cpu())
+    points, heads = arrows.points.float().cpu()[shown], arrows.heads.float().cpu()[shown]
+    strength = arrows.push.float().cpu()[shown].norm(dim=1)
     norm = LogNorm(arrows.scale.low, arrows.scale.high, clip=True)
     quiver = ax.quiver(
         *points.numpy().T,
@@ -189,6 +258,7 @@ def _best_d_panel(
     real: Tensor,
     fake: Tensor,
     modes: Tensor | None,
+    frame: Frame,
 ) -> None:
     """The best D for this G on the trained D's colours, or the note why there is none."""
     if isinstance(best_d, str):
@@ -205,5 +275,5 @@ def _best_d_panel(
     ax.contourf(x, y, surface, levels=levels, cmap="RdBu_r", extend="both")
     if surface.count() and surface.min() < level < surface.max():
         ax.contour(x, y, surface, levels=[level], colors="k", linewidths=0.8)
-    _points(ax, real, fake, modes)
+    _points(ax, real, fake, modes, frame)
     ax.set_title("best D for this G (grey: no data, no G there)", **TITLE)

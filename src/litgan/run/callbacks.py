@@ -15,6 +15,7 @@ from litgan.gan import GAN
 from litgan.pictures.manifold import why_no_manifold
 from litgan.pictures.push import ArrowScale
 from litgan.pictures.samples import Mixture, save_samples_picture
+from litgan.pictures.surface import Frame
 from litgan.run.loggers import log_images
 
 
@@ -127,8 +128,9 @@ class SampleWriter(_EveryGSteps):
     """Save G's output on the fixed noise to `<dirpath>/g_step_<N>.png`.
 
     Images become a grid; 2D points are drawn over D's output, with the real data, the best D
-    for this G beside it, and G's push as arrows, whose scale the first picture fixes for the
-    whole run (checkpoints keep it, so a resumed run draws on it too); the arrows' median
+    for this G beside it, and G's push as arrows. The first picture fixes the arrows' scale and
+    the x and y ranges (around the training data) for the whole run (checkpoints keep both, so
+    a resumed run draws on them too); the arrows' median
     length is logged as `samples/push_median`. Loggers that show images (W&B, TensorBoard)
     get each picture too.
     """
@@ -147,6 +149,7 @@ class SampleWriter(_EveryGSteps):
         self.num_points = num_points
         self.manifold = manifold  # G's latent grid: None where it can be drawn
         self.arrow_scale: ArrowScale | None = None
+        self.frame: Frame | None = None
 
     @rank_zero_only
     def act(self, trainer: pl.Trainer, pl_module: GAN) -> None:
@@ -157,6 +160,7 @@ class SampleWriter(_EveryGSteps):
         path = self.dirpath / f"g_step_{g_steps:06d}.png"
         datamodule = trainer.datamodule
         if len(datamodule.shape) == 1:
+            self.frame = self.frame or Frame.around(datamodule.samples)
             seen = save_samples_picture(
                 pl_module,
                 pl_module.fixed_noise(self.num_points),
@@ -166,6 +170,7 @@ class SampleWriter(_EveryGSteps):
                 title=f"generator iteration {g_steps}",
                 scale=self.arrow_scale,
                 manifold=self._draws_manifold(pl_module),
+                frame=self.frame,
             )
             self.arrow_scale = seen.scale
             for logger in trainer.loggers:
@@ -184,11 +189,15 @@ class SampleWriter(_EveryGSteps):
         return self.manifold is not False and why_not is None
 
     def state_dict(self) -> dict[str, Any]:
-        return {"arrow_scale": None if self.arrow_scale is None else self.arrow_scale.to_dict()}
+        return {
+            "arrow_scale": None if self.arrow_scale is None else self.arrow_scale.to_dict(),
+            "frame": None if self.frame is None else self.frame.to_dict(),
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        scale = state_dict.get("arrow_scale")
+        scale, frame = state_dict.get("arrow_scale"), state_dict.get("frame")
         self.arrow_scale = None if scale is None else ArrowScale.from_dict(scale)
+        self.frame = None if frame is None else Frame.from_dict(frame)
 
 
 class RepeatFirstBatch(pl.Callback):
