@@ -178,7 +178,13 @@ def save_decision_surface(
         ticks=levels[::4],  # every fourth band's edge: fewer labels to lay out and draw
         label=f"{game.output_label} ({game.name}); black line: {level:.3g}",
     ).minorticks_off()
-    trained.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=4, fontsize=7, markerscale=2)
+    # One row where the second panel leaves room below: a second row would run into the arrows'
+    # colour bar (the latent grid and the points outside the frame add entries).
+    entries = len(trained.get_legend_handles_labels()[0])
+    columns = entries if best_d is not None else 4
+    trained.legend(
+        loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=columns, fontsize=7, markerscale=2
+    )
     drawn = Frame(*map(float, (*trained.get_xlim(), *trained.get_ylim())))
     # zlib level 1, not 6: less time per picture for somewhat larger files.
     fig.savefig(
