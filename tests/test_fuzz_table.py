@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -471,6 +472,48 @@ def test_a_console_option_out_of_range_is_one_line(case, capsys, tmp_path):
     err = capsys.readouterr().err
     assert exit_.value.code == 2, err
     assert err.count("\n") == 1 and ": error: " in err and words in err, err
+    assert checksums(tmp_path) == before
+
+
+def complex_points(tmp_path: Path) -> Path:
+    path = tmp_path / "complex.npy"
+    np.save(path, np.ones((50, 2)) + 1j)
+    return path
+
+
+def numpy_archive(tmp_path: Path) -> Path:
+    path = tmp_path / "points.npz"
+    np.savez(path, x=np.zeros((50, 2)))
+    return path
+
+
+def empty_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "points.csv"
+    path.write_text("")
+    return path
+
+
+# litgan-fid's sources that were scored wrongly or named unclearly: (prepare, words).
+FID_SOURCES = {
+    "complex points": (complex_points, "complex.npy holds complex numbers"),
+    "a numpy archive": (numpy_archive, "points.npz is a numpy archive (.npz), not a checkpoint"),
+    "no such file": (lambda tmp: tmp / "nothing.ckpt", "nothing.ckpt does not exist"),
+    "an empty csv": (empty_csv, "points.csv is empty"),
+}
+
+
+@pytest.mark.parametrize("case", FID_SOURCES)
+def test_litgan_fid_refuses_a_source_in_one_line_saying_what_it_is(case, capsys, tmp_path):
+    prepare, words = FID_SOURCES[case]
+    path = prepare(tmp_path)
+    before = checksums(tmp_path)
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(SystemExit) as exit_:
+        warnings.simplefilter("always")
+        fid_main([str(path), "ring"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert err.count("\n") == 1 and err.startswith("litgan-fid: error: ") and words in err, err
+    assert [str(w.message) for w in caught] == []
     assert checksums(tmp_path) == before
 
 

@@ -219,6 +219,11 @@ def open_source(spec: str, overrides: Sequence[str]) -> Source:
         return CheckpointSource(path)
     if spec in data_names():
         return DatasetSource(spec, compose_config(overrides, data=spec).data)
+    if not path.exists():
+        raise LitganError(
+            f"{spec} does not exist: give an image folder, a checkpoint, a points file or a "
+            f"data set (one of: {', '.join(data_names())})"
+        )
     raise LitganError(
         f"{spec!r} is neither an image folder, a checkpoint, nor a data set "
         f"(one of: {', '.join(data_names())})"
