@@ -25,7 +25,25 @@ def check_run_dir_value(value: object, key: str = "hydra.run.dir") -> Path:
         raise LitganError(
             f"{key} is empty (an unset shell variable?): give the run's directory, {key}=<dir>"
         )
-    return Path(str(value))
+    path = Path(str(value))
+    longest = max(path.parts, key=len)
+    limit = name_max(path)
+    if len(longest) > limit:
+        raise LitganError(
+            f"{key} has a folder name of {len(longest)} characters ({longest[:20]}...), and "
+            f"the file system allows at most {limit}: choose a shorter {key}"
+        )
+    return path
+
+
+def name_max(path: Path) -> int:
+    """The longest file name the file system that would hold `path` takes."""
+    for parent in path.absolute().parents:
+        try:
+            return os.pathconf(parent, "PC_NAME_MAX")
+        except (OSError, ValueError):  # not there yet (or its own name too long)
+            continue
+    return 255
 
 
 def claim_run_dir(run_dir: Path) -> None:
