@@ -424,7 +424,7 @@ def test_a_refused_sweep_job_leaves_its_record_and_error_for_the_report(
     status, stderr = run_main(
         monkeypatch, capsys, tmp_path, "d_steps=0", f"hydra.sweep.dir={sweep}", base=("-m", *RING)
     )
-    assert status == 1 and "d_steps must be a positive integer, got 0" in stderr, stderr
+    assert status == 2 and "d_steps must be a positive integer, got 0" in stderr, stderr
     job = sweep / "0"
     assert sorted(p.name for p in job.iterdir()) == [".hydra", "error.txt"]
     assert "d_steps=0" in read_overrides(job)

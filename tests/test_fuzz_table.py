@@ -317,6 +317,34 @@ def test_a_sweep_job_with_an_integer_boolean_is_refused(monkeypatch, capsys, tmp
     assert (sweep / "0" / "error.txt").is_file()
 
 
+def check_failed_sweep(status: int, stderr: str, sweep: Path) -> None:
+    """Job #0 (seed=-1) refused, job #1 finished: one summary line naming #0 and its log."""
+    assert status == 2, stderr
+    assert "Traceback" not in stderr and "Error executing job" not in stderr, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("litgan: error: 1 of 2 jobs failed: #0 ("), stderr
+    assert str(sweep / "0" / "error.txt") in last, last
+    assert "seed must be an integer" in (sweep / "0" / "error.txt").read_text()
+    assert (sweep / "1" / "summary.json").is_file()
+
+
+def test_a_failed_sweep_job_ends_the_sweep_in_one_line_with_status_2(monkeypatch, capsys, tmp_path):
+    sweep = tmp_path / "sweep"
+    overrides = (*TINY, "seed=-1,1", f"hydra.sweep.dir={sweep}")
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=("-m", *RING))
+    check_failed_sweep(status, stderr, sweep)
+
+
+def test_a_failed_job_of_parallel_jobs_ends_the_sweep_in_one_line_with_status_2(
+    monkeypatch, capsys, tmp_path
+):
+    sweep = tmp_path / "sweep"
+    local = ("hydra/launcher=local", "hydra.launcher.n_jobs=2")
+    overrides = (*TINY, *local, "seed=-1,1", f"hydra.sweep.dir={sweep}")
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=("-m", *RING))
+    check_failed_sweep(status, stderr, sweep)
+
+
 def test_logger_takes_a_list_of_options(monkeypatch, capsys, tmp_path):
     status, stderr = run_main(
         monkeypatch, capsys, tmp_path, *TINY_MLP, "logger=[csv,tensorboard]", base=RING

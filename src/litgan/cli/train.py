@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -25,8 +26,10 @@ from omegaconf import DictConfig
 from litgan.config.checks import check_override_types, user_error, validate_config
 from litgan.config.compose import CONFIG_DIR, compose
 from litgan.config.tree import config_tree
-from litgan.errors import Interrupted, LitganError
+from litgan.errors import Interrupted, LitganError, first_line
+from litgan.hydra_internals import full_error
 from litgan.run.claim import check_contents, check_run_dir_value, claim_run_dir, release_run_dir
+from litgan.run.failed_jobs import FailedJob, end_failed_sweep
 from litgan.run.resume_rules import check_history, check_same_experiment
 from litgan.run.run_dir import (
     check_writable,
@@ -66,7 +69,26 @@ class OutputDirCheck(Callback):
             _refuse(err)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self._sweep_pid, self._jobs, self._failed = os.getpid(), 0, []
         _stop_on_error(_check_sweep_dir, config.hydra.sweep.dir)
+
+    def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
+        """Note a failed job of a sweep whose jobs run in this process (Hydra's launcher,
+        hydra/launcher=local one at a time) and hand it to the sweeper as done: the sweeper
+        would raise its error again, with a traceback, and hide the other failures.
+        `on_multirun_end` reports them all; `litgan.run.parallel` does for jobs in processes
+        of their own, where this copy of the callback finds another pid."""
+        if getattr(self, "_sweep_pid", None) != os.getpid() or full_error():
+            return
+        self._jobs += 1
+        if job_return.status == JobStatus.FAILED:
+            run_dir = Path(str(config.hydra.runtime.output_dir))
+            self._failed.append(FailedJob(config.hydra.job.num, run_dir))
+            job_return.status, job_return._return_value = JobStatus.COMPLETED, None
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if getattr(self, "_sweep_pid", None) == os.getpid():
+            end_failed_sweep(self._failed, self._jobs)
 
 
 def _check_sweep_dir(value: object) -> None:
@@ -94,7 +116,7 @@ def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
 
 def _refuse(err: LitganError) -> NoReturn:
     """Stop with `err` in one line on stderr and exit status 2 (HYDRA_FULL_ERROR=1: raise it)."""
-    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+    if full_error():
         raise err
     print(f"litgan: error: {err}", file=sys.stderr)
     sys.exit(2)
@@ -165,11 +187,14 @@ def run_hydra(cfg: DictConfig) -> float | None:
             _record_failure(Path(cfg.paths.output_dir), cfg, refusal or err)
         else:
             remove_new_empty_dirs()  # a refused run leaves none; one that trained keeps its files
-        if refusal is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
+        if full_error() or (refusal is None and not multirun):
             raise
+        if refusal is None:
+            where = Path(cfg.paths.output_dir) / "error.txt"
+            refusal = f"{type(err).__name__}: {first_line(err)} (its traceback: {where})"
         print(f"litgan: error: {refusal}", file=sys.stderr)
         if multirun:
-            raise  # Hydra runs the sweep's other jobs, then fails the sweep
+            raise  # the sweep runs its other jobs, then ends in one line (end_failed_sweep)
         sys.exit(2)
     return best["value"] if best else None
 
