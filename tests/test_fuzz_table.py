@@ -545,6 +545,32 @@ def test_litgan_fid_refuses_a_source_in_one_line_saying_what_it_is(case, capsys,
     assert checksums(tmp_path) == before
 
 
+def test_litgan_fid_scores_a_big_points_file_on_a_bounded_subset_and_says_so(
+    monkeypatch, capsys, tmp_path
+):
+    """Memory and time grow with the points scored (density and coverage, the kernels): a
+    file with more than MAX_SCORED_POINTS is scored on a fixed random subset of that many."""
+    import litgan.cli.fid as fid
+
+    monkeypatch.setattr(fid, "MAX_SCORED_POINTS", 300)
+    path = points_file(tmp_path, n=700)
+    fid_main([str(path), "ring", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["settings"]["num_points"] == 300
+    assert result["subsampled"] == {"scored": 300, "of": {"points.npy": 700}}
+    fid_main([str(path), "ring"])
+    out = capsys.readouterr().out
+    assert "scored on a fixed random 300 of the 700 points in points.npy" in out, out
+    with pytest.raises(SystemExit) as exit_:
+        fid_main([str(path), "ring", "--num-samples", "301"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1, err
+    assert "2D points are scored 300 at most" in err
+    with pytest.raises(SystemExit):
+        fid_main(["--help"])
+    assert "scored on at most 300" in " ".join(capsys.readouterr().out.split())
+
+
 def test_sigterm_to_litgan_sample_out_dir_leaves_no_partial_folder(finished_run_images, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     out = tmp_path / "imgs"
