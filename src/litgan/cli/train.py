@@ -28,15 +28,13 @@ from litgan.config.compose import CONFIG_DIR, compose
 from litgan.config.tree import config_tree
 from litgan.errors import Interrupted, LitganError, first_line
 from litgan.hydra_internals import full_error
-from litgan.run.claim import check_contents, check_run_dir_value, claim_run_dir, release_run_dir
+from litgan.run.claim import check_run_dir_value, guard_run_dir, release_run_dir
 from litgan.run.failed_jobs import FailedJob, end_failed_sweep
-from litgan.run.resume_rules import check_history, check_same_experiment
 from litgan.run.run_dir import (
     check_writable,
     discard_unstarted_run,
     note_missing_dirs,
     rank,
-    refuse_to_overwrite,
     remove_new_empty_dirs,
     requeued_ckpt_path,
     write_record,
@@ -49,20 +47,14 @@ class OutputDirCheck(Callback):
 
     Hydra would fail on an unwritable directory with a traceback of its own. The directories
     about to be created are noted, so that a run refused later leaves none of them behind;
-    whether the directory holds an earlier run is checked once, by `litgan.run.fit.fit`.
+    then every check of a run directory is made, once (`guard_run_dir`).
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             run_dir = check_run_dir_value(config.hydra.run.dir)
             note_missing_dirs(run_dir)
-            ckpt_path = requeued_ckpt_path(config.get("ckpt_path"), run_dir)
-            refuse_to_overwrite(run_dir, ckpt_path is not None)
-            check_writable(run_dir, "hydra.run.dir")
-            if rank() == 0:  # DDP's other ranks run in the directory rank 0 claimed
-                claim_run_dir(run_dir)
-                check_contents(run_dir, ckpt_path is not None)
-                _check_resume(config, run_dir, ckpt_path)
+            guard_run_dir(config, run_dir, requeued_ckpt_path(config.get("ckpt_path"), run_dir))
         except LitganError as err:
             release_run_dir()
             remove_new_empty_dirs()
@@ -95,17 +87,6 @@ def _check_sweep_dir(value: object) -> None:
     check_writable(check_run_dir_value(value, "hydra.sweep.dir"), "hydra.sweep.dir")
 
 
-def _check_resume(config: DictConfig, run_dir: Path, ckpt_path: str | None) -> None:
-    """A resume of the run in `run_dir` continues that experiment and its history (a missing
-    or unreadable checkpoint is refused later, by `fit`, with its own message)."""
-    if ckpt_path is None or not (run_dir / ".hydra" / "config.yaml").is_file():
-        return
-    checkpoint = run_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
-    if checkpoint.is_file():
-        check_same_experiment(config, run_dir)
-        check_history(run_dir, checkpoint)
-
-
 def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
     """Run `check`; a LitganError becomes one line on stderr and exit status 2, as in `main`."""
     try:
@@ -136,8 +117,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     # A stop signal before training starts stops the run after its first iteration, with a
     # checkpoint; one at its last iteration or while it finishes lets it finish first.
+    # A single run's directory was checked and claimed by OutputDirCheck; a sweep's job's is
+    # checked and claimed by fit (Hydra creates it between the two).
+    single_run = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.RUN
     with stop_signals_recorded():
-        summary = fit(cfg)
+        summary = fit(cfg, guarded=single_run)
         late = early_signal()
     if late and rank() == 0:
         name = signal.Signals(late).name
