@@ -146,7 +146,7 @@ def test_run_refuses_to_resume_another_experiment_and_changes_nothing(tmp_path):
     run_dir = tmp_path / "run"
     run(*SHORT, run_dir=run_dir)
     before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
-    with pytest.raises(LitganError, match="is another experiment .*seed: 0 there, 7 here"):
+    with pytest.raises(LitganError, match=r"is another experiment .*seed: 0 there, 7 here"):
         run(*SHORT, "trainer.max_steps=6", "ckpt_path=last", "seed=7", run_dir=run_dir)
     assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before
     resumed = run(*SHORT, "trainer.max_steps=6", "ckpt_path=last", run_dir=run_dir)
