@@ -345,6 +345,24 @@ def test_a_failed_job_of_parallel_jobs_ends_the_sweep_in_one_line_with_status_2(
     check_failed_sweep(status, stderr, sweep)
 
 
+def test_a_sweep_directory_another_sweep_holds_is_refused(monkeypatch, capsys, tmp_path):
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    # flock(1) holds the lock a sweep takes (flock on the directory) until it is killed.
+    holder = subprocess.Popen(
+        ["flock", str(sweep), "-c", "echo held; exec sleep 60"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        overrides = (*TINY, "seed=1,2", f"hydra.sweep.dir={sweep}")
+        status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=("-m", *RING))
+        check_refused(status, stderr, f"{sweep} is in use by another sweep")
+        assert list(sweep.iterdir()) == []
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_logger_takes_a_list_of_options(monkeypatch, capsys, tmp_path):
     status, stderr = run_main(
         monkeypatch, capsys, tmp_path, *TINY_MLP, "logger=[csv,tensorboard]", base=RING

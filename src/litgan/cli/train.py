@@ -28,7 +28,7 @@ from litgan.config.compose import CONFIG_DIR, compose
 from litgan.config.tree import config_tree
 from litgan.errors import Interrupted, LitganError, first_line
 from litgan.hydra_internals import full_error
-from litgan.run.claim import check_run_dir_value, guard_run_dir, release_run_dir
+from litgan.run.claim import check_run_dir_value, claim_run_dir, guard_run_dir, release_run_dir
 from litgan.run.failed_jobs import FailedJob, end_failed_sweep
 from litgan.run.run_dir import (
     check_writable,
@@ -84,7 +84,11 @@ class OutputDirCheck(Callback):
 
 
 def _check_sweep_dir(value: object) -> None:
-    check_writable(check_run_dir_value(value, "hydra.sweep.dir"), "hydra.sweep.dir")
+    """The sweep's directory: set, writable, and claimed for the sweep's life (its jobs claim
+    their own), so that a second sweep into it at once is refused."""
+    sweep_dir = check_run_dir_value(value, "hydra.sweep.dir")
+    check_writable(sweep_dir, "hydra.sweep.dir")
+    claim_run_dir(sweep_dir, "sweep", "hydra.sweep.dir")
 
 
 def _stop_on_error(check: Callable[..., None], *args: Any) -> None:

@@ -52,9 +52,9 @@ def name_max(path: Path) -> int:
     return 255
 
 
-def claim_run_dir(run_dir: Path) -> None:
-    """Lock the existing `run_dir` for this process until `release_run_dir` or its end; a
-    LitganError if another process holds it."""
+def claim_run_dir(run_dir: Path, what: str = "run", key: str = "hydra.run.dir") -> None:
+    """Lock the existing `run_dir` (a run's, or a sweep's: `what`, set by `key`) for this
+    process until `release_run_dir` or its end; a LitganError if another process holds it."""
     run_dir = run_dir.absolute()
     if run_dir in _held:
         return
@@ -64,23 +64,29 @@ def claim_run_dir(run_dir: Path) -> None:
     except BlockingIOError:
         os.close(fd)
         raise LitganError(
-            f"{run_dir} is in use by another run (which holds its lock): wait for that run to "
-            "end, or choose another hydra.run.dir"
+            f"{run_dir} is in use by another {what} (which holds its lock): wait for that "
+            f"{what} to end, or choose another {key}"
         ) from None
     except OSError as err:
         # File systems without flock (some NFS and Lustre mounts): running unguarded beats
         # refusing every run there.
         os.close(fd)
         print(
-            f"litgan: cannot lock {run_dir} ({err.strerror}): nothing keeps a second run out of it",
+            f"litgan: cannot lock {run_dir} ({err.strerror}): nothing keeps a second {what} "
+            "out of it",
             file=sys.stderr,
         )
         return
     _held[run_dir] = fd
 
 
-def release_run_dir() -> None:
-    """Give up every run directory this process claimed."""
+def release_run_dir(run_dir: Path | None = None) -> None:
+    """Give up `run_dir`, or every directory this process claimed."""
+    if run_dir is not None:
+        fd = _held.pop(run_dir.absolute(), None)
+        if fd is not None:
+            os.close(fd)
+        return
     while _held:
         _, fd = _held.popitem()
         os.close(fd)

@@ -147,7 +147,7 @@ def fit(cfg: DictConfig, guarded: bool = False) -> dict[str, Any]:
     try:
         return _fit(cfg, guarded)
     finally:
-        release_run_dir()
+        release_run_dir(Path(cfg.paths.output_dir))  # a sweep's claim on its own stays
 
 
 def _fit(cfg: DictConfig, guarded: bool) -> dict[str, Any]:
