@@ -9,6 +9,7 @@ import hashlib
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
@@ -134,6 +135,11 @@ BAD_INPUT = {
         ["ckpt_path={}"],
         ["notes.txt is truncated or not a litgan checkpoint"],
     ),
+    "ckpt_path a numpy archive": (
+        lambda tmp: np.savez(tmp / "points.npz", x=np.zeros((3, 2))) or str(tmp / "points.npz"),
+        ["ckpt_path={}"],
+        ["points.npz is a numpy archive (.npz), not a litgan checkpoint"],
+    ),
     "ckpt_path of another architecture": (
         lambda tmp: write_checkpoint(tmp / "other.ckpt", {"generator.net.0.weight": torch.ones(3)}),
         ["ckpt_path={}"],
@@ -148,6 +154,21 @@ BAD_INPUT = {
         lambda tmp: (tmp / "afile").write_text("") or str(tmp / "afile" / "run"),
         ["hydra.run.dir={}"],
         ["cannot write the output directory", "afile/run", "hydra.run.dir=<dir>"],
+    ),
+    "a run directory name longer than the file system allows": (
+        lambda tmp: "x" * 300,
+        ["hydra.run.dir={}"],
+        ["hydra.run.dir has a folder name of 300 characters", "at most 255"],
+    ),
+    "a run directory name longer than allowed, deeper": (
+        lambda tmp: str(tmp / "out" / ("x" * 300)),
+        ["hydra.run.dir={}"],
+        ["hydra.run.dir has a folder name of 300 characters"],
+    ),
+    "an unquoted non-ASCII run directory": (
+        None,
+        ["hydra.run.dir=outputs/é"],
+        ["hydra.run.dir=outputs/é holds 'é'", "'hydra.run.dir=\"outputs/é\"'"],
     ),
     "seed not a number": (None, ["seed=abc"], ["seed must be an integer, got 'abc'"]),
     "eval seed not a whole number": (None, ["eval_seed=1.5"], ["eval_seed must be an integer"]),
@@ -437,7 +458,7 @@ def test_a_refused_sweep_job_leaves_its_record_and_error_for_the_report(
     status, stderr = run_main(
         monkeypatch, capsys, tmp_path, "d_steps=0", f"hydra.sweep.dir={sweep}", base=("-m", *RING)
     )
-    assert status == 1 and "d_steps must be a positive integer, got 0" in stderr, stderr
+    assert status == 2 and "d_steps must be a positive integer, got 0" in stderr, stderr
     job = sweep / "0"
     assert sorted(p.name for p in job.iterdir()) == [".hydra", "error.txt"]
     assert "d_steps=0" in read_overrides(job)

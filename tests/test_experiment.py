@@ -4,6 +4,7 @@ table."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 import torch
@@ -109,3 +110,44 @@ def test_a_run_directory_may_hold_any_character(tmp_path):
     unquoted: litgan.config.compose quotes the directory it adds."""
     run_dir = tmp_path / "lr=1e-3 'ü' \\"
     assert compose([], run_dir=run_dir).paths.output_dir == str(run_dir)
+
+
+SHORT = [*TINY_MLP, "trainer.max_steps=4", "checkpoint_every=2", "metrics=none"]
+
+
+def test_run_refuses_a_directory_another_run_holds_as_train_py_does(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    # flock(1) holds the lock litgan takes (flock on the directory) until it is killed.
+    holder = subprocess.Popen(
+        ["flock", str(run_dir), "-c", "echo held; exec sleep 60"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(LitganError, match="is in use by another run"):
+            run(*SHORT, run_dir=run_dir)
+        assert list(run_dir.iterdir()) == []
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_run_refuses_a_folder_that_is_not_a_litgan_run(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "metrics.csv").write_text("mine\n")
+    with pytest.raises(LitganError, match="holds files that are not a litgan run"):
+        run(*SHORT, run_dir=mine)
+    assert [p.name for p in mine.iterdir()] == ["metrics.csv"]
+    assert (mine / "metrics.csv").read_text() == "mine\n"
+
+
+def test_run_refuses_to_resume_another_experiment_and_changes_nothing(tmp_path):
+    run_dir = tmp_path / "run"
+    run(*SHORT, run_dir=run_dir)
+    before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+    with pytest.raises(LitganError, match=r"is another experiment .*seed: 0 there, 7 here"):
+        run(*SHORT, "trainer.max_steps=6", "ckpt_path=last", "seed=7", run_dir=run_dir)
+    assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before
+    resumed = run(*SHORT, "trainer.max_steps=6", "ckpt_path=last", run_dir=run_dir)
+    assert resumed.summary["g_steps"] == 6

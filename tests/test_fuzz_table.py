@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -316,6 +317,52 @@ def test_a_sweep_job_with_an_integer_boolean_is_refused(monkeypatch, capsys, tmp
     assert (sweep / "0" / "error.txt").is_file()
 
 
+def check_failed_sweep(status: int, stderr: str, sweep: Path) -> None:
+    """Job #0 (seed=-1) refused, job #1 finished: one summary line naming #0 and its log."""
+    assert status == 2, stderr
+    assert "Traceback" not in stderr and "Error executing job" not in stderr, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("litgan: error: 1 of 2 jobs failed: #0 ("), stderr
+    assert str(sweep / "0" / "error.txt") in last, last
+    assert "seed must be an integer" in (sweep / "0" / "error.txt").read_text()
+    assert (sweep / "1" / "summary.json").is_file()
+
+
+def test_a_failed_sweep_job_ends_the_sweep_in_one_line_with_status_2(monkeypatch, capsys, tmp_path):
+    sweep = tmp_path / "sweep"
+    overrides = (*TINY, "seed=-1,1", f"hydra.sweep.dir={sweep}")
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=("-m", *RING))
+    check_failed_sweep(status, stderr, sweep)
+
+
+def test_a_failed_job_of_parallel_jobs_ends_the_sweep_in_one_line_with_status_2(
+    monkeypatch, capsys, tmp_path
+):
+    sweep = tmp_path / "sweep"
+    local = ("hydra/launcher=local", "hydra.launcher.n_jobs=2")
+    overrides = (*TINY, *local, "seed=-1,1", f"hydra.sweep.dir={sweep}")
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=("-m", *RING))
+    check_failed_sweep(status, stderr, sweep)
+
+
+def test_a_sweep_directory_another_sweep_holds_is_refused(monkeypatch, capsys, tmp_path):
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    # flock(1) holds the lock a sweep takes (flock on the directory) until it is killed.
+    holder = subprocess.Popen(
+        ["flock", str(sweep), "-c", "echo held; exec sleep 60"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        overrides = (*TINY, "seed=1,2", f"hydra.sweep.dir={sweep}")
+        status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=("-m", *RING))
+        check_refused(status, stderr, f"{sweep} is in use by another sweep")
+        assert list(sweep.iterdir()) == []
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_logger_takes_a_list_of_options(monkeypatch, capsys, tmp_path):
     status, stderr = run_main(
         monkeypatch, capsys, tmp_path, *TINY_MLP, "logger=[csv,tensorboard]", base=RING
@@ -472,6 +519,74 @@ def test_a_console_option_out_of_range_is_one_line(case, capsys, tmp_path):
     assert exit_.value.code == 2, err
     assert err.count("\n") == 1 and ": error: " in err and words in err, err
     assert checksums(tmp_path) == before
+
+
+def complex_points(tmp_path: Path) -> Path:
+    path = tmp_path / "complex.npy"
+    np.save(path, np.ones((50, 2)) + 1j)
+    return path
+
+
+def numpy_archive(tmp_path: Path) -> Path:
+    path = tmp_path / "points.npz"
+    np.savez(path, x=np.zeros((50, 2)))
+    return path
+
+
+def empty_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "points.csv"
+    path.write_text("")
+    return path
+
+
+# litgan-fid's sources that were scored wrongly or named unclearly: (prepare, words).
+FID_SOURCES = {
+    "complex points": (complex_points, "complex.npy holds complex numbers"),
+    "a numpy archive": (numpy_archive, "points.npz is a numpy archive (.npz), not a checkpoint"),
+    "no such file": (lambda tmp: tmp / "nothing.ckpt", "nothing.ckpt does not exist"),
+    "an empty csv": (empty_csv, "points.csv is empty"),
+}
+
+
+@pytest.mark.parametrize("case", FID_SOURCES)
+def test_litgan_fid_refuses_a_source_in_one_line_saying_what_it_is(case, capsys, tmp_path):
+    prepare, words = FID_SOURCES[case]
+    path = prepare(tmp_path)
+    before = checksums(tmp_path)
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(SystemExit) as exit_:
+        warnings.simplefilter("always")
+        fid_main([str(path), "ring"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert err.count("\n") == 1 and err.startswith("litgan-fid: error: ") and words in err, err
+    assert [str(w.message) for w in caught] == []
+    assert checksums(tmp_path) == before
+
+
+def test_litgan_fid_scores_a_big_points_file_on_a_bounded_subset_and_says_so(
+    monkeypatch, capsys, tmp_path
+):
+    """Memory and time grow with the points scored (density and coverage, the kernels): a
+    file with more than MAX_SCORED_POINTS is scored on a fixed random subset of that many."""
+    import litgan.cli.fid as fid
+
+    monkeypatch.setattr(fid, "MAX_SCORED_POINTS", 300)
+    path = points_file(tmp_path, n=700)
+    fid_main([str(path), "ring", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["settings"]["num_points"] == 300
+    assert result["subsampled"] == {"scored": 300, "of": {"points.npy": 700}}
+    fid_main([str(path), "ring"])
+    out = capsys.readouterr().out
+    assert "scored on a fixed random 300 of the 700 points in points.npy" in out, out
+    with pytest.raises(SystemExit) as exit_:
+        fid_main([str(path), "ring", "--num-samples", "301"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1, err
+    assert "2D points are scored 300 at most" in err
+    with pytest.raises(SystemExit):
+        fid_main(["--help"])
+    assert "scored on at most 300" in " ".join(capsys.readouterr().out.split())
 
 
 def test_sigterm_to_litgan_sample_out_dir_leaves_no_partial_folder(finished_run_images, tmp_path):

@@ -185,3 +185,4 @@ def test_a_failed_download_says_how_to_get_the_data(
     status, stderr = run_main(monkeypatch, capsys, tmp_path, f"data={data}", "data.download=true")
     offline = ["data=mnist_5k", "experiment=digits_dcgan"]
     check_clean_failure(status, stderr, tmp_path, *messages, *offline)
+    assert not (tmp_path / "datasets").exists()  # no empty folder left by the attempt

@@ -47,7 +47,7 @@ def test_chunks_give_the_numbers_of_one_distance_matrix(monkeypatch):
 
     fake, real = gaussian(300, seed=8), gaussian(250, seed=9)
     whole = density_coverage(fake, real)
-    monkeypatch.setattr(prdc, "CHUNK", 64)
+    monkeypatch.setattr(prdc, "CHUNK_ENTRIES", 5000)  # 20 rows of 250 distances at once
     assert density_coverage(fake, real) == whole
 
 

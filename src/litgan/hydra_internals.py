@@ -6,6 +6,7 @@ against the installed Hydra, so that a new Hydra that changes one fails there fi
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,11 @@ def set_runtime(cfg: DictConfig) -> None:
     """Make `cfg` (composed with Hydra's own config) the one HydraConfig.get() returns, as a
     run under @hydra.main finds it: `${hydra:...}` resolves and litgan's record is written."""
     HydraConfig.instance().set_config(cfg)
+
+
+def full_error() -> bool:
+    """HYDRA_FULL_ERROR=1: errors are raised with their tracebacks, as Hydra raises its own."""
+    return os.environ.get("HYDRA_FULL_ERROR") == "1"
 
 
 def basic_launcher() -> Launcher:

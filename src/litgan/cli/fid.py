@@ -219,6 +219,11 @@ def open_source(spec: str, overrides: Sequence[str]) -> Source:
         return CheckpointSource(path)
     if spec in data_names():
         return DatasetSource(spec, compose_config(overrides, data=spec).data)
+    if not path.exists():
+        raise LitganError(
+            f"{spec} does not exist: give an image folder, a checkpoint, a points file or a "
+            f"data set (one of: {', '.join(data_names())})"
+        )
     raise LitganError(
         f"{spec!r} is neither an image folder, a checkpoint, nor a data set "
         f"(one of: {', '.join(data_names())})"
@@ -253,6 +258,9 @@ class Comparison:
     isc_missing: str | None = None
     # Points against a 2D mixture: modes, high quality, reverse KL and the four divergences.
     points: dict[str, Any] | None = None
+    # Points files with more points than were scored: {label: points in the file}.
+    subsampled: dict[str, int] = field(default_factory=dict)
+    scored: int = 0
 
 
 def compare(
@@ -283,15 +291,18 @@ def compare(
     mixtures = [
         s for s in sources if getattr(getattr(s, "datamodule", None), "modes", None) is not None
     ]
-    if scored_points and num_samples is None:
-        num_samples = len(scored_points[0].points)  # all of a file's points
+    if scored_points:
+        num_samples = points_to_score(scored_points, num_samples)
     num_samples, batch_size = sample_counts(metrics, sources[0].shape, num_samples, batch_size)
+    subsampled = {s.label: len(s.points) for s in scored_points if len(s.points) > num_samples}
     missing = None
     if scored_points and mixtures:
         space = feature_space(sources[0].shape, metrics)
         stats = [s.statistics(space, num_samples, batch_size, metrics) for s in sources]
         points = score_points(scored_points[0], mixtures[0].datamodule, num_samples, metrics)
-        return Comparison(stats_distance(*stats), points=points)
+        return Comparison(
+            stats_distance(*stats), points=points, subsampled=subsampled, scored=num_samples
+        )
     if points[0] and not mixtures:
         # Two point sets, neither of known density: B's is estimated.
         space = feature_space(sources[0].shape, metrics)
@@ -299,7 +310,9 @@ def compare(
         stats = [feature_statistics(space(x)) for x in sets]
         bandwidth = metrics["points"]["bandwidth"]
         scores = score_point_sets(sets[0].detach(), sets[1].detach(), bandwidth)
-        return Comparison(stats_distance(*stats), points=scores)
+        return Comparison(
+            stats_distance(*stats), points=scores, subsampled=subsampled, scored=num_samples
+        )
     if isc:
         try:
             space = feature_space(sources[0].shape, metrics, logits=True)
@@ -315,6 +328,20 @@ def compare(
         for source, (_, logits) in zip(sources, scored, strict=True)
     ]
     return Comparison(stats_distance(scored[0][0], scored[1][0]), scores)
+
+
+def points_to_score(sources: Sequence[PointsSource], num_samples: int | None) -> int:
+    """How many points of each file are scored: `num_samples`, else all a file holds, up to
+    MAX_SCORED_POINTS (a fixed random subset of a bigger file)."""
+    if num_samples is None:
+        return min(len(sources[0].points), MAX_SCORED_POINTS)
+    if num_samples > MAX_SCORED_POINTS:
+        raise LitganError(
+            f"2D points are scored {MAX_SCORED_POINTS:,} at most (the memory and time of "
+            f"density, coverage and the kernel estimates grow with the count), and "
+            f"--num-samples asks for {num_samples:,}: give up to {MAX_SCORED_POINTS:,}"
+        )
+    return num_samples
 
 
 def score_points(
@@ -378,6 +405,10 @@ def floor_of(
 
 # As metrics.fid.num_samples's range in the schema.
 MAX_SAMPLES = 100_000_000
+# 2D points scored per side: density and coverage cost (points x reference) distances, the
+# kernel estimates (points x draws); a bigger file is scored on a fixed random subset, so that
+# memory stays within a fixed working set (about 1 GB) and time grows only with reading it.
+MAX_SCORED_POINTS = 25_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -429,7 +460,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=count_in(2, MAX_SAMPLES),
         metavar="N",
         help=f"samples per side, 2 to {MAX_SAMPLES:,} (default: metrics.fid.num_samples; "
-        "a points file: all its points)",
+        f"a points file: all its points; 2D points are scored on at most "
+        f"{MAX_SCORED_POINTS:,}, a fixed random subset of a bigger file)",
     )
     parser.add_argument(
         "--batch-size",
@@ -468,6 +500,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2)
     if args.json:
         report: dict[str, Any] = {"fid": result.fid, **(result.points or {})}
+        if result.subsampled:
+            report["subsampled"] = {"scored": result.scored, "of": result.subsampled}
         if result.isc:
             report["isc"] = {label: [mean, std] for label, mean, std in result.isc}
         print(json.dumps(report))
@@ -475,6 +509,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"FID: {result.fid:.6f}")
     if result.points:
         print(points_lines(result.points))
+    for label, total in result.subsampled.items():
+        print(
+            f"(scored on a fixed random {result.scored:,} of the {total:,} points in {label}: "
+            f"2D points are scored {MAX_SCORED_POINTS:,} at most)"
+        )
     for label, mean, std in result.isc:
         print(f"Inception Score of {label}: {mean:.6f} ± {std:.6f}")
     if result.isc_missing:

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -25,16 +26,15 @@ from omegaconf import DictConfig
 from litgan.config.checks import check_override_types, user_error, validate_config
 from litgan.config.compose import CONFIG_DIR, compose
 from litgan.config.tree import config_tree
-from litgan.errors import ConfigError, Interrupted, LitganError
-from litgan.hydra_internals import unknown_flags
-from litgan.run.claim import check_contents, check_run_dir_value, claim_run_dir, release_run_dir
-from litgan.run.resume_rules import check_history, check_same_experiment
+from litgan.errors import ConfigError, Interrupted, LitganError, first_line
+from litgan.hydra_internals import full_error, unknown_flags
+from litgan.run.claim import check_run_dir_value, claim_run_dir, guard_run_dir, release_run_dir
+from litgan.run.failed_jobs import FailedJob, end_failed_sweep
 from litgan.run.run_dir import (
     check_writable,
     discard_unstarted_run,
     note_missing_dirs,
     rank,
-    refuse_to_overwrite,
     remove_new_empty_dirs,
     requeued_ckpt_path,
     write_record,
@@ -47,42 +47,48 @@ class OutputDirCheck(Callback):
 
     Hydra would fail on an unwritable directory with a traceback of its own. The directories
     about to be created are noted, so that a run refused later leaves none of them behind;
-    whether the directory holds an earlier run is checked once, by `litgan.run.fit.fit`.
+    then every check of a run directory is made, once (`guard_run_dir`).
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             run_dir = check_run_dir_value(config.hydra.run.dir)
             note_missing_dirs(run_dir)
-            ckpt_path = requeued_ckpt_path(config.get("ckpt_path"), run_dir)
-            refuse_to_overwrite(run_dir, ckpt_path is not None)
-            check_writable(run_dir, "hydra.run.dir")
-            if rank() == 0:  # DDP's other ranks run in the directory rank 0 claimed
-                claim_run_dir(run_dir)
-                check_contents(run_dir, ckpt_path is not None)
-                _check_resume(config, run_dir, ckpt_path)
+            guard_run_dir(config, run_dir, requeued_ckpt_path(config.get("ckpt_path"), run_dir))
         except LitganError as err:
             release_run_dir()
             remove_new_empty_dirs()
             _refuse(err)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self._sweep_pid, self._jobs, self._failed = os.getpid(), 0, []
         _stop_on_error(_check_sweep_dir, config.hydra.sweep.dir)
+
+    def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
+        """Note a failed job of a sweep whose jobs run in this process (Hydra's launcher,
+        hydra/launcher=local one at a time) and hand it to the sweeper as done: the sweeper
+        would raise its error again, with a traceback, and hide the other failures.
+        `on_multirun_end` reports them all; `litgan.run.parallel` does for jobs in processes
+        of their own, where this copy of the callback finds another pid."""
+        if getattr(self, "_sweep_pid", None) != os.getpid() or full_error():
+            return
+        self._jobs += 1
+        if job_return.status == JobStatus.FAILED:
+            run_dir = Path(str(config.hydra.runtime.output_dir))
+            self._failed.append(FailedJob(config.hydra.job.num, run_dir))
+            job_return.status, job_return._return_value = JobStatus.COMPLETED, None
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if getattr(self, "_sweep_pid", None) == os.getpid():
+            end_failed_sweep(self._failed, self._jobs)
 
 
 def _check_sweep_dir(value: object) -> None:
-    check_writable(check_run_dir_value(value, "hydra.sweep.dir"), "hydra.sweep.dir")
-
-
-def _check_resume(config: DictConfig, run_dir: Path, ckpt_path: str | None) -> None:
-    """A resume of the run in `run_dir` continues that experiment and its history (a missing
-    or unreadable checkpoint is refused later, by `fit`, with its own message)."""
-    if ckpt_path is None or not (run_dir / ".hydra" / "config.yaml").is_file():
-        return
-    checkpoint = run_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
-    if checkpoint.is_file():
-        check_same_experiment(config, run_dir)
-        check_history(run_dir, checkpoint)
+    """The sweep's directory: set, writable, and claimed for the sweep's life (its jobs claim
+    their own), so that a second sweep into it at once is refused."""
+    sweep_dir = check_run_dir_value(value, "hydra.sweep.dir")
+    check_writable(sweep_dir, "hydra.sweep.dir")
+    claim_run_dir(sweep_dir, "sweep", "hydra.sweep.dir")
 
 
 def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
@@ -112,7 +118,7 @@ def check_no_flags_for_keys(argv: list[str]) -> None:
 
 def _refuse(err: LitganError) -> NoReturn:
     """Stop with `err` in one line on stderr and exit status 2 (HYDRA_FULL_ERROR=1: raise it)."""
-    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+    if full_error():
         raise err
     print(f"litgan: error: {err}", file=sys.stderr)
     sys.exit(2)
@@ -132,8 +138,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     # A stop signal before training starts stops the run after its first iteration, with a
     # checkpoint; one at its last iteration or while it finishes lets it finish first.
+    # A single run's directory was checked and claimed by OutputDirCheck; a sweep's job's is
+    # checked and claimed by fit (Hydra creates it between the two).
+    single_run = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.RUN
     with stop_signals_recorded():
-        summary = fit(cfg)
+        summary = fit(cfg, guarded=single_run)
         late = early_signal()
     if late and rank() == 0:
         name = signal.Signals(late).name
@@ -185,11 +194,14 @@ def run_hydra(cfg: DictConfig) -> float | None:
             _record_failure(Path(cfg.paths.output_dir), cfg, refusal or err)
         else:
             remove_new_empty_dirs()  # a refused run leaves none; one that trained keeps its files
-        if refusal is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
+        if full_error() or (refusal is None and not multirun):
             raise
+        if refusal is None:
+            where = Path(cfg.paths.output_dir) / "error.txt"
+            refusal = f"{type(err).__name__}: {first_line(err)} (its traceback: {where})"
         print(f"litgan: error: {refusal}", file=sys.stderr)
         if multirun:
-            raise  # Hydra runs the sweep's other jobs, then fails the sweep
+            raise  # the sweep runs its other jobs, then ends in one line (end_failed_sweep)
         sys.exit(2)
     return best["value"] if best else None
 

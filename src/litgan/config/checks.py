@@ -318,6 +318,14 @@ def composition_error(err: HydraException) -> str:
         return _not_a_key(key, [f.name for f in fields(schema_type)] if typed else None)
     if isinstance(err, OverrideParseException):
         reason, where = hydra_internals.unreadable_override(err)
+        override = reason.partition(": ")[2]
+        unquoted = next((c for c in override if not c.isascii()), None)
+        if unquoted and "=" in override:
+            key, _, value = override.partition("=")
+            return (
+                f"{override} holds {unquoted!r}, which Hydra's override grammar reads only in "
+                f"quotes: write '{key}=\"{value}\"' (double quotes inside the shell's single)"
+            )
         return f"cannot read the overrides: {reason} ({where})"
     if hydra_internals.is_ambiguous(err):
         return f"{first_line(err)}: add -m to sweep over it, or write a list as key=[a,b]"

@@ -60,7 +60,9 @@ class CelebADataModule(ImageDataModule):
         if not self.download or self._present():
             return
         # Google Drive often answers with a quota page: torchvision's MD5 check then fails.
-        with downloading(f"CelebA from Google Drive into {self.directory}", self._by_hand()):
+        with downloading(
+            f"CelebA from Google Drive into {self.directory}", self._by_hand(), self.directory
+        ):
             ids = {name: (file_id, md5) for file_id, md5, name in CelebA.file_list}
             for name in (ARCHIVE, PARTITION):
                 download_file_from_google_drive(ids[name][0], self.directory, name, ids[name][1])

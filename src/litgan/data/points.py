@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from abc import abstractmethod
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,13 @@ def read_points(path: Path, what: str = "") -> np.ndarray:
             array = _read_csv(path, what)
     except (OSError, UnicodeDecodeError, EOFError, ValueError) as err:
         raise DataError(f"cannot read points from {what}: {str(err).splitlines()[0]}") from err
+    if array.size == 0:
+        raise DataError(f"{what} is empty (no points); 2D points need two numeric columns")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise DataError(
+            f"{what} holds complex numbers ({array.dtype}); 2D points need a real array of "
+            "shape (N, 2): save np.stack([z.real, z.imag], 1) for complex z"
+        )
     if array.ndim != 2 or array.shape[1] != 2 or not np.issubdtype(array.dtype, np.number):
         raise DataError(
             f"{what} holds an array of shape {array.shape} ({array.dtype}); "
@@ -50,10 +58,18 @@ def read_points(path: Path, what: str = "") -> np.ndarray:
 
 def _read_csv(path: Path, what: str) -> np.ndarray:
     """A .csv's numbers, a header row skipped; a DataError naming a value that is no number."""
-    try:
-        return np.loadtxt(path, delimiter=",", ndmin=2)
-    except ValueError:  # a header row, or a value that is no number
-        pass
+    # An empty file is refused by read_points: numpy's warning about it would come first.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+        try:
+            return np.loadtxt(path, delimiter=",", ndmin=2)
+        except ValueError:  # a header row, or a value that is no number
+            pass
+        return _read_csv_after_header(path, what)
+
+
+def _read_csv_after_header(path: Path, what: str) -> np.ndarray:
+    """A .csv's numbers below its first row."""
     try:
         return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
     except ValueError as err:

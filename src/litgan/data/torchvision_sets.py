@@ -75,7 +75,7 @@ class TorchvisionDataModule(ImageDataModule):
     def prepare_data(self) -> None:
         if not self.download or all(p.is_file() for p in self.split_paths("train")):
             return
-        with downloading(f"{self.title} into {self.root}", self._by_hand()):
+        with downloading(f"{self.title} into {self.root}", self._by_hand(), self.root):
             self.torchvision_class(str(self.root), train=True, download=True)
 
     def images(self, split: str, transform: Transform) -> Dataset:

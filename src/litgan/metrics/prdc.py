@@ -18,7 +18,12 @@ import torch
 from torch import Tensor
 
 NEAREST_K = 5  # the paper's k
-CHUNK = 4096  # rows of a distance matrix at once: 50,000 real samples take 1.6 GB, not 20
+CHUNK_ENTRIES = 2**24  # entries of a distance matrix at once (128 MB in float64), whatever n
+
+
+def _rows(matrix: Tensor, width: int) -> tuple[Tensor, ...]:
+    """`matrix` in blocks of rows whose distances to `width` samples take CHUNK_ENTRIES."""
+    return matrix.split(max(1, CHUNK_ENTRIES // max(width, 1)))
 
 
 def nearest_radii(real: Tensor, k: int = NEAREST_K) -> Tensor:
@@ -26,7 +31,9 @@ def nearest_radii(real: Tensor, k: int = NEAREST_K) -> Tensor:
     if not 0 < k < len(real):
         raise ValueError(f"k must be in [1, {len(real) - 1}] for {len(real)} real samples, got {k}")
     # The sample itself is the nearest, at distance 0.
-    return torch.cat([torch.cdist(rows, real).kthvalue(k + 1).values for rows in real.split(CHUNK)])
+    return torch.cat(
+        [torch.cdist(rows, real).kthvalue(k + 1).values for rows in _rows(real, len(real))]
+    )
 
 
 def density_coverage(fake: Tensor, real: Tensor, k: int = NEAREST_K) -> dict[str, float]:
@@ -35,7 +42,7 @@ def density_coverage(fake: Tensor, real: Tensor, k: int = NEAREST_K) -> dict[str
     radii = nearest_radii(real, k)
     balls_holding = 0
     covered = torch.zeros(len(real), dtype=torch.bool)
-    for rows in fake.split(CHUNK):
+    for rows in _rows(fake, len(real)):
         inside = torch.cdist(rows, real) <= radii  # [j, i]: generated j in real i's ball
         balls_holding += int(inside.sum())
         covered |= inside.any(dim=0)

@@ -4,6 +4,7 @@ loaded from one (`load_gan`: litgan.experiment.load, litgan-fid, litgan-sample).
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,15 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # any file can be given: pickle, zip, EOF, key errors, ...
+        try:
+            kind = numpy_kind(Path(path).read_bytes())
+        except OSError:
+            kind = None
+        if kind:
+            raise LitganError(
+                f"ckpt_path: {path} is {kind}, not a litgan checkpoint: give a run's "
+                "checkpoints/last.ckpt"
+            ) from err
         raise LitganError(
             f"ckpt_path: {path} is truncated or not a litgan checkpoint ({load_failure(err)}); "
             "resume from another checkpoint of the run"
@@ -129,6 +139,12 @@ def load_gan(path: Path, device: torch.device | str = "cpu") -> GAN:
     try:
         checkpoint = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as err:  # any file can be given: pickle, zip, EOF, key errors, ...
+        kind = numpy_kind(data)
+        if kind:
+            raise LitganError(
+                f"{path} is {kind}, not a checkpoint; 2D points go in a .npy of shape (N, 2) "
+                "(np.save) or a .csv"
+            ) from err
         raise LitganError(f"{path} is truncated or not a checkpoint ({load_failure(err)})") from err
     if not is_litgan_checkpoint(checkpoint):
         raise LitganError(
@@ -182,6 +198,21 @@ def is_litgan_checkpoint(checkpoint: Any) -> bool:
         and isinstance(state, dict)
         and any(k.startswith("generator.") for k in state)
     )
+
+
+def numpy_kind(data: bytes) -> str | None:
+    """ "a numpy array (.npy)" or "a numpy archive (.npz)" for a file numpy wrote, else None:
+    torch.load's own error on one names zip internals."""
+    if data.startswith(b"\x93NUMPY"):
+        return "a numpy array (.npy)"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile:
+        return None
+    if names and all(name.endswith(".npy") for name in names):
+        return "a numpy archive (.npz)"
+    return None
 
 
 def load_failure(err: BaseException) -> str:

@@ -2,7 +2,9 @@
 
 The claim is an OS lock (flock) on the directory itself, so that nothing is written to claim it
 and the kernel drops it when the process ends, however it ends: a killed run leaves no stale
-lock. Nothing heavier than the standard library is imported: this runs before torch loads.
+lock. `guard_run_dir` is every check of a run directory, made once per run by each entry point
+(train.py's Hydra callback, litgan.experiment.run). Nothing heavier than Hydra is imported:
+this runs before torch loads.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ import os
 import sys
 from pathlib import Path
 
+from omegaconf import DictConfig
+
 from litgan.errors import LitganError
+from litgan.run.resume_rules import check_history, check_same_experiment
+from litgan.run.run_dir import check_writable, rank, refuse_to_overwrite
 
 # The directories this process holds, with their open descriptors (the lock lives with them).
 _held: dict[Path, int] = {}
@@ -25,12 +31,30 @@ def check_run_dir_value(value: object, key: str = "hydra.run.dir") -> Path:
         raise LitganError(
             f"{key} is empty (an unset shell variable?): give the run's directory, {key}=<dir>"
         )
-    return Path(str(value))
+    path = Path(str(value))
+    longest = max(path.parts, key=len)
+    limit = name_max(path)
+    if len(longest) > limit:
+        raise LitganError(
+            f"{key} has a folder name of {len(longest)} characters ({longest[:20]}...), and "
+            f"the file system allows at most {limit}: choose a shorter {key}"
+        )
+    return path
 
 
-def claim_run_dir(run_dir: Path) -> None:
-    """Lock the existing `run_dir` for this process until `release_run_dir` or its end; a
-    LitganError if another process holds it."""
+def name_max(path: Path) -> int:
+    """The longest file name the file system that would hold `path` takes."""
+    for parent in path.absolute().parents:
+        try:
+            return os.pathconf(parent, "PC_NAME_MAX")
+        except (OSError, ValueError):  # not there yet (or its own name too long)
+            continue
+    return 255
+
+
+def claim_run_dir(run_dir: Path, what: str = "run", key: str = "hydra.run.dir") -> None:
+    """Lock the existing `run_dir` (a run's, or a sweep's: `what`, set by `key`) for this
+    process until `release_run_dir` or its end; a LitganError if another process holds it."""
     run_dir = run_dir.absolute()
     if run_dir in _held:
         return
@@ -40,23 +64,29 @@ def claim_run_dir(run_dir: Path) -> None:
     except BlockingIOError:
         os.close(fd)
         raise LitganError(
-            f"{run_dir} is in use by another run (which holds its lock): wait for that run to "
-            "end, or choose another hydra.run.dir"
+            f"{run_dir} is in use by another {what} (which holds its lock): wait for that "
+            f"{what} to end, or choose another {key}"
         ) from None
     except OSError as err:
         # File systems without flock (some NFS and Lustre mounts): running unguarded beats
         # refusing every run there.
         os.close(fd)
         print(
-            f"litgan: cannot lock {run_dir} ({err.strerror}): nothing keeps a second run out of it",
+            f"litgan: cannot lock {run_dir} ({err.strerror}): nothing keeps a second {what} "
+            "out of it",
             file=sys.stderr,
         )
         return
     _held[run_dir] = fd
 
 
-def release_run_dir() -> None:
-    """Give up every run directory this process claimed."""
+def release_run_dir(run_dir: Path | None = None) -> None:
+    """Give up `run_dir`, or every directory this process claimed."""
+    if run_dir is not None:
+        fd = _held.pop(run_dir.absolute(), None)
+        if fd is not None:
+            os.close(fd)
+        return
     while _held:
         _, fd = _held.popitem()
         os.close(fd)
@@ -81,3 +111,28 @@ def check_contents(run_dir: Path, resuming: bool) -> None:
             f"{run_dir} holds a run that stopped before its first checkpoint: choose a new "
             f"hydra.run.dir, or delete {run_dir} to start that run again there"
         )
+
+
+def guard_run_dir(config: DictConfig, run_dir: Path, ckpt_path: str | None) -> None:
+    """Every check of `run_dir` before anything is written into it: an earlier run there is
+    only ever continued, the directory is writable (created), claimed by this process, holds
+    nothing but the run `ckpt_path` resumes, and that resume is the same experiment with its
+    history whole. DDP's other ranks work in the directory rank 0 claimed."""
+    refuse_to_overwrite(run_dir, ckpt_path is not None)
+    check_writable(run_dir, "hydra.run.dir")
+    if rank() != 0:
+        return
+    claim_run_dir(run_dir)
+    check_contents(run_dir, ckpt_path is not None)
+    _check_resume(config, run_dir, ckpt_path)
+
+
+def _check_resume(config: DictConfig, run_dir: Path, ckpt_path: str | None) -> None:
+    """A resume of the run in `run_dir` continues that experiment and its history (a missing
+    or unreadable checkpoint is refused later, by `fit`, with its own message)."""
+    if ckpt_path is None or not (run_dir / ".hydra" / "config.yaml").is_file():
+        return
+    checkpoint = run_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
+    if checkpoint.is_file():
+        check_same_experiment(config, run_dir)
+        check_history(run_dir, checkpoint)

@@ -39,6 +39,7 @@ from litgan.run.checkpoints import (
     read_checkpoint,
     resolve_ckpt_path,
 )
+from litgan.run.claim import guard_run_dir, release_run_dir
 from litgan.run.loggers import (
     finish_trackers,
     hyperparameters,
@@ -50,7 +51,6 @@ from litgan.run.run_dir import (
     discard_unstarted_run,
     file_logs_held,
     rank,
-    refuse_to_overwrite,
     requeued_ckpt_path,
     write_record,
 )
@@ -139,9 +139,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def fit(cfg: DictConfig) -> dict[str, Any]:
+def fit(cfg: DictConfig, guarded: bool = False) -> dict[str, Any]:
     """Build data, GAN and Trainer from a checked `cfg`, fit, write `summary.json` and return
-    the summary."""
+    the summary.
+
+    Args:
+        guarded: the run directory is checked and claimed already (`guard_run_dir`, by
+            train.py's callback for a single run); else (a sweep's job, the Python API) it is
+            checked and claimed here, once, and given up when the run ends.
+    """
+    if guarded:
+        return _fit(cfg, guarded)
+    try:
+        return _fit(cfg, guarded)
+    finally:
+        release_run_dir(Path(cfg.paths.output_dir))  # a sweep's claim on its own stays
+
+
+def _fit(cfg: DictConfig, guarded: bool) -> dict[str, Any]:
     run_dir = Path(cfg.paths.output_dir)
     _quiet_known_noise()
     # Everything that can refuse the run comes before anything is written into run_dir.
@@ -150,7 +165,8 @@ def fit(cfg: DictConfig) -> dict[str, Any]:
         ckpt_path = resolve_ckpt_path(requested, run_dir)
         if requested != cfg.ckpt_path and rank() == 0:
             print(f"litgan: SLURM restarted this job: resuming it from {ckpt_path}")
-        refuse_to_overwrite(run_dir, ckpt_path is not None)
+        if not guarded:
+            guard_run_dir(cfg, run_dir, requested)
         checkpoint = read_checkpoint(ckpt_path) if ckpt_path else None
         resumed_from = checkpoint.get("g_steps", 0) if checkpoint is not None else 0
         datamodule, model = build(cfg)

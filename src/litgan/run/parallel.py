@@ -41,6 +41,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from litgan import hydra_internals
 from litgan.errors import LitganError, first_line
+from litgan.run.failed_jobs import FailedJob, end_failed_sweep
 
 # The thread pools of the libraries under torch and numpy read these when they start.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -214,6 +215,13 @@ def launch(
         sys.exit(128 + stop.signum)
     ok = sum(r.status == "ok" for r in results.values())
     print(f"litgan: {ok} of {total} jobs ok, in {sweep_dir}", flush=True)
+    failed = [
+        FailedJob(r.idx, Path(r.run_dir) if r.run_dir else None)
+        for r in sorted(results.values(), key=lambda r: r.idx)
+        if r.status == "failed"
+    ]
+    if not hydra_internals.full_error():
+        end_failed_sweep(failed, total)
     return [results[initial_job_idx + i].job_return for i in range(total)]
 
 
