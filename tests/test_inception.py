@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import torch
@@ -102,7 +104,35 @@ def test_litgan_fid_of_a_folder_against_itself(folders, inception_weights, capsy
 
 def test_litgan_fid_rejects_what_it_cannot_read(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    for a, message in [("no_such_thing", "neither an image folder"), ("empty", "holds no images")]:
+    for a, message in [
+        ("no_such_thing", "no_such_thing does not exist"),
+        ("empty", "holds no images"),
+    ]:
         with pytest.raises(SystemExit) as exit_:
             main([str(tmp_path / a) if a == "empty" else a, "ring"])
         assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_litgan_fid_skips_damaged_images_as_training_does(
+    folders, inception_weights, capsys, caplog, tmp_path
+):
+    a, _ = folders
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    for image in sorted(a.iterdir()):
+        (damaged / image.name).write_bytes(image.read_bytes())
+    Image.new("RGB", (16, 16), "red").save(damaged / "whole.jpg")
+    (damaged / "cut.jpg").write_bytes((damaged / "whole.jpg").read_bytes()[:200])
+    (damaged / "0_not_an_image.png").write_bytes(b"not a png")  # sorted first: the shape probe
+    weights = f"metrics.fid.weights_path={inception_weights}"
+    # The first skip is a warning; later ones are at debug level (a folder of damaged files
+    # would flood the console).
+    caplog.set_level(logging.DEBUG, logger="litgan.data.datasets")
+    main([str(damaged), str(a), "--batch-size", "3", weights])
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1].startswith("FID: ")
+    skipped = [
+        r.getMessage() for r in caplog.records if "skipped unreadable image" in r.getMessage()
+    ]
+    assert any("0_not_an_image.png" in line for line in skipped)
+    assert any("cut.jpg" in line for line in skipped)

@@ -29,10 +29,11 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from PIL import Image
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
 from litgan.config.compose import CONFIG_DIR, compose
 from litgan.data import points as data_points
+from litgan.data.datasets import ImageFiles
 from litgan.errors import LitganError
 from litgan.metrics.divergences import NUM_EVAL, estimate_divergences
 from litgan.metrics.evaluator import (
@@ -56,18 +57,14 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 MIN_POINTS = 2  # FID needs a covariance
 
 
-class FolderImages(Dataset):
-    """Image files as uint8 RGB tensors, decoded as torch-fidelity decodes them."""
+def folder_images(files: Sequence[Path]) -> ImageFiles:
+    """Image files as uint8 RGB tensors, decoded as torch-fidelity decodes them; a file that
+    cannot be decoded is skipped and named, as training skips it."""
+    return ImageFiles(files, 3, _uint8_chw)
 
-    def __init__(self, files: Sequence[Path]) -> None:
-        self.files = list(files)
 
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def __getitem__(self, index: int) -> Tensor:
-        with Image.open(self.files[index]) as image:
-            return torch.from_numpy(np.array(image.convert("RGB"))).permute(2, 0, 1)
+def _uint8_chw(image: Image.Image) -> Tensor:
+    return torch.from_numpy(np.array(image)).permute(2, 0, 1)
 
 
 class Source(ABC):
@@ -105,14 +102,15 @@ class FolderSource(Source):
         self.files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.files:
             raise LitganError(f"{path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-        self.shape = tuple(FolderImages(self.files[:1])[0].shape)
+        # The first readable file's shape: a damaged one is skipped here too.
+        self.shape = tuple(folder_images(self.files)[0].shape)
         self.label = path.name
 
     def batches(
         self, num_samples: int, batch_size: int, metrics: dict[str, Any]
     ) -> tuple[Iterable[Tensor], int]:
         files = [self.files[i] for i in subset_indices(len(self.files), num_samples)]
-        loader = DataLoader(FolderImages(files), batch_size=batch_size)
+        loader = DataLoader(folder_images(files), batch_size=batch_size)
         return self._stacked(loader), len(loader)
 
     def _stacked(self, loader: DataLoader) -> Iterator[Tensor]:
