@@ -428,6 +428,24 @@ def test_a_signal_while_the_run_is_built_stops_it_after_one_iteration_and_it_res
     assert summary["g_steps"] == 4 and summary["interrupted"] is False
 
 
+def test_ctrl_c_while_train_py_imports_is_one_line_and_leaves_nothing(tmp_path):
+    # Half a second in, train.py is still importing Hydra and litgan (seconds on this machine),
+    # before main() handles signals: a KeyboardInterrupt there printed Python's traceback.
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "train.py"), "hydra.run.dir=run"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    stderr = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, stderr
+    assert stderr == "litgan: stopped by SIGINT while starting, before anything was written\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_two_ctrl_c_at_once_stop_with_a_checkpoint_and_a_resume_command(
     monkeypatch, capsys, tmp_path
 ):
