@@ -4,6 +4,7 @@ run directory byte for byte as they were."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
 import json
@@ -537,6 +538,23 @@ def test_a_console_option_out_of_range_is_one_line(case, capsys, tmp_path):
     assert exit_.value.code == 2, err
     assert err.count("\n") == 1 and ": error: " in err and words in err, err
     assert checksums(tmp_path) == before
+
+
+@pytest.mark.parametrize("entry", [fid_main, sample_main], ids=["fid", "sample"])
+def test_a_checkpoint_of_python_objects_is_refused_without_unsafe_advice(entry, capsys, tmp_path):
+    # torch's own error advises weights_only=False, which would run the file's code.
+    evil = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": argparse.Namespace(x=1)}, evil)
+    argv = (
+        [str(evil), "ring"] if entry is fid_main else [str(evil), "--out", str(tmp_path / "x.png")]
+    )
+    with pytest.raises(SystemExit) as exit_:
+        entry(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1, err
+    assert "holds Python objects" in err
+    assert "weights_only" not in err and "best.ckpt" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evil.ckpt"]
 
 
 def complex_points(tmp_path: Path) -> Path:
