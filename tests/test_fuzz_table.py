@@ -625,7 +625,10 @@ def test_litgan_fid_scores_a_big_points_file_on_a_bounded_subset_and_says_so(
     assert "scored on at most 300" in " ".join(capsys.readouterr().out.split())
 
 
-def test_sigterm_to_litgan_sample_out_dir_leaves_no_partial_folder(finished_run_images, tmp_path):
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_a_signal_to_litgan_sample_out_dir_leaves_no_partial_folder(
+    signum, finished_run_images, tmp_path
+):
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     out = tmp_path / "imgs"
     proc = subprocess.Popen(
@@ -655,11 +658,11 @@ def test_sigterm_to_litgan_sample_out_dir_leaves_no_partial_folder(finished_run_
     ):
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(getattr(signal, signum))
     stderr = proc.communicate(timeout=120)[1]
-    assert proc.returncode == 143, stderr
+    assert proc.returncode == 128 + getattr(signal, signum), stderr
     assert "Traceback" not in stderr, stderr
-    assert stderr.strip().splitlines()[-1] == "litgan-sample: stopped by SIGTERM; nothing written"
+    assert stderr.strip().splitlines()[-1] == f"litgan-sample: stopped by {signum}; nothing written"
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
