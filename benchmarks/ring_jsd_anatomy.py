@@ -9,6 +9,8 @@ on the fixed validation noise (the points the last validation scored), split int
   over the data's own (std·√2 for an isotropic 2D Gaussian), its parts along the circle and
   across it (in std: the data's are 1 and 1), and the share within 1 std (the data's:
   1 - e^(-1/2) = 39.3%);
+- D's mean output and the median of G's push (|∇ₓ| of each point's own term of G's loss)
+  on the points on and off the modes;
 - three JSDs by litgan's own estimator (litgan.metrics.divergences): of G's points as they
   are; of the same points with the off-mode ones dropped (the on-mode shape and the modes'
   shares); and of a sample with G's shares of the modes but the data's shape (the shares
@@ -70,7 +72,17 @@ def point_columns(run: Path) -> dict[str, float]:
     radial = modes[nearest[on]] / modes[nearest[on]].norm(dim=1, keepdim=True)
     across = (offset * radial).sum(dim=1)
     along = offset[:, 0] * -radial[:, 1] + offset[:, 1] * radial[:, 0]
+    # D's output and G's push (|∇ₓ of each point's own term of G's loss|) on and off the modes.
+    x = points.float().requires_grad_(True)
+    logits = gan.discriminator(x)
+    (push,) = torch.autograd.grad(gan.game.generator_loss(logits) * len(x), x)
+    push = push.norm(dim=1).double()
+    d_out = gan.d_output(points.float()).double()
     return {
+        "D on-mode": float(d_out[on].mean()),
+        "D off-mode": float(d_out[~on].mean()),
+        "push on-mode": float(push[on].median()),
+        "push off-mode": float(push[~on].median()),
         "off-mode": float(1 - on.double().mean()),
         "along/std": float(along.square().mean().sqrt() / std),
         "across/std": float(across.square().mean().sqrt() / std),
