@@ -2,6 +2,7 @@
 # docs/results.md, "Your own points": data=points on two moons, default model, 5,000 iterations;
 # G's final points scored against a fresh sample of the moons by litgan-fid (W1 by exact
 # transport). Usage: benchmarks/points_moons.sh [SEED ...]   (default: 0 1 2)
+# OUT: the output folder; TRAIN_ARGS: further overrides of each run (e.g. trainer.enable_progress_bar=false).
 set -euo pipefail
 out=${OUT:-outputs/points_moons}
 mkdir -p "$out"
@@ -20,7 +21,7 @@ for seed in "${@:-0 1 2}"; do
   for s in $seed; do
     run="$out/seed$s"
     python train.py data=points data.path="$out/moons.npy" trainer.max_steps=5000 seed="$s" \
-      hydra.run.dir="$run"
+      hydra.run.dir="$run" ${TRAIN_ARGS:-}
     litgan-sample "$run" --out "$run/g.npy" --num-samples 2000
     echo "seed $s: G's 2,000 points against a fresh 2,000-point sample"
     litgan-fid "$run/g.npy" "$out/moons_fresh.npy" --json

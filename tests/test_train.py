@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from litgan.gan import GAN
-from tests.helpers.runs import REPO, TINY_DCGAN, TINY_MLP, run_main, run_train
+from tests.helpers.runs import REPO, TINY_DCGAN, TINY_MLP, check_clean_failure, run_main, run_train
 
 LOGGED_KEYS = {
     "train/value_real",
@@ -235,3 +235,39 @@ def test_a_run_and_its_resume_print_no_lightning_noise(
     )
     said = [r.getMessage() for r in caplog.records] + [str(w.message) for w in recwarn]
     assert not [line for line in [*said, stderr] if any(n in line for n in noise)]
+
+
+def test_kept_checkpoints_hold_the_run_at_their_iterations(monkeypatch, capsys, tmp_path):
+    keep = ("checkpoint_every=2", "callbacks.last_checkpoint.keep=[2,6]")
+    status, stderr = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        *keep,
+        "trainer.max_steps=8",
+        "sample_every=8",
+        base=tuple(TINY_MLP),
+    )
+    assert status == 0, stderr
+    folder = tmp_path / "run" / "checkpoints"
+    assert {p.name for p in folder.glob("step=*.ckpt")} == {"step=2.ckpt", "step=6.ckpt"}
+    ckpts = {
+        n: torch.load(folder / f"{n}.ckpt", weights_only=False)
+        for n in ("step=2", "step=6", "last")
+    }
+    assert [ckpts[n]["g_steps"] for n in ("step=2", "step=6", "last")] == [2, 6, 8]
+    weights = {n: next(iter(c["state_dict"].values())) for n, c in ckpts.items()}
+    assert not torch.equal(weights["step=2"], weights["step=6"])
+    assert not torch.equal(weights["step=6"], weights["last"])
+
+
+def test_a_kept_checkpoint_off_the_checkpoint_grid_is_refused(monkeypatch, capsys, tmp_path):
+    status, stderr = run_main(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        "checkpoint_every=2",
+        "callbacks.last_checkpoint.keep=[3]",
+        base=tuple(TINY_MLP),
+    )
+    check_clean_failure(status, stderr, tmp_path, "keep has 3", "checkpoint_every=2")

@@ -52,6 +52,7 @@ def validate_config(cfg: DictConfig) -> None:
     _validate_early_batch_size(cfg, pack, cfg.model.get("lr_decay", 0.0))
     _validate_batch_norm(cfg, pack)
     _validate_manifold(cfg)
+    _validate_kept_checkpoints(cfg)
     if cfg.get("metrics") and "nearest_k" in cfg.metrics:
         _validate_nearest_k(cfg)
     _validate_dirac(cfg)
@@ -144,6 +145,18 @@ def _validate_manifold(cfg: DictConfig) -> None:
             f"callbacks.samples.manifold=true draws G's image of a 2-D latent grid, and "
             f"model.generator.nz={nz}: set model.generator.nz=2, or leave the switch at null"
         )
+
+
+def _validate_kept_checkpoints(cfg: DictConfig) -> None:
+    """A kept checkpoint is a copy of last.ckpt, written every checkpoint_every iterations."""
+    keep = OmegaConf.select(cfg, "callbacks.last_checkpoint.keep") or []
+    every = cfg.checkpoint_every
+    for step in keep:
+        if step % every:
+            raise ConfigError(
+                f"callbacks.last_checkpoint.keep has {step}, not a multiple of "
+                f"checkpoint_every={every}: keep multiples of it or lower checkpoint_every"
+            )
 
 
 def _validate_nearest_k(cfg: DictConfig) -> None:

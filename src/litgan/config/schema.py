@@ -645,6 +645,8 @@ class LastCheckpoint:
     _target_: str = MISSING
     dirpath: str = MISSING
     every_n_g_steps: int = positive()
+    # Generator iterations whose checkpoint is kept as step=<N>.ckpt beside last.ckpt.
+    keep: list[int] = ranged(Items(Interval(low=0, low_open=True)))
 
 
 @dataclass

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,18 +48,24 @@ class _EveryGSteps(pl.Callback, ABC):
 
 
 class LastCheckpoint(_EveryGSteps):
-    """Keep `<dirpath>/last.ckpt` current.
+    """Keep `<dirpath>/last.ckpt` current, and a copy `<dirpath>/step=<N>.ckpt` at each
+    generator iteration N in `keep`.
 
     The checkpoint is written to a temporary file and renamed over the old one, so a crash
-    during the write leaves the previous `last.ckpt` intact and loadable.
+    during the write leaves the previous `last.ckpt` intact and loadable. `keep` gives
+    checkpoints of one run at chosen iterations: stopping and resuming a shorter run would
+    change it (the learning rates' schedule follows max_steps).
     """
 
-    def __init__(self, dirpath: str, every_n_g_steps: int) -> None:
+    def __init__(self, dirpath: str, every_n_g_steps: int, keep: Sequence[int] = ()) -> None:
         super().__init__(every_n_g_steps)
         self.path = Path(dirpath) / "last.ckpt"
+        self.keep = frozenset(keep)
 
     def act(self, trainer: pl.Trainer, pl_module: GAN) -> None:
         save_atomically(trainer, self.path)
+        if pl_module.g_steps in self.keep and trainer.is_global_zero:
+            shutil.copyfile(self.path, self.path.with_name(f"step={pl_module.g_steps}.ckpt"))
 
 
 def save_atomically(trainer: pl.Trainer, path: Path) -> None:
