@@ -49,7 +49,7 @@ PANELS = Panels(
 )
 PANELS_WITH_BEST_D = Panels(
     (11, 5.2),
-    ((0.06, 0.25, 0.38, 0.64), (0.5, 0.25, 0.38, 0.64)),
+    ((0.06, 0.25, 0.38, 0.64), (0.5, 0.25, 0.35, 0.64)),  # clear of the colour bar when wide
     (0.865, 0.25, 0.014, 0.64),
     (0.06, 0.06, 0.22, 0.02),
 )
@@ -182,8 +182,16 @@ def save_decision_surface(
     # colour bar (the latent grid and the points outside the frame add entries).
     entries = len(trained.get_legend_handles_labels()[0])
     columns = entries if best_d is not None else 4
+    # Placed on the figure, not the axes: a frame wider than tall shrinks the axes, and a
+    # legend hung below them would cover their x label.
+    left, bottom, _, height = panels.axes[0]
     trained.legend(
-        loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=columns, fontsize=7, markerscale=2
+        loc="upper left",
+        bbox_to_anchor=(left, bottom - 0.12 * height),
+        bbox_transform=fig.transFigure,
+        ncol=columns,
+        fontsize=7,
+        markerscale=2,
     )
     drawn = Frame(*map(float, (*trained.get_xlim(), *trained.get_ylim())))
     # zlib level 1, not 6: less time per picture for somewhat larger files.
