@@ -429,44 +429,6 @@ def test_a_signal_while_the_run_is_built_stops_it_after_one_iteration_and_it_res
     assert summary["g_steps"] == 4 and summary["interrupted"] is False
 
 
-CTRL_C_WHILE_IMPORTING = """
-import os, signal, sys
-
-
-class CtrlC:
-    \"\"\"Ctrl-C as train.py starts importing litgan.cli.train, before main() runs.\"\"\"
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "litgan.cli.train":
-            os.kill(os.getpid(), signal.SIGINT)
-        return None
-
-
-sys.meta_path.insert(0, CtrlC())
-"""
-
-
-def test_ctrl_c_while_train_py_imports_is_one_line_and_leaves_nothing(tmp_path):
-    # A sitecustomize module sends the signal from inside the import: a KeyboardInterrupt there
-    # printed Python's traceback (a timed signal lands there only while imports are slow).
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(CTRL_C_WHILE_IMPORTING)
-    work = tmp_path / "work"
-    work.mkdir()
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "train.py"), "hydra.run.dir=run"],
-        cwd=work,
-        env=os.environ | {"PYTHONPATH": os.pathsep.join([str(hook), str(REPO / "src")])},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 130, proc.stderr
-    assert proc.stderr == "litgan: stopped by SIGINT while starting, before anything was written\n"
-    assert list(work.iterdir()) == []
-
-
 def test_two_ctrl_c_at_once_stop_with_a_checkpoint_and_a_resume_command(
     monkeypatch, capsys, tmp_path
 ):
