@@ -4,7 +4,6 @@ table."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 import torch
@@ -13,6 +12,7 @@ from litgan.config.compose import compose
 from litgan.errors import ConfigError, LitganError
 from litgan.experiment import build, load, run
 from litgan.records.history import read_series
+from tests.helpers.locks import held_by_another_process
 from tests.helpers.runs import TINY_MLP, run_main
 
 QUICK = [*TINY_MLP, "trainer.max_steps=100", "metrics=none", "trainer.enable_progress_bar=false"]
@@ -118,18 +118,10 @@ SHORT = [*TINY_MLP, "trainer.max_steps=4", "checkpoint_every=2", "metrics=none"]
 def test_run_refuses_a_directory_another_run_holds_as_train_py_does(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    # flock(1) holds the lock litgan takes (flock on the directory) until it is killed.
-    holder = subprocess.Popen(
-        ["flock", str(run_dir), "-c", "echo held; exec sleep 60"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(run_dir):
         with pytest.raises(LitganError, match="is in use by another run"):
             run(*SHORT, run_dir=run_dir)
         assert list(run_dir.iterdir()) == []
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_run_refuses_a_folder_that_is_not_a_litgan_run(tmp_path):

@@ -28,6 +28,7 @@ import yaml
 from litgan.cli.fid import main as fid_main
 from litgan.cli.report import main as report_main
 from litgan.cli.sample import main as sample_main
+from tests.helpers.locks import held_by_another_process
 from tests.helpers.runs import REPO, TINY_MLP, run_main
 
 RING = ("trainer.max_steps=4",)
@@ -349,19 +350,11 @@ def test_a_failed_job_of_parallel_jobs_ends_the_sweep_in_one_line_with_status_2(
 def test_a_sweep_directory_another_sweep_holds_is_refused(monkeypatch, capsys, tmp_path):
     sweep = tmp_path / "sweep"
     sweep.mkdir()
-    # flock(1) holds the lock a sweep takes (flock on the directory) until it is killed.
-    holder = subprocess.Popen(
-        ["flock", str(sweep), "-c", "echo held; exec sleep 60"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(sweep):
         overrides = (*TINY, "seed=1,2", f"hydra.sweep.dir={sweep}")
         status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=("-m", *RING))
         check_refused(status, stderr, f"{sweep} is in use by another sweep")
         assert list(sweep.iterdir()) == []
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_logger_takes_a_list_of_options(monkeypatch, capsys, tmp_path):
