@@ -25,6 +25,7 @@ class RunProgressBar(TQDMProgressBar):
 
     def __init__(self, refresh_rate: int = 10) -> None:
         super().__init__(refresh_rate=refresh_rate)
+        self._bars: list[Tqdm] = []  # closed on an exception, or tqdm redraws them when collected
 
     @property
     def train_description(self) -> str:
@@ -40,7 +41,7 @@ class RunProgressBar(TQDMProgressBar):
         """The run's bar, from the generator iteration the run starts at to the one it ends at."""
         trainer, pl_module = self.trainer, self.trainer.lightning_module
         # A resumed run has restored its generator iterations before on_train_start.
-        return Tqdm(
+        bar = Tqdm(
             desc=self.train_description,
             total=self.total_g_steps(trainer, pl_module),
             initial=pl_module.g_steps,
@@ -52,6 +53,13 @@ class RunProgressBar(TQDMProgressBar):
             smoothing=0,  # the rate and time left over the whole run, validations included
             bar_format=self.BAR_FORMAT,
         )
+        self._bars.append(bar)
+        return bar
+
+    def init_validation_tqdm(self) -> Tqdm:
+        bar = super().init_validation_tqdm()
+        self._bars.append(bar)
+        return bar
 
     def on_train_epoch_start(self, trainer: pl.Trainer, *_: Any) -> None:
         """Keep the bar going: Lightning's would start again from 0."""
@@ -79,6 +87,15 @@ class RunProgressBar(TQDMProgressBar):
             bar.n = pl_module.g_steps
             bar.set_postfix(self.get_metrics(trainer, pl_module))
         bar.close()
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        """Close the bars a failed run leaves open: a failed sweep job's bar would otherwise be
+        redrawn into whatever the process prints later."""
+        for bar in self._bars:
+            bar.close()
+        self._bars.clear()
 
     def get_metrics(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule
