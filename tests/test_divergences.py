@@ -11,6 +11,7 @@ from litgan.metrics.divergences import (
     estimate_divergences,
     f_divergences,
     smoothed_densities,
+    smoothed_densities_on_grid,
     wasserstein_to_centres,
 )
 
@@ -97,6 +98,22 @@ def test_smoothed_densities_integrate_to_one():
     p_h, q_h = smoothed_densities(centres, std, weights, points, at, h=0.05)
     assert float(p_h.sum()) * cell == pytest.approx(1.0, abs=1e-3)
     assert float(q_h.sum()) * cell == pytest.approx(1.0, abs=1e-3)
+
+
+def test_smoothed_densities_on_a_grid_are_those_at_each_of_its_points():
+    centres, std, weights = mixture("grid")
+    points = draw(centres, std, 300, seed=3)
+    xs, ys = torch.linspace(-5, 5, 41).double(), torch.linspace(-4, 6, 37).double()
+    gx, gy = torch.meshgrid(xs, ys, indexing="xy")  # (37, 41): row j is ys[j]
+    at = torch.stack([gx.flatten(), gy.flatten()], 1)
+    h = 0.05
+    p_grid, q_grid = smoothed_densities_on_grid(
+        centres.double(), std, weights.double(), points.double(), xs, ys, h
+    )
+    p, q = smoothed_densities(centres.double(), std, weights.double(), points.double(), at, h)
+    assert p_grid.shape == q_grid.shape == (37, 41)
+    torch.testing.assert_close(p_grid, p.view(37, 41), rtol=1e-9, atol=1e-30)
+    torch.testing.assert_close(q_grid, q.view(37, 41), rtol=1e-9, atol=1e-30)
 
 
 def test_the_f_divergences_of_two_unit_gaussians_match_their_closed_forms():

@@ -180,24 +180,38 @@ def test_the_best_d_panel_is_each_games_formula_on_the_smoothed_densities():
     fake = torch.cat(
         [RING.centres[:2].repeat(100, 1) + 0.05 * torch.randn(200, 2), torch.zeros(50, 2)]
     )
-    at = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0], [0.06, 0.98], [0.0, -0.95]])
+    # A grid through a mode G covers, one it missed, G's points off the data and near misses.
+    xs, ys = torch.tensor([-1.0, 0.0, 0.06, 1.0]), torch.tensor([-0.95, 0.0, 0.98])
+    gx, gy = torch.meshgrid(xs, ys, indexing="xy")
+    at = torch.stack([gx.flatten(), gy.flatten()], 1)
     h = best_d_width(RING, extent=2.0)
     assert h == 0.05  # the data's std: wider than 2% of the extent
     p, q = smoothed_densities(RING.centres, RING.std, RING.weights, fake, at, h)
+    p, q = p.view(3, 4), q.view(3, 4)
+    # Blank (NaN) where neither density is: under a thousandth of their sum's peak on the grid.
+    blank = p + q < 1e-3 * (p + q).max()
+    assert 0 < int(blank.sum()) < 6
+
+    def expect(formula):
+        return formula.masked_fill(blank, math.nan)
+
     for game, formula in ((Minimax(), p / (p + q)), (LeastSquares(), p / (p + q))):
-        torch.testing.assert_close(best_d(game, RING, fake, 2.0)(at), formula)
-    torch.testing.assert_close(best_d(Hinge(), RING, fake, 2.0)(at), torch.sign(p - q))
-    best = best_d(NonSaturating(), RING, fake, 2.0)(at)
-    assert best[1] == pytest.approx(1.0)  # a mode G missed: D* says real
-    assert best[2] == pytest.approx(0.0, abs=1e-6)  # G's points off the data: D* says fake
+        torch.testing.assert_close(
+            best_d(game, RING, fake, 2.0)(xs, ys), expect(formula), equal_nan=True
+        )
+    torch.testing.assert_close(
+        best_d(Hinge(), RING, fake, 2.0)(xs, ys), expect(torch.sign(p - q)), equal_nan=True
+    )
+    best = best_d(NonSaturating(), RING, fake, 2.0)(xs, ys)
+    assert best[1, 0] == pytest.approx(1.0)  # (-1, 0): a mode G missed, D* says real
+    assert best[1, 1] == pytest.approx(0.0, abs=1e-6)  # (0, 0): G's points off the data, fake
     assert isinstance(best_d(Wasserstein(), RING, fake, 2.0), str)
 
 
 def test_the_best_d_is_blank_where_neither_density_is_and_defined_far_out():
     fake = RING.centres[:1] + 0.05 * torch.randn(100, 2)
-    far = torch.tensor([[30.0, 30.0], [1.0, 0.0]])
-    best = best_d(Minimax(), RING, fake, 2.0)(far)
-    assert math.isnan(best[0]) and not math.isnan(best[1])
+    best = best_d(Minimax(), RING, fake, 2.0)(torch.tensor([1.0, 30.0]), torch.tensor([0.0, 30.0]))
+    assert math.isnan(best[1, 1]) and not math.isnan(best[0, 0])  # (30, 30) blank, (1, 0) not
 
 
 @pytest.mark.parametrize(

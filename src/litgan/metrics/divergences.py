@@ -93,6 +93,28 @@ def smoothed_densities(
     return p_h, _kernel_mean(at, points, h**2, uniform)
 
 
+def smoothed_densities_on_grid(
+    centres: Tensor, std: float, weights: Tensor, points: Tensor, xs: Tensor, ys: Tensor, h: float
+) -> tuple[Tensor, Tensor]:
+    """`smoothed_densities` at every point (xs[i], ys[j]) of a grid, each of shape
+    (len(ys), len(xs)).
+
+    An isotropic Gaussian is the product of two 1D ones, so a sum of kernels over a grid is one
+    matrix product of their 1D values: K × (len(xs) + len(ys)) exponentials where a list of the
+    grid's points needs K × len(xs) × len(ys).
+    """
+
+    def kernel_sum(centres: Tensor, var: float, weights: Tensor) -> Tensor:
+        centres = centres.to(xs)
+        along_x = (xs[:, None] - centres[:, 0]).square_().mul_(-0.5 / var).exp_()
+        along_y = (ys[:, None] - centres[:, 1]).square_().mul_(-0.5 / var).exp_()
+        return (along_y * weights.to(xs)) @ along_x.T / (2 * math.pi * var)
+
+    p_h = kernel_sum(centres, std**2 + h**2, weights / weights.sum())
+    q_h = kernel_sum(points, h**2, torch.full((len(points),), 1 / len(points), dtype=xs.dtype))
+    return p_h, q_h
+
+
 def draws_from_m(
     centres: Tensor, std: float, weights: Tensor, points: Tensor, h: float, num: int, seed: int
 ) -> Tensor:

@@ -16,7 +16,7 @@ from torchvision.utils import save_image
 
 from litgan.game.games import Game
 from litgan.gan import GAN
-from litgan.metrics.divergences import smoothed_densities
+from litgan.metrics.divergences import smoothed_densities_on_grid
 from litgan.metrics.kde import data_kde
 from litgan.pictures.manifold import latent_manifold
 from litgan.pictures.plots import save_image_grid
@@ -63,8 +63,8 @@ class Mixture:
 
 
 def best_d(game: Game, mixture: Mixture, fake: Tensor, extent: float) -> BestD:
-    """The best D for G's points `fake`, on the game's scale, as a function of where it is
-    evaluated (NaN where neither the data nor G has mass); or the note why the game has none.
+    """The best D for G's points `fake`, on the game's scale, as a function of the grid it is
+    evaluated on (NaN where neither the data nor G has mass); or the note why the game has none.
 
     The densities are those `litgan.metrics.divergences` estimates divergences from: the
     mixture and G's points smoothed by the same Gaussian kernel, here of width
@@ -81,14 +81,16 @@ def best_d(game: Game, mixture: Mixture, fake: Tensor, extent: float) -> BestD:
     # An estimate's centres are data points: smoothed by K_h alone, as G's points are.
     std = 0.0 if mixture.estimated else mixture.std
 
-    def at(points: Tensor) -> Tensor:
-        p, q = smoothed_densities(centres, std, weights, points_of_g, points.double(), h)
+    def on_grid(xs: Tensor, ys: Tensor) -> Tensor:
+        p, q = smoothed_densities_on_grid(
+            centres, std, weights, points_of_g, xs.double(), ys.double(), h
+        )
         total = p + q
         # Where p_data + p_G is ~0, any D is best: the theory says nothing there.
         blank = total < NEGLIGIBLE * total.max()
         return game.best_output(p, q).masked_fill(blank, math.nan).float()
 
-    return at
+    return on_grid
 
 
 def best_d_width(mixture: Mixture, extent: float) -> float:

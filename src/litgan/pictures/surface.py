@@ -19,9 +19,9 @@ from litgan.game.games import Game
 from litgan.pictures.manifold import Manifold, draw_manifold
 from litgan.pictures.push import ArrowScale
 
-# What the best-D panel draws: D*'s output (game scale) at given (M, 2) points, or a note that
-# says why there is none (wasserstein).
-BestD = Callable[[Tensor], Tensor] | str
+# What the best-D panel draws: D*'s output (game scale) on the grid xs × ys, of shape
+# (len(ys), len(xs)), or a note that says why there is none (wasserstein).
+BestD = Callable[[Tensor, Tensor], Tensor] | str
 # Titles at a fixed height: placed automatically, each costs a measure of the tick labels.
 TITLE = {"fontsize": 10, "loc": "left", "y": 1.0}
 # The arrows' colours, cyan to magenta: apart from G's gold points and visible on D's dark
@@ -168,9 +168,8 @@ def save_decision_surface(
         _arrows(trained, arrows, fig.add_axes(panels.push_colorbar), frame)
     trained.set_title("D", **TITLE)
     if best_d is not None:
-        # Half the resolution: the estimate costs far more per point than D, and is smooth.
-        coarse = torch.meshgrid(xs[::2], ys[::2], indexing="xy")
-        _best_d_panel(axes[1], best_d, *coarse, levels, level, real, fake, modes, frame)
+        # Half the resolution: the estimate is smooth.
+        _best_d_panel(axes[1], best_d, xs[::2], ys[::2], levels, level, real, fake, modes, frame)
     fig.suptitle(title, fontsize=11)
     fig.colorbar(
         filled,
@@ -265,8 +264,8 @@ def _arrows(ax: Axes, arrows: Arrows, colorbar: Axes, frame: Frame) -> None:
 def _best_d_panel(
     ax: Axes,
     best_d: BestD,
-    gx: Tensor,
-    gy: Tensor,
+    xs: Tensor,
+    ys: Tensor,
     levels: list[float],
     level: float,
     real: Tensor,
@@ -282,9 +281,8 @@ def _best_d_panel(
         ax.set_box_aspect(1)  # square like the trained D's, clear of the colour bar
         ax.set_title("best D for this G", **TITLE)
         return
-    grid = torch.stack([gx.flatten(), gy.flatten()], 1)
-    surface = np.ma.masked_invalid(best_d(grid).float().cpu().view(gx.shape).numpy())
-    x, y = gx.numpy(), gy.numpy()
+    surface = np.ma.masked_invalid(best_d(xs, ys).float().cpu().numpy())
+    x, y = (axis.numpy() for axis in torch.meshgrid(xs, ys, indexing="xy"))
     ax.set_facecolor("0.85")  # where the best D is undefined: neither data nor G there
     ax.contourf(x, y, surface, levels=levels, cmap="RdBu_r", extend="both")
     if surface.count() and surface.min() < level < surface.max():
