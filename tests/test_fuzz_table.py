@@ -392,13 +392,14 @@ class SignalAt(pl.Callback):
             self._send()
 
 
-def signal_at(when: str, signum: str = "SIGTERM", times: int = 1) -> list[str]:
+def signal_at(when: str, signum: str = "SIGTERM", times: int = 1, g_step: int = 2) -> list[str]:
     target = "+callbacks.signal._target_=tests.test_fuzz_table.SignalAt"
     return [
         target,
         f"+callbacks.signal.when={when}",
         f"+callbacks.signal.signum={signum}",
         f"+callbacks.signal.times={times}",
+        f"+callbacks.signal.g_step={g_step}",
     ]
 
 
@@ -450,31 +451,40 @@ def test_a_signal_as_the_run_finishes_lets_it_finish_its_plots(
     assert list((run / "plots").glob("*.png"))
 
 
-@pytest.mark.slow
-def test_sigterm_at_the_last_iteration_leaves_a_finished_run(tmp_path):
-    """The issue's probe: one Lightning batch of 50 iterations, SIGTERM as training starts."""
-    run = tmp_path / "run"
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    overrides = ["trainer.max_steps=50", "checkpoint_every=50", "val_every=50", "metrics=none"]
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "train.py"), *TINY_MLP, *overrides, f"hydra.run.dir={run}"],
-        cwd=tmp_path,
-        env=env | {"OMP_NUM_THREADS": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+# After iteration 2 the stop waits for the next batch's end, the last (4); at 4 the signal
+# comes after that check, as the run ends.
+@pytest.mark.parametrize("g_step", [2, 4], ids=["during_the_last_batch", "after_it"])
+@pytest.mark.parametrize("sweep", [False, True], ids=["run", "sweep_job"])
+def test_sigterm_at_the_last_iteration_leaves_the_run_finished(
+    sweep, g_step, monkeypatch, capsys, tmp_path
+):
+    """The issue's "interrupted at 300 of 300", for a run and a sweep's job."""
+    run = tmp_path / ("sweep" if sweep else "run")
+    where = (f"hydra.sweep.dir={run}", "seed=1") if sweep else (f"hydra.run.dir={run}",)
+    base = ("-m", *RING) if sweep else RING
+    overrides = (*TINY, *signal_at("batch", g_step=g_step), *where)
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=base)
+    assert status == 143, stderr
+    assert "Traceback" not in stderr and "resume with" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "litgan: SIGTERM came as the run finished; it is complete"
     )
-    deadline = time.monotonic() + 120
-    while not (run / ".hydra" / "config.yaml").exists() and proc.poll() is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGTERM)
-    stderr = proc.communicate(timeout=300)[1]
-    assert "Traceback" not in stderr, stderr
+    run = run / "0" if sweep else run
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["g_steps"] == 50 and summary["interrupted"] is False
-    assert proc.returncode == 143
+    assert summary["g_steps"] == 4 and summary["interrupted"] is False
     assert list((run / "plots").glob("*.png"))
+
+
+def test_two_close_ctrl_c_to_a_sweep_job_print_its_resume_command(monkeypatch, capsys, tmp_path):
+    sweep = tmp_path / "sweep"
+    overrides = [*TINY, "trainer.max_steps=6", *signal_at("batch", "SIGINT", times=2)]
+    overrides += ["seed=1", f"hydra.sweep.dir={sweep}"]
+    status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=("-m", *RING))
+    assert status == 130, stderr
+    assert "Traceback" not in stderr, stderr
+    assert "stopped by SIGINT after generator iteration 4; resume with: " in stderr, stderr
+    assert f"hydra.run.dir={sweep / '0'}" in stderr and "ckpt_path=last" in stderr, stderr
+    assert json.loads((sweep / "0" / "summary.json").read_text())["interrupted"] is True
 
 
 def points_file(tmp_path: Path, n: int = 200) -> Path:

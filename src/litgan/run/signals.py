@@ -62,6 +62,9 @@ class StopOnSignal(pl.Callback):
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._restore()
+        if self.signum:
+            # It came after the last batch's check: the run finishes, and `train` reports it.
+            record_signal(self.signum)
 
     def on_exception(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
