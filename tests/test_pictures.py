@@ -18,6 +18,7 @@ from litgan.pictures.plots import save_run_plots, value_figure
 from litgan.pictures.push import DECADES, REACH, ArrowScale, arrow_heads, generator_push, nice
 from litgan.pictures.samples import Mixture, best_d, best_d_width, save_samples_picture
 from litgan.pictures.surface import Arrows, Frame, _arrows, _points
+from litgan.pictures.ticks import plain, plain_log_ticks
 from tests.helpers.gans import make_gan
 
 W = torch.tensor([0.6, -0.8])
@@ -372,3 +373,18 @@ def test_no_plot_reads_as_better_than_optimal_and_every_axis_says_what_it_shows(
         modes, quality = figures["modes.png"].axes
         assert modes.get_ylabel() and quality.get_ylabel()
         assert all(float(t).is_integer() for t in modes.get_yticks())
+
+
+def test_log_axes_are_labelled_in_plain_text_with_the_same_values():
+    fig = Figure()
+    ax = fig.subplots()
+    ax.set_yscale("log")
+    ax.set_ylim(1e-4, 1e2)
+    plain_log_ticks(ax.yaxis)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "10⁻⁴" in labels and "10²" in labels and "10⁰" in labels
+    assert not any("$" in label for label in labels)  # no math notation to parse
+    assert plain(r"$\mathdefault{2\times10^{-1}}$") == "2×10⁻¹"
+    assert plain(r"$\mathdefault{10^{12}}$") == "10¹²"
+    assert plain("0.5") == "0.5"

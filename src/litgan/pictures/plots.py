@@ -13,6 +13,7 @@ from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 from torchvision.utils import save_image
 
+from litgan.pictures.ticks import plain_log_ticks
 from litgan.records.history import Series
 
 
@@ -129,6 +130,7 @@ def value_figure(series: Series, game: dict[str, Any]) -> Figure:
             label = DIVERGENCES[key] + (" (this game's)" if mine else "")
             ax.plot(steps, values, marker=".", linewidth=2 if mine else 0.9, label=label)
         ax.set_yscale("log")
+        plain_log_ticks(ax.yaxis)
         ax.set_xlabel("generator iteration")
         ax.grid(alpha=0.3)
         ax.set_title("divergences between p_data and p_G (0 when G matches the data)")
@@ -224,6 +226,7 @@ def save_run_plots(series: Series, plots_dir: Path, game: dict[str, Any]) -> lis
             title += "\n(minimax saturates: G's gradient vanishes where D rejects G's points)"
         fig, ax = _panel(series, norms, title, "gradient norm (log scale)")
         ax.set_yscale("log")
+        plain_log_ticks(ax.yaxis)
         save(fig, "grad_norm.png")
 
     if "val/fid" in series:

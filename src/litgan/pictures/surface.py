@@ -18,6 +18,7 @@ from torch import Tensor
 from litgan.game.games import Game
 from litgan.pictures.manifold import Manifold, draw_manifold
 from litgan.pictures.push import ArrowScale
+from litgan.pictures.ticks import plain_log_ticks
 
 # What the best-D panel draws: D*'s output (game scale) on the grid xs × ys, of shape
 # (len(ys), len(xs)), or a note that says why there is none (wasserstein).
@@ -259,6 +260,7 @@ def _arrows(ax: Axes, arrows: Arrows, colorbar: Axes, frame: Frame) -> None:
     bar.set_label("arrow colour: |−∇ₓ G's loss| (log scale, fixed for the run)", fontsize=7)
     bar.ax.xaxis.set_label_position("top")
     bar.ax.tick_params(labelsize=7)
+    plain_log_ticks(bar.ax.xaxis)
 
 
 def _best_d_panel(
