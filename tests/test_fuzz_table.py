@@ -423,6 +423,39 @@ def test_a_signal_while_the_run_is_built_stops_it_after_one_iteration_and_it_res
     assert summary["g_steps"] == 4 and summary["interrupted"] is False
 
 
+# train.py run as `python train.py` does, after a finder that sends Ctrl-C to this process as
+# the import of litgan.cli.train begins: the signal lands inside the import, every time.
+CTRL_C_WHILE_IMPORTING = """
+import os, runpy, signal, sys
+
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "litgan.cli.train":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_ctrl_c_while_train_py_imports_is_one_line_and_leaves_nothing(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_IMPORTING, str(REPO / "train.py"), "hydra.run.dir=run"],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr == "litgan: stopped by SIGINT while starting, before anything was written\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_two_ctrl_c_at_once_stop_with_a_checkpoint_and_a_resume_command(
     monkeypatch, capsys, tmp_path
 ):
