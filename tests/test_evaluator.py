@@ -12,6 +12,7 @@ from litgan.data import GaussianMixtureDataModule
 from litgan.metrics import Evaluator, build_evaluator, feature_statistics, fid_floor
 from litgan.metrics.evaluator import Reference
 from litgan.metrics.features import PointFeatures
+from litgan.metrics.prdc import density_coverage
 
 METRICS = {
     "split": "train",
@@ -41,8 +42,12 @@ def test_real_data_scores_like_real_data_and_state_resets(ring):
     assert first["val/density"] == pytest.approx(1, abs=0.06)
     assert first["val/coverage"] == pytest.approx(1 - 2**-5, abs=0.02)
     # A collapsed generator right after: nothing of the previous validation is left over.
-    evaluator.update(ring.modes[2].expand(2000, 2) + 0.001 * torch.randn(2000, 2))
+    one_mode = ring.modes[2].expand(2000, 2) + 0.001 * torch.randn(2000, 2)
+    evaluator.update(one_mode)
     collapsed = evaluator.compute()
+    # The reference's balls, computed at the first validation, are those of the second.
+    afresh = density_coverage(one_mode, evaluator.reference.features)
+    assert (collapsed["val/density"], collapsed["val/coverage"]) == tuple(afresh.values())
     assert collapsed["val/modes"] == 1 and collapsed["val/fid"] > 0.5
     assert collapsed["val/reverse_kl"] == pytest.approx(math.log(8))
     assert collapsed["val/coverage"] < 0.05  # a few of one mode's 1/8 of the real points

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from litgan.metrics.prdc import density_coverage
+from litgan.metrics.prdc import density_coverage, nearest_radii
 
 
 def gaussian(n: int, seed: int, dim: int = 8) -> torch.Tensor:
@@ -54,3 +54,10 @@ def test_chunks_give_the_numbers_of_one_distance_matrix(monkeypatch):
 def test_k_must_leave_neighbours():
     with pytest.raises(ValueError, match="k must be in"):
         density_coverage(gaussian(10, seed=0), gaussian(5, seed=0), k=5)
+
+
+def test_radii_computed_once_give_the_same_scores():
+    real, fake = gaussian(500, seed=0), gaussian(400, seed=1)
+    assert density_coverage(fake, real, 3, nearest_radii(real.double(), 3)) == density_coverage(
+        fake, real, 3
+    )

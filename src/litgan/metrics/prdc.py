@@ -36,10 +36,16 @@ def nearest_radii(real: Tensor, k: int = NEAREST_K) -> Tensor:
     )
 
 
-def density_coverage(fake: Tensor, real: Tensor, k: int = NEAREST_K) -> dict[str, float]:
-    """Density and coverage of generated features `fake` against real features `real` (n, d)."""
+def density_coverage(
+    fake: Tensor, real: Tensor, k: int = NEAREST_K, radii: Tensor | None = None
+) -> dict[str, float]:
+    """Density and coverage of generated features `fake` against real features `real` (n, d).
+
+    Args:
+        radii: `nearest_radii(real, k)` where already computed (they depend on `real` alone).
+    """
     fake, real = fake.double(), real.double()
-    radii = nearest_radii(real, k)
+    radii = nearest_radii(real, k) if radii is None else radii
     balls_holding = 0
     covered = torch.zeros(len(real), dtype=torch.bool)
     for rows in _rows(fake, len(real)):
