@@ -100,7 +100,9 @@ def value_figure(series: Series, game: dict[str, Any]) -> Figure:
         _reference(top, optimum["term"], f"each term there: {optimum['term']:.3g}", ":")
     _best_d_gap(top, series)
     title = f"{game['name']}: the value of the game against its optimum"
-    top.set_title(title + _bound_note(game) + _no_best_value(series, game), fontsize=10)
+    # Titles from the axes' left edge: centred, a title wider than the axes (hinge's, beside
+    # its wide legend) ran off the figure's left edge.
+    top.set_title(title + _bound_note(game) + _no_best_value(series, game), fontsize=10, loc="left")
     top.set_ylabel(game["value"])
     _legend(top)
     out = game["output"]
@@ -118,7 +120,7 @@ def value_figure(series: Series, game: dict[str, Any]) -> Figure:
         )
     if game["probability"]:
         middle.set_ylim(0, 1)
-    middle.set_title(f"D's output ({optimum['note']})")
+    middle.set_title(f"D's output ({optimum['note']})", loc="left")
     middle.set_ylabel(out)
     _legend(middle)
     if divergences:
@@ -133,12 +135,12 @@ def value_figure(series: Series, game: dict[str, Any]) -> Figure:
         plain_log_ticks(ax.yaxis)
         ax.set_xlabel("generator iteration")
         ax.grid(alpha=0.3)
-        ax.set_title("divergences between p_data and p_G (0 when G matches the data)")
+        ax.set_title("divergences between p_data and p_G (0 when G matches the data)", loc="left")
         ax.set_ylabel("divergence (log scale)")
         _legend(ax)
     if bottom:
         _curves(bottom[0], series, {"train/penalty": "penalty (weighted)"})
-        bottom[0].set_title("D's regulariser")
+        bottom[0].set_title("D's regulariser", loc="left")
         bottom[0].set_ylabel("penalty")
         _legend(bottom[0])
     return fig
