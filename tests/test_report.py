@@ -6,6 +6,7 @@ import json
 
 import pytest
 import yaml
+from matplotlib.text import Text
 
 from litgan.cli.report import (
     EARLY_STEPS,
@@ -13,6 +14,7 @@ from litgan.cli.report import (
     group_rows,
     job_rows,
     main,
+    report_figure,
     spread,
     write_report,
 )
@@ -157,3 +159,31 @@ def test_interrupted_and_unfinished_jobs_are_named_and_left_out_of_the_seeds(tmp
     ]
     (group,) = group_rows(find_jobs(tmp_path))
     assert group["seeds ok"] == "1/4" and group["val/modes"] == "8.0"
+
+
+def test_the_report_figure_labels_every_axis_and_keeps_legends_off_the_curves(tmp_path):
+    # Two groups of two seeds, with the curves whose bands the legends once sat on (val/fid's
+    # upper left, where one group's band rose to the top).
+    header = "epoch,step,train/value,train/g_grad_norm,val/fid,val/modes"
+    runs = [(loss, seed) for loss in ("minimax", "non_saturating") for seed in (0, 1)]
+    for job, (loss, seed) in enumerate(runs):
+        write_job(tmp_path / str(job), [f"loss={loss}", f"seed={seed}"], {"val/modes": 8})
+        rows = [
+            f"0,{step},{-1.2 - 0.01 * job},{0.1 * step},{0.01 * (job + step)},{7 + seed}"
+            for step in (1, 2, 3)
+        ]
+        (tmp_path / str(job) / "metrics.csv").write_text("\n".join([header, *rows]) + "\n")
+    fig = report_figure(find_jobs(tmp_path))
+    fig.draw_without_rendering()  # lays the figure out as saving it does
+    assert len(fig.axes) == 4
+    for ax in fig.axes:
+        assert ax.get_ylabel()
+        legend = ax.get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == [
+            "loss=minimax (n=2)",
+            "loss=non_saturating (n=2)",
+        ]
+        assert legend.get_window_extent().x0 >= ax.get_window_extent().x1
+    for text in fig.findobj(lambda artist: isinstance(artist, Text) and artist.get_text()):
+        box = text.get_window_extent()
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, text

@@ -31,7 +31,13 @@ COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
     ("G steps", ("g_steps",), "{}"),
     ("wall time (s)", ("wall_time_s",), "{:.1f}"),
 ]
-CURVES = ("train/value", "train/g_grad_norm", "val/fid", "val/modes")
+# The report's curves, each with its y axis's label.
+CURVES = {
+    "train/value": "V (each job's game)",
+    "train/g_grad_norm": "G's gradient norm (log scale)",
+    "val/fid": "FID",
+    "val/modes": "modes captured",
+}
 # Columns of the over-seeds table: (header, where in summary.json, format of one value).
 GROUP_COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
     ("final val/fid", ("final", "val/fid"), "{:.3f}"),
@@ -206,7 +212,7 @@ def group_rows(jobs: list[Path]) -> list[dict[str, str]]:
     return rows
 
 
-def save_report_plot(jobs: list[Path], path: Path) -> None:
+def report_figure(jobs: list[Path]) -> Figure:
     """Curves of each group of jobs (same overrides but the seed): mean ± std over seeds."""
     groups = {
         name: [
@@ -215,7 +221,7 @@ def save_report_plot(jobs: list[Path], path: Path) -> None:
         for name, members in group_jobs(jobs).items()
     }
     keys = [k for k in CURVES if any(k in s for runs in groups.values() for s in runs)]
-    fig = Figure(figsize=(7, 3 * max(1, len(keys))))
+    fig = Figure(figsize=(7, 3 * max(1, len(keys))), layout="constrained")
     axes = fig.subplots(max(1, len(keys)), 1, squeeze=False)[:, 0]
     for ax, key in zip(axes, keys, strict=False):
         for name, runs in sorted(groups.items()):
@@ -235,14 +241,15 @@ def save_report_plot(jobs: list[Path], path: Path) -> None:
                 color=line.get_color(),
                 alpha=0.2,
             )
-        ax.set_title(f"{key}: mean ± std over seeds")
+        ax.set_title(f"{key}: mean ± std over seeds", loc="left")
         ax.set_xlabel("generator iteration")
+        ax.set_ylabel(CURVES[key])
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        # Beside the axes: inside, the legend sat on the curves and their bands.
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         if key == "train/g_grad_norm":
             ax.set_yscale("log")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    return fig
 
 
 def write_report(sweep_dir: Path, out_dir: Path | None = None) -> str:
@@ -262,7 +269,7 @@ def write_report(sweep_dir: Path, out_dir: Path | None = None) -> str:
         f"Overrides of every job (left out of the group names): {shared}\n\n{groups}\n\n"
         "![curves](report.png)\n"
     )
-    save_report_plot(jobs, out_dir / "report.png")
+    report_figure(jobs).savefig(out_dir / "report.png", dpi=100)
     return f"{table}\n\n{groups}"
 
 
