@@ -27,7 +27,7 @@ NAMES = {"jsd": "JSD", "tv": "TV", "triangular": "triangular Δ", "w1": "W1"}
 def figure(runs: list[Series], game: dict, title: str) -> Figure:
     """V with the trained D and at the best D for G against the optimum (top), the game's own
     divergence and JSD (bottom), one thin line per seed."""
-    fig = Figure(figsize=(7, 5), layout="constrained")
+    fig = Figure(figsize=(8.5, 5.5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
     own = game["divergence"]
     for i, series in enumerate(runs):
@@ -62,25 +62,41 @@ def figure(runs: list[Series], game: dict, title: str) -> Figure:
             # What the trained D says of JSD: V = -log 4 + 2 JSD at the best D (Arjovsky et al.
             # 2017, Fig. 4 plot this estimate).
             steps, values = series["val/value"]
-            label = "JSD read from the trained D, (V + log 4) / 2" if first else None
+            label = "JSD read from the trained D, (V + log 4) / 2 ≤ JSD" if first else None
             read = [(v + math.log(4)) / 2 for v in values]
             bottom.plot(steps, read, lw=1, ls=":", color="tab:blue", label=label)
     optimum = game["optimum"]
     seeds = f"{len(runs)} seed{'s' if len(runs) > 1 else ''}"
+    # Titles from the axes' left edge, as the run's own value.png: centred, a title wider
+    # than the axes (beside their legend) runs off the figure.
     if game["name"] != "wasserstein":
         top.axhline(
             optimum["value"], color="k", ls="--", lw=0.9, label=f"optimum {optimum['value_label']}"
         )
-        top.set_title(f"{title}: {game['value']} on each validation's points, {seeds}")
+        # V with the trained D dips below the optimum on some validations: not better than
+        # optimal, since only V at the best D is bounded below by it.
+        top.set_title(
+            f"{title}: {game['value']} on each validation's points, {seeds}\n"
+            "V with the trained D is a lower bound of V at the best D; only V at the best D is "
+            f"≥ {optimum['value_label']}",
+            fontsize=9,
+            loc="left",
+        )
     else:
         top.set_title(
             f"{title}: the critic's {game['value']}, {seeds}; no best-D line: without\n"
-            "a Lipschitz constraint the best critic's value is unbounded"
+            "a Lipschitz constraint the best critic's value is unbounded",
+            fontsize=9,
+            loc="left",
         )
     top.set_ylabel(game["value"])
     bottom.set_ylabel("divergence")
     bottom.set_xlabel("generator iteration")
-    bottom.set_title("p_data against p_G, both smoothed by one data std")
+    smoothed = "p_data against p_G, both smoothed by one data std"
+    if game["probability"] and own == "jsd":
+        bottom.axhline(0, color="k", lw=0.6)
+        smoothed += "\nthe JSD read from the trained D is at most the JSD, and can fall below 0"
+    bottom.set_title(smoothed, fontsize=9, loc="left")
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
@@ -91,10 +107,15 @@ def mean_std(values: list[float], fmt: str) -> str:
     return f"{format(np.mean(values), fmt)} ± {format(np.std(values), fmt.lstrip('+'))}"
 
 
+def _job_number(path: Path) -> tuple[int, str]:
+    return (int(path.name), "") if path.name.isdigit() else (-1, path.name)
+
+
 def main(sweeps: list[Path], out: Path) -> None:
     groups: dict[str, list[Path]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
-    jobs = (p for sweep in sweeps for p in sorted(sweep.iterdir()))
+    # Job folders in job-number order (2 before 10): the table's rows in the sweep's order.
+    jobs = (p for sweep in sweeps for p in sorted(sweep.iterdir(), key=_job_number))
     for job in (p for p in jobs if (p / "summary.json").is_file()):
         if read_summary(job).get("interrupted"):  # stopped before its last iteration
             continue
@@ -114,7 +135,7 @@ def main(sweeps: list[Path], out: Path) -> None:
         finals = [read_summary(job)["final"] for job in jobs]
         game = read_summary(jobs[0])["game"]
         fig = figure(runs, game, loss)
-        fig.savefig(out / f"theory_ring_{loss}.png", dpi=80)
+        fig.savefig(out / f"theory_ring_{loss}.png", dpi=100)
         above = sum(
             sum(
                 v > b + 1e-9
