@@ -14,7 +14,8 @@ import torch
 from PIL import Image
 
 from litgan.cli import fid
-from litgan.cli.sample import main, slerp
+from litgan.cli.sample import main
+from litgan.cli.sample_outputs import slerp
 from litgan.metrics.features import to_uint8
 from litgan.run.checkpoints import load_gan
 from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_main
