@@ -622,9 +622,10 @@ def test_litgan_fid_scores_a_big_points_file_on_a_bounded_subset_and_says_so(
 ):
     """Memory and time grow with the points scored (density and coverage, the kernels): a
     file with more than MAX_SCORED_POINTS is scored on a fixed random subset of that many."""
-    import litgan.cli.fid as fid
+    from litgan.cli import comparison, fid
 
-    monkeypatch.setattr(fid, "MAX_SCORED_POINTS", 300)
+    for module in (fid, comparison):  # the help and messages, the scoring
+        monkeypatch.setattr(module, "MAX_SCORED_POINTS", 300)
     path = points_file(tmp_path, n=700)
     fid_main([str(path), "ring", "--json"])
     result = json.loads(capsys.readouterr().out)

@@ -11,7 +11,8 @@ import torch_fidelity
 from PIL import Image
 from torchmetrics.image.fid import FrechetInceptionDistance
 
-from litgan.cli.fid import compare, main
+from litgan.cli.comparison import compare
+from litgan.cli.fid import main
 from litgan.errors import LitganError
 from litgan.metrics import inception
 from litgan.metrics.inception import (

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from litgan.cli.fid import compare, compose_config
+from litgan.cli.comparison import compare, compose_config
 from litgan.config.checks import validate_config
 from litgan.errors import ConfigError
 from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_train
