@@ -3,6 +3,7 @@ installed scripts in a process of their own)."""
 
 from __future__ import annotations
 
+import json
 import re
 import runpy
 import subprocess
@@ -44,3 +45,59 @@ def test_the_installed_script_runs(name):
         pytest.skip(f"{name} is not installed beside {sys.executable} (pip install -e .)")
     proc = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+# What costs seconds to import: --help and a refused option must answer before any of it loads.
+HEAVY = ("torch", "pytorch_lightning", "lightning", "matplotlib", "numpy", "PIL", "scipy")
+# (module, argv, exit status, what stdout or stderr starts with)
+LIGHT_CALLS = [
+    ("litgan.cli.fid", ["--help"], 0, "usage: litgan-fid"),
+    (
+        "litgan.cli.fid",
+        ["a", "b", "--num-samples", "many"],
+        2,
+        "litgan-fid: error: argument --num-samples: 'many' is not an integer",
+    ),
+    ("litgan.cli.fid", ["a"], 2, "litgan-fid: error: give two sources A B"),
+    ("litgan.cli.sample", ["--help"], 0, "usage: litgan-sample"),
+    (
+        "litgan.cli.sample",
+        ["run", "--out", "grid.png", "--num-samples", "0"],
+        2,
+        "litgan-sample: error: argument --num-samples: 0 is not a positive integer",
+    ),
+    ("litgan.cli.sample", ["run"], 2, "litgan-sample: error: one of the arguments --out"),
+    ("litgan.cli.sample", ["run", "--out", "grid.txt"], 2, "litgan-sample: error: --out grid.txt"),
+    ("litgan.cli.dynamics", ["--help"], 0, "usage: litgan-dynamics"),
+    ("litgan.cli.dynamics", ["run", "--top", "x"], 2, "usage: litgan-dynamics"),
+]
+
+
+def test_help_and_refused_options_answer_before_torch_loads(tmp_path):
+    """--help and an option refused before any model is needed (argparse's errors, litgan's
+    own checks) answer in a fraction of a second, not after seconds of importing torch.
+
+    One fresh interpreter for all the calls: this one has torch loaded already."""
+    child = f"""
+import contextlib, importlib, io, json, sys
+results = []
+for module, argv, _, _ in {LIGHT_CALLS!r}:
+    out, err, code = io.StringIO(), io.StringIO(), "returned"
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            importlib.import_module(module).main(argv)
+        except SystemExit as exit_:
+            code = exit_.code
+    results.append([code, out.getvalue() + err.getvalue()])
+print(json.dumps([results, sorted(m for m in {HEAVY!r} if m in sys.modules)]))
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", child], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    results, heavy = json.loads(proc.stdout)
+    for (module, argv, status, start), (code, text) in zip(LIGHT_CALLS, results, strict=True):
+        assert (code, text[: len(start)]) == (status, start), (module, argv, text)
+        if status == 2 and "litgan-dynamics" not in start:
+            assert text.count("\n") == 1, text  # one line
+    assert heavy == [], f"imported by --help or a refused option: {heavy}"
