@@ -8,11 +8,12 @@ import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from litgan.records.history import read_overrides, read_series, read_summary, read_tags
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Columns of the table: (header, where in summary.json, format).
 COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
@@ -214,6 +215,9 @@ def group_rows(jobs: list[Path]) -> list[dict[str, str]]:
 
 def report_figure(jobs: list[Path]) -> Figure:
     """Curves of each group of jobs (same overrides but the seed): mean ± std over seeds."""
+    # Imported here, where it draws: `--help` and a refused option answer without matplotlib.
+    from matplotlib.figure import Figure
+
     groups = {
         name: [
             read_series(job / "metrics.csv") for job in members if finished_summary(job) is not None
