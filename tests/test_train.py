@@ -12,7 +12,15 @@ import pytest
 import torch
 
 from litgan.gan import GAN
-from tests.helpers.runs import REPO, TINY_DCGAN, TINY_MLP, check_clean_failure, run_main, run_train
+from tests.helpers.runs import (
+    PICTURES,
+    REPO,
+    TINY_DCGAN,
+    TINY_MLP,
+    check_clean_failure,
+    run_main,
+    run_train,
+)
 
 LOGGED_KEYS = {
     "train/value_real",
@@ -66,7 +74,7 @@ def check_run_directory(run, g_steps):
 @pytest.mark.slow
 def test_python_train_py_leaves_the_documented_files(tmp_path):
     """The smoke test of `python train.py` in a process of its own; the others run `main()`."""
-    run = run_train(tmp_path, *TINY_MLP, "trainer.max_steps=40", "sample_every=20")
+    run = run_train(tmp_path, *TINY_MLP, PICTURES, "trainer.max_steps=40", "sample_every=20")
     check_run_directory(run, g_steps=40)
     samples = sorted(p.name for p in (run.run_dir / "samples").iterdir())
     assert samples == ["g_step_000020.png", "g_step_000040.png"]
@@ -89,7 +97,7 @@ def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path
         "val_every=20",
         "sample_every=20",
         "metrics=default",
-        base=tuple(TINY_MLP),
+        base=(*TINY_MLP, PICTURES),
     )
     assert status == 0, stderr
     run_dir = tmp_path / "run"
@@ -130,7 +138,7 @@ def test_a_run_with_a_weight_average_of_g_checkpoints_and_reloads_it(monkeypatch
 
 @pytest.mark.slow
 def test_digits_dcgan_minimax_run(train_in):
-    run = train_in(*TINY_DCGAN, "data=digits", "loss=minimax", "trainer.max_steps=20")
+    run = train_in(*TINY_DCGAN, PICTURES, "data=digits", "loss=minimax", "trainer.max_steps=20")
     summary = check_run_directory(run, g_steps=20)
     # The minimax G loss is E[log(1 - D(G(z)))], the fake term of V, not BCE against "real".
     assert summary["final"]["train/g_loss"] < 0
