@@ -86,6 +86,29 @@ def test_python_train_py_leaves_the_documented_files(tmp_path):
     assert ckpt["hyper_parameters"]["loss"] == {"_target_": "litgan.game.games.NonSaturating"}
 
 
+def test_pictures_false_draws_nothing_and_changes_no_number(monkeypatch, capsys, tmp_path):
+    rows = {}
+    for pictures in ("true", "false"):
+        overrides = (*TINY_MLP, f"pictures={pictures}", "trainer.max_steps=20", "sample_every=10")
+        run_dir = f"hydra.run.dir={tmp_path / pictures}"
+        status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, run_dir, base=())
+        assert status == 0, stderr
+        with open(tmp_path / pictures / "metrics.csv") as f:
+            rows[pictures] = list(csv.DictReader(f))
+    drawn = {p.relative_to(tmp_path / "true").parts[0] for p in (tmp_path / "true").rglob("*.*")}
+    assert {"samples", "plots"} <= drawn
+    assert not (tmp_path / "false" / "samples").exists()
+    assert not (tmp_path / "false" / "plots").exists()
+
+    # The same numbers, but for the pictures' own rows (the arrows' median push).
+    def numbers(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        kept = [{k: v for k, v in r.items() if v and k != "samples/push_median"} for r in rows]
+        return [r for r in kept if set(r) != {"step"}]
+
+    assert any(r["samples/push_median"] for r in rows["true"])
+    assert numbers(rows["true"]) == numbers(rows["false"])
+
+
 def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path):
     """PacGAN's packing through the entry point: training, validation and the picture of D."""
     status, stderr = run_main(
