@@ -11,7 +11,7 @@ import torch
 from omegaconf import OmegaConf
 
 from litgan.run.callbacks import RepeatFirstBatch
-from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_main
+from tests.helpers.runs import PICTURES, TINY_DCGAN, TINY_MLP, run_main
 
 MODELS = {"mlp-ring": tuple(TINY_MLP), "dcgan-digits": (*TINY_DCGAN, "data=digits")}
 
@@ -43,7 +43,9 @@ def test_debug_default_detects_anomalies_in_one_process_with_debug_logs(
 def test_debug_fdr_goes_the_whole_path_of_a_run(monkeypatch, capsys, tmp_path, model):
     # Validation of images needs Inception (minutes on CPU): the 2D run scores, the image one not.
     metrics = ["metrics=default"] if model == "mlp-ring" else []
-    status, err = run_main(monkeypatch, capsys, tmp_path, "debug=fdr", *metrics, base=MODELS[model])
+    status, err = run_main(
+        monkeypatch, capsys, tmp_path, "debug=fdr", PICTURES, *metrics, base=MODELS[model]
+    )
     assert status == 0, err
     run = tmp_path / "run"
     summary = json.loads((run / "summary.json").read_text())

@@ -13,7 +13,7 @@ from litgan.errors import ConfigError, LitganError
 from litgan.experiment import build, load, run
 from litgan.records.history import read_series
 from tests.helpers.locks import held_by_another_process
-from tests.helpers.runs import TINY_MLP, run_main
+from tests.helpers.runs import PICTURES, TINY_MLP, run_main
 
 QUICK = [*TINY_MLP, "trainer.max_steps=100", "metrics=none", "trainer.enable_progress_bar=false"]
 
@@ -31,7 +31,7 @@ def one_thread(monkeypatch, tmp_path):
 
 
 def test_run_trains_as_train_py_and_returns_summary_directory_and_metrics(tmp_path):
-    result = run(*QUICK, "loss=minimax", run_dir=tmp_path / "minimax")
+    result = run(*QUICK, PICTURES, "loss=minimax", run_dir=tmp_path / "minimax")
     assert result.run_dir == tmp_path / "minimax"
     assert result.summary == json.loads((result.run_dir / "summary.json").read_text())
     assert result.summary["game"]["name"] == "minimax" and result.summary["g_steps"] == 100
@@ -44,7 +44,7 @@ def test_run_trains_as_train_py_and_returns_summary_directory_and_metrics(tmp_pa
     assert (result.run_dir / "plots" / "training.gif").is_file()
     assert (result.run_dir / ".hydra" / "overrides.yaml").is_file()
     # A second run in the same process composes afresh.
-    again = run(*QUICK, "loss=hinge", "trainer.max_steps=20", run_dir=tmp_path / "hinge")
+    again = run(*QUICK, PICTURES, "loss=hinge", "trainer.max_steps=20", run_dir=tmp_path / "hinge")
     assert again.summary["game"]["name"] == "hinge" and again.summary["g_steps"] == 20
 
 

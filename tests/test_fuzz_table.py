@@ -29,7 +29,7 @@ from litgan.cli.fid import main as fid_main
 from litgan.cli.report import main as report_main
 from litgan.cli.sample import main as sample_main
 from tests.helpers.locks import held_by_another_process
-from tests.helpers.runs import REPO, TINY_MLP, run_main
+from tests.helpers.runs import PICTURES, REPO, TINY_MLP, run_main
 
 RING = ("trainer.max_steps=4",)
 TINY = (*TINY_MLP, "trainer.max_steps=4", "checkpoint_every=2", "trainer.log_every_n_steps=1")
@@ -188,7 +188,7 @@ def finished_run(tmp_path_factory) -> Path:
     """A finished ring run (4 iterations, checkpoints at 2 and 4, a metrics.csv row each)."""
     tmp = tmp_path_factory.mktemp("finished")
     with pytest.MonkeyPatch.context() as monkeypatch:
-        status, _ = run_main(monkeypatch, _NoCapture(), tmp, *TINY, base=RING)
+        status, _ = run_main(monkeypatch, _NoCapture(), tmp, *TINY, PICTURES, base=RING)
     assert status == 0
     return tmp / "run"
 
@@ -472,7 +472,7 @@ def test_two_ctrl_c_at_once_stop_with_a_checkpoint_and_a_resume_command(
 def test_a_signal_as_the_run_finishes_lets_it_finish_its_plots(
     signum, monkeypatch, capsys, tmp_path
 ):
-    overrides = [*TINY, *signal_at("end", signum, times=2)]
+    overrides = [*TINY, PICTURES, *signal_at("end", signum, times=2)]
     status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=RING)
     assert status == 128 + signal.Signals[signum], stderr
     assert "Traceback" not in stderr
@@ -495,7 +495,7 @@ def test_sigterm_at_the_last_iteration_leaves_the_run_finished(
     run = tmp_path / ("sweep" if sweep else "run")
     where = (f"hydra.sweep.dir={run}", "seed=1") if sweep else (f"hydra.run.dir={run}",)
     base = ("-m", *RING) if sweep else RING
-    overrides = (*TINY, *signal_at("batch", g_step=g_step), *where)
+    overrides = (*TINY, PICTURES, *signal_at("batch", g_step=g_step), *where)
     status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, base=base)
     assert status == 143, stderr
     assert "Traceback" not in stderr and "resume with" not in stderr, stderr

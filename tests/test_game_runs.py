@@ -12,7 +12,7 @@ import torch
 from litgan.game.games import Hinge, LeastSquares, NonSaturating, Wasserstein
 from litgan.pictures.plots import value_figure
 from litgan.run.summary import format_summary
-from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_main
+from tests.helpers.runs import PICTURES, TINY_DCGAN, TINY_MLP, run_main
 
 CASES = {
     "hinge": (["loss=hinge"], Hinge, False),
@@ -22,8 +22,8 @@ CASES = {
     "spectral_norm": (["model.discriminator.spectral_norm=true"], NonSaturating, False),
 }
 DATA = {
-    "ring": (*TINY_MLP, "trainer.max_steps=6"),
-    "digits": (*TINY_DCGAN, "data=digits", "data.batch_size=8", "trainer.max_steps=2"),
+    "ring": (*TINY_MLP, PICTURES, "trainer.max_steps=6"),
+    "digits": (*TINY_DCGAN, PICTURES, "data=digits", "data.batch_size=8", "trainer.max_steps=2"),
 }
 
 

@@ -110,3 +110,34 @@ def test_unknown_flags_are_those_hydras_parser_does_not_know():
         "--loss",
         "--x=1",
     ]
+
+
+def test_composition_errors_reach_the_handler_before_hydra_reports_them(monkeypatch, tmp_path):
+    import sys
+
+    import hydra
+    from hydra._internal.hydra import Hydra
+
+    (tmp_path / "app.yaml").write_text("number: 1\n")
+    ran, refused = [], []
+
+    @hydra.main(version_base="1.3", config_path=str(tmp_path), config_name="app")
+    def app(cfg) -> None:
+        ran.append(cfg.number)
+
+    def refuse(err: HydraException) -> None:
+        refused.append(err)
+        raise SystemExit(2)  # as litgan's refusal: Hydra's reports catch Exception, not this
+
+    original = Hydra.compose_config
+    hydra_dir = [f"hydra.run.dir={tmp_path / 'run'}", "hydra.output_subdir=null"]
+    for overrides in (["number=2"], ["nummber=2"]):
+        monkeypatch.setattr(sys, "argv", ["app.py", *overrides, *hydra_dir])
+        with hydra_internals.composition_errors_to(refuse), pytest.raises(SystemExit) as ended:
+            app()
+            raise SystemExit(0)
+        assert Hydra.compose_config is original
+        GlobalHydra.instance().clear()
+    assert ran == [2] and ended.value.code == 2
+    # The first composition refused is the mode probe's, which Hydra itself would swallow.
+    assert len(refused) == 1 and "nummber" in str(refused[0])

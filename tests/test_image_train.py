@@ -17,7 +17,7 @@ from tests.helpers.datasets_on_disk import (
     write_image_folder,
     write_mnist,
 )
-from tests.helpers.runs import TINY_DCGAN, check_clean_failure, run_main
+from tests.helpers.runs import PICTURES, TINY_DCGAN, check_clean_failure, run_main
 
 
 @pytest.mark.slow
@@ -31,6 +31,7 @@ def test_dcgan_trains_on_mnist_fashion_mnist_cifar10_and_celeba(train_in, tmp_pa
     run = train_in(
         "-m",
         *TINY_DCGAN,
+        PICTURES,
         "data=mnist,fashion_mnist,cifar10,celeba",
         "data.batch_size=4",
         "trainer.max_steps=4",

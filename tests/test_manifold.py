@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from litgan.pictures.manifold import LINES, REACH, latent_manifold, shoelace, why_no_manifold
-from tests.helpers.runs import TINY_MLP, check_clean_failure, run_main
+from tests.helpers.runs import PICTURES, TINY_MLP, check_clean_failure, run_main
 
 
 def test_a_linear_g_maps_the_grid_to_a_grid_of_its_determinant_times_the_area():
@@ -67,7 +67,7 @@ def test_the_manifold_preset_draws_g_s_grid_and_the_switch_turns_it_off(
             "trainer.max_steps=2",
             "data.num_samples=2000",
             f"hydra.run.dir={run}",
-            base=tuple(TINY_MLP),
+            base=(*TINY_MLP, PICTURES),
         )
         assert status == 0, stderr
         with Image.open(run / "samples" / "g_step_000002.png") as image:

@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from litgan.cli.fid import main
 from litgan.data import MNIST5kDataModule
 from litgan.errors import DataError
-from tests.helpers.runs import check_clean_failure, compose_train, run_main
+from tests.helpers.runs import PICTURES, check_clean_failure, compose_train, run_main
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,7 @@ def test_dcgan_trains_on_mnist_5k_through_train_py(monkeypatch, capsys, tmp_path
         "data=mnist_5k",
         "data.batch_size=8",
         "data.on_device=true",  # as experiment=mnist5k_dcgan
+        PICTURES,
         "trainer.max_steps=3",
     )
     assert status == 0, err

@@ -19,10 +19,10 @@ from litgan.pictures.animation import FRAME_MS, HOLD_MS, frame_ms, save_animatio
 from litgan.pictures.push import ArrowScale, generator_push
 from litgan.records.history import read_series
 from litgan.run.checkpoints import load_gan
-from tests.helpers.runs import TINY_MLP, run_main
+from tests.helpers.runs import PICTURES, TINY_MLP, run_main
 from tests.helpers.tensorboard_events import summaries
 
-RING = [*TINY_MLP, "sample_every=100", "trainer.enable_progress_bar=false"]
+RING = [*TINY_MLP, PICTURES, "sample_every=100", "trainer.enable_progress_bar=false"]
 
 
 class Drawn(list):

@@ -12,7 +12,7 @@ from pytorch_lightning.plugins import MixedPrecision
 from litgan.config.checks import lightning_max_steps
 from litgan.data import GaussianMixtureDataModule
 from tests.helpers.gans import make_gan
-from tests.helpers.runs import TINY_DCGAN, TINY_MLP
+from tests.helpers.runs import PICTURES, TINY_DCGAN, TINY_MLP
 
 
 def finite_summary(run) -> dict:
@@ -30,7 +30,7 @@ def test_bf16_mixed_trains(train_in):
 
 def test_bf16_true_trains_validates_and_draws_its_pictures(train_in):
     # bf16 weights: the pictures and the validation feed G and D float32 inputs of their own.
-    run = train_in(*TINY_MLP, "trainer.precision=bf16-true", "trainer.max_steps=10")
+    run = train_in(*TINY_MLP, PICTURES, "trainer.precision=bf16-true", "trainer.max_steps=10")
     finite_summary(run)
     assert (run.run_dir / "samples" / "g_step_000010.png").stat().st_size > 0
     assert (run.run_dir / "plots" / "training.gif").stat().st_size > 0

@@ -18,7 +18,7 @@ from litgan.cli.sample import main
 from litgan.cli.sample_outputs import slerp
 from litgan.metrics.features import to_uint8
 from litgan.run.checkpoints import load_gan
-from tests.helpers.runs import TINY_DCGAN, TINY_MLP, run_main
+from tests.helpers.runs import PICTURES, TINY_DCGAN, TINY_MLP, run_main
 
 DIGITS = [*TINY_DCGAN, "data=digits", "data.batch_size=16", "trainer.max_steps=4"]
 
@@ -42,13 +42,13 @@ def train(tmp_path: Path, *overrides: str, base: list[str]) -> Path:
 def ring_run(tmp_path_factory) -> Path:
     """2D points, with a weight average of G."""
     tmp = tmp_path_factory.mktemp("ring")
-    return train(tmp, "trainer.max_steps=6", "model.ema_decay=0.5", base=TINY_MLP)
+    return train(tmp, "trainer.max_steps=6", "model.ema_decay=0.5", PICTURES, base=TINY_MLP)
 
 
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory) -> Path:
     """32x32 grey images, G without a weight average."""
-    return train(tmp_path_factory.mktemp("digits"), base=DIGITS)
+    return train(tmp_path_factory.mktemp("digits"), PICTURES, base=DIGITS)
 
 
 def sample(capsys, *argv: str) -> tuple[int, str, str]:

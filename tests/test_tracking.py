@@ -15,7 +15,7 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from litgan.cli.report import main as report_main
 from litgan.records.history import read_overrides
 from litgan.run.loggers import log_hparams, log_images
-from tests.helpers.runs import TINY_MLP, run_main
+from tests.helpers.runs import PICTURES, TINY_MLP, run_main
 from tests.helpers.tensorboard_events import hparams_data, scalars, steps_by_tag, summaries
 from tests.helpers.wandb_records import history_keys, history_steps, read_records, run_info
 
@@ -40,6 +40,7 @@ def no_file_contains(root: Path, text: str) -> bool:
 def test_wandb_and_tensorboard_log_scalars_images_and_config_and_no_secret(train_in):
     run = train_in(
         *TINY_MLP,
+        PICTURES,
         "logger=[csv,wandb,tensorboard]",
         "trainer.max_steps=20",
         "sample_every=10",
@@ -156,6 +157,7 @@ def test_optuna_search_minimises_the_best_metric_that_train_returns(train_in, tm
         "metrics=default",  # validation gives the best val/jsd that Optuna minimises
         "hydra.sweeper.n_trials=2",
         *TINY_MLP,
+        PICTURES,
         "trainer.max_steps=10",
         f"hydra.sweep.dir={sweep}",
     )
@@ -191,7 +193,7 @@ def tensorboard_run(monkeypatch, capsys, tmp_path, *overrides: str) -> Path:
 
 
 def test_tensorboard_gets_one_tag_per_picture_with_a_step_slider(monkeypatch, capsys, tmp_path):
-    logged = summaries(tensorboard_run(monkeypatch, capsys, tmp_path, "sample_every=10"))
+    logged = summaries(tensorboard_run(monkeypatch, capsys, tmp_path, "sample_every=10", PICTURES))
     images = sorted((tag, step) for tag, step, kind in logged if kind == "image")
     assert images == [
         ("plots/grad_norm", 20),

@@ -12,7 +12,15 @@ import pytest
 import torch
 
 from litgan.gan import GAN
-from tests.helpers.runs import REPO, TINY_DCGAN, TINY_MLP, check_clean_failure, run_main, run_train
+from tests.helpers.runs import (
+    PICTURES,
+    REPO,
+    TINY_DCGAN,
+    TINY_MLP,
+    check_clean_failure,
+    run_main,
+    run_train,
+)
 
 LOGGED_KEYS = {
     "train/value_real",
@@ -66,7 +74,7 @@ def check_run_directory(run, g_steps):
 @pytest.mark.slow
 def test_python_train_py_leaves_the_documented_files(tmp_path):
     """The smoke test of `python train.py` in a process of its own; the others run `main()`."""
-    run = run_train(tmp_path, *TINY_MLP, "trainer.max_steps=40", "sample_every=20")
+    run = run_train(tmp_path, *TINY_MLP, PICTURES, "trainer.max_steps=40", "sample_every=20")
     check_run_directory(run, g_steps=40)
     samples = sorted(p.name for p in (run.run_dir / "samples").iterdir())
     assert samples == ["g_step_000020.png", "g_step_000040.png"]
@@ -76,6 +84,29 @@ def test_python_train_py_leaves_the_documented_files(tmp_path):
     ckpt = torch.load(run.run_dir / "checkpoints" / "last.ckpt", weights_only=False)
     assert ckpt["g_steps"] == 40
     assert ckpt["hyper_parameters"]["loss"] == {"_target_": "litgan.game.games.NonSaturating"}
+
+
+def test_pictures_false_draws_nothing_and_changes_no_number(monkeypatch, capsys, tmp_path):
+    rows = {}
+    for pictures in ("true", "false"):
+        overrides = (*TINY_MLP, f"pictures={pictures}", "trainer.max_steps=20", "sample_every=10")
+        run_dir = f"hydra.run.dir={tmp_path / pictures}"
+        status, stderr = run_main(monkeypatch, capsys, tmp_path, *overrides, run_dir, base=())
+        assert status == 0, stderr
+        with open(tmp_path / pictures / "metrics.csv") as f:
+            rows[pictures] = list(csv.DictReader(f))
+    drawn = {p.relative_to(tmp_path / "true").parts[0] for p in (tmp_path / "true").rglob("*.*")}
+    assert {"samples", "plots"} <= drawn
+    assert not (tmp_path / "false" / "samples").exists()
+    assert not (tmp_path / "false" / "plots").exists()
+
+    # The same numbers, but for the pictures' own rows (the arrows' median push).
+    def numbers(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        kept = [{k: v for k, v in r.items() if v and k != "samples/push_median"} for r in rows]
+        return [r for r in kept if set(r) != {"step"}]
+
+    assert any(r["samples/push_median"] for r in rows["true"])
+    assert numbers(rows["true"]) == numbers(rows["false"])
 
 
 def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path):
@@ -89,7 +120,7 @@ def test_a_packing_discriminator_trains_end_to_end(monkeypatch, capsys, tmp_path
         "val_every=20",
         "sample_every=20",
         "metrics=default",
-        base=tuple(TINY_MLP),
+        base=(*TINY_MLP, PICTURES),
     )
     assert status == 0, stderr
     run_dir = tmp_path / "run"
@@ -130,7 +161,7 @@ def test_a_run_with_a_weight_average_of_g_checkpoints_and_reloads_it(monkeypatch
 
 @pytest.mark.slow
 def test_digits_dcgan_minimax_run(train_in):
-    run = train_in(*TINY_DCGAN, "data=digits", "loss=minimax", "trainer.max_steps=20")
+    run = train_in(*TINY_DCGAN, PICTURES, "data=digits", "loss=minimax", "trainer.max_steps=20")
     summary = check_run_directory(run, g_steps=20)
     # The minimax G loss is E[log(1 - D(G(z)))], the fake term of V, not BCE against "real".
     assert summary["final"]["train/g_loss"] < 0

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import InstantiationException
+from hydra.errors import HydraException, InstantiationException
 from hydra.plugins.launcher import Launcher
 from omegaconf import DictConfig
 
@@ -34,6 +34,30 @@ def config_dir_initialized(config_dir: str) -> Iterator[None]:
         hydra.clear()
     with initialize_config_dir(config_dir=config_dir, version_base="1.3"):
         yield
+
+
+@contextmanager
+def composition_errors_to(refuse: Callable[[HydraException], None]) -> Iterator[None]:
+    """Under @hydra.main, hand each composition error to `refuse` (which ends the process)
+    instead of Hydra's report: its runs compose in the private `Hydra.compose_config` (its mode
+    probe, which would swallow the error, and the run), so no composition of litgan's own is
+    needed first to refuse a config in one line."""
+    from hydra._internal.hydra import Hydra
+
+    original = Hydra.compose_config
+
+    def compose_config(self: Hydra, *args: object, **kwargs: object) -> DictConfig:
+        try:
+            return original(self, *args, **kwargs)
+        except HydraException as err:
+            refuse(err)
+            raise
+
+    Hydra.compose_config = compose_config
+    try:
+        yield
+    finally:
+        Hydra.compose_config = original
 
 
 def set_runtime(cfg: DictConfig) -> None:

@@ -19,15 +19,21 @@ from typing import Any, NoReturn
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, JobStatus
+from hydra.errors import HydraException
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from litgan.config.checks import check_override_types, user_error, validate_config
-from litgan.config.compose import CONFIG_DIR, compose
+from litgan.config.checks import (
+    check_override_types,
+    composition_error,
+    user_error,
+    validate_config,
+)
+from litgan.config.compose import CONFIG_DIR
 from litgan.config.tree import config_tree
 from litgan.errors import ConfigError, Interrupted, LitganError, first_line
-from litgan.hydra_internals import full_error, unknown_flags
+from litgan.hydra_internals import composition_errors_to, full_error, unknown_flags
 from litgan.run.claim import check_run_dir_value, claim_run_dir, guard_run_dir, release_run_dir
 from litgan.run.failed_jobs import FailedJob, end_failed_sweep
 from litgan.run.run_dir import (
@@ -99,6 +105,12 @@ def _stop_on_error(check: Callable[..., None], *args: Any) -> None:
         _refuse(err)
 
 
+def _refuse_composition(err: HydraException) -> None:
+    """A config that does not compose: one line, exit status 2 (HYDRA_FULL_ERROR=1: Hydra's)."""
+    if not full_error():
+        _refuse(ConfigError(composition_error(err)))
+
+
 def check_no_flags_for_keys(argv: list[str]) -> None:
     """Refuse an option written as a flag (`--loss minimax`), saying how Hydra reads it
     (`loss=minimax`); Hydra's own flags pass."""
@@ -161,9 +173,11 @@ def main() -> None:
     try:
         with stop_signals_recorded():  # until training can stop with a checkpoint
             _stop_on_error(check_no_flags_for_keys, overrides)
-            if not any(arg.startswith("-") for arg in overrides):
-                _stop_on_error(compose, overrides)
-            run_hydra()
+            if any(arg.startswith("-") for arg in overrides):
+                run_hydra()  # --help, --cfg, -m: Hydra's own reports
+            else:
+                with composition_errors_to(_refuse_composition):
+                    run_hydra()
     except (KeyboardInterrupt, StoppedAtOnce):  # a second Ctrl-C before the run started
         remove_new_empty_dirs()
         print("litgan: stopped at once by SIGINT, before training started", file=sys.stderr)

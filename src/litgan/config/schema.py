@@ -294,6 +294,7 @@ class TrainConfig:
     d_steps: int = positive()
     early_batch_size: int | None = positive(default=None)
     sample_every: int = positive()
+    pictures: bool = True
     val_every: int = positive()
     checkpoint_every: int = positive()
     ckpt_path: str | None = None

@@ -194,7 +194,11 @@ def _fit(cfg: DictConfig, guarded: bool) -> dict[str, Any]:
         callbacks = [
             clock,
             StopOnSignal(run_dir / "checkpoints" / "last.ckpt"),
-            *(instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None),
+            *(
+                instantiate(c)
+                for name, c in (cfg.get("callbacks") or {}).items()
+                if c is not None and (cfg.pictures or name != "samples")
+            ),
         ]
         trainer: pl.Trainer = instantiate(
             cfg.trainer,
@@ -215,17 +219,11 @@ def _fit(cfg: DictConfig, guarded: bool) -> dict[str, Any]:
         if trainer.is_global_zero:
             if is_dirac(model):
                 summary["dynamics"] = dirac_dynamics(model)
-                save_dirac_pictures(read_series(run_dir / "metrics.csv"), model, summary, run_dir)
             write_summary(summary, run_dir)
-            plots = save_run_plots(
-                read_series(run_dir / "metrics.csv"), run_dir / "plots", summary["game"]
-            )
-            log_images(loggers, "plots", plots, step=model.g_steps, after_fit=True)
+            if cfg.pictures:
+                _draw_run(run_dir, model, summary, loggers)
             validation = [key for key in summary["final"] if key.startswith("val/")]
             log_hparams(loggers, hyperparameters(plain), validation, step=model.g_steps)
-            animation = save_run_animation(run_dir / "samples", run_dir / "plots")
-            if animation is not None:
-                log_animation(loggers, "plots/training", animation, step=model.g_steps)
             print(format_summary(summary, run_dir))
         failed = False
     finally:
@@ -235,6 +233,18 @@ def _fit(cfg: DictConfig, guarded: bool) -> dict[str, Any]:
         if failed and model.g_steps == 0 and not isinstance(sys.exc_info()[1], Interrupted):
             discard_unstarted_run(run_dir)
     return summary
+
+
+def _draw_run(run_dir: Path, model: GAN, summary: dict[str, Any], loggers: list[Logger]) -> None:
+    """The run's plots/ (and the Dirac run's path), and the GIF of its samples/ pictures."""
+    series = read_series(run_dir / "metrics.csv")
+    if is_dirac(model):
+        save_dirac_pictures(series, model, summary, run_dir)
+    plots = save_run_plots(series, run_dir / "plots", summary["game"])
+    log_images(loggers, "plots", plots, step=model.g_steps, after_fit=True)
+    animation = save_run_animation(run_dir / "samples", run_dir / "plots")
+    if animation is not None:
+        log_animation(loggers, "plots/training", animation, step=model.g_steps)
 
 
 def _summary(

@@ -33,6 +33,7 @@ MAY_CHANGE_ON_RESUME = (
     "trainer.strategy",
     "trainer.default_root_dir",
     "sample_every",
+    "pictures",
     "val_every",
     "checkpoint_every",
     "eval_seed",
