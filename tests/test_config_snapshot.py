@@ -6,7 +6,8 @@ changed defaults on purpose (steps_per_batch, model.cpu_threads, Adam's foreach,
 on the device; then model=mlp's widths, 3x128 to 3x64; every other value as before), and
 again for new keys only: metrics.nearest_k (density and coverage, #42); task_name, tags,
 extras.print_config, trainer.detect_anomaly, trainer.profiler,
-callbacks.repeat_first_batch and the case metrics=fdr (debug configs, #42); pictures (#37).
+callbacks.repeat_first_batch and the case metrics=fdr (debug configs, #42); pictures and
+callbacks.samples.enabled (#37).
 `python -m tests.test_config_snapshot` records it again (only for a deliberate change of a
 default).
 """

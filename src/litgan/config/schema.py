@@ -666,6 +666,7 @@ class SampleWriter:
     num_images: int = positive()
     num_points: int = positive()
     manifold: bool | None = None  # G's image of its latent grid; null: where nz = 2 (2D data)
+    enabled: bool = True  # conf: ${pictures}; false: draws nothing
 
 
 @dataclass

@@ -150,9 +150,13 @@ class SampleWriter(_EveryGSteps):
         num_images: int = 64,
         num_points: int = 1000,
         manifold: bool | None = None,
+        enabled: bool = True,
     ) -> None:
         super().__init__(every_n_g_steps)
         self.dirpath = Path(dirpath)
+        # Off (pictures=false), it stays in the Trainer: a checkpoint keeps the frame and the
+        # arrows' scale of earlier pictures for a resume that draws again.
+        self.enabled = enabled
         self.num_images = num_images
         self.num_points = num_points
         self.manifold = manifold  # G's latent grid: None where it can be drawn
@@ -161,6 +165,8 @@ class SampleWriter(_EveryGSteps):
 
     @rank_zero_only
     def act(self, trainer: pl.Trainer, pl_module: GAN) -> None:
+        if not self.enabled:
+            return
         if tuple(trainer.datamodule.shape) == (1,):
             return  # the Dirac-GAN: plots/dynamics.png and training.gif draw its path instead
         self.dirpath.mkdir(parents=True, exist_ok=True)

@@ -194,11 +194,7 @@ def _fit(cfg: DictConfig, guarded: bool) -> dict[str, Any]:
         callbacks = [
             clock,
             StopOnSignal(run_dir / "checkpoints" / "last.ckpt"),
-            *(
-                instantiate(c)
-                for name, c in (cfg.get("callbacks") or {}).items()
-                if c is not None and (cfg.pictures or name != "samples")
-            ),
+            *(instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None),
         ]
         trainer: pl.Trainer = instantiate(
             cfg.trainer,
