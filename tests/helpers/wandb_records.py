@@ -11,6 +11,7 @@ import json
 import struct
 from pathlib import Path
 
+import wandb
 from wandb.proto import wandb_internal_pb2 as pb
 
 BLOCK = 32 * 1024
@@ -19,7 +20,13 @@ FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
 
 
 def read_records(path: Path) -> list[pb.Record]:
-    """All records of a .wandb file, in order."""
+    """All records of a .wandb file, in order.
+
+    A run trained in this process may have records still on their way: wandb.finish() returns
+    before W&B's service has written them (seen once: a file without its records), and the
+    service writes them all when it stops, as it does when a training process exits.
+    """
+    wandb.teardown()
     data = path.read_bytes()
     assert data[:4] == b":W&B", f"{path} is not a W&B run file"
     pos, records, pending = 7, [], b""
