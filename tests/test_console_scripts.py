@@ -59,6 +59,7 @@ LIGHT_CALLS = [
         "litgan-fid: error: argument --num-samples: 'many' is not an integer",
     ),
     ("litgan.cli.fid", ["a"], 2, "litgan-fid: error: give two sources A B"),
+    ("litgan.cli.fid", ["--floor", "mnsit"], 2, "litgan-fid: error: --floor needs a data set"),
     ("litgan.cli.sample", ["--help"], 0, "usage: litgan-sample"),
     (
         "litgan.cli.sample",

@@ -19,8 +19,8 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from litgan.cli.fid import MAX_SCORED_POINTS
-from litgan.config.compose import CONFIG_DIR, compose
+from litgan.cli.fid import MAX_SCORED_POINTS, check_floor_data
+from litgan.config.compose import compose, data_names
 from litgan.data import points as data_points
 from litgan.data.datasets import ImageFiles
 from litgan.errors import LitganError
@@ -217,11 +217,6 @@ def open_source(spec: str, overrides: Sequence[str]) -> Source:
     )
 
 
-def data_names() -> list[str]:
-    """The data sets a source may name: the options of conf/data."""
-    return sorted(p.stem for p in (Path(CONFIG_DIR) / "data").glob("*.yaml"))
-
-
 def sample_counts(
     metrics: dict[str, Any],
     shape: Sequence[int],
@@ -376,11 +371,7 @@ def floor_of(
     What a generator indistinguishable from the data scores at that count: generated FIDs are
     read against it, since FID is biased upwards at small sample counts.
     """
-    if data not in data_names():
-        raise LitganError(
-            f"--floor needs a data set from conf/data (one of: {', '.join(data_names())}), "
-            f"not {data!r}"
-        )
+    check_floor_data(data)
     cfg = compose_config(overrides, data=data)
     metrics = OmegaConf.to_container(cfg.metrics, resolve=True)
     source = DatasetSource(data, cfg.data)

@@ -110,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.floor and args.isc:
         parser.error("--isc scores two sources A B; for the data's own score: DATA DATA --isc")
     try:
+        if args.floor:
+            check_floor_data(args.floor)  # before torch loads: a misspelt name answers at once
         from litgan.cli.comparison import compare, floor_of
 
         if args.floor:
@@ -142,6 +144,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"Inception Score of {label}: {mean:.6f} ± {std:.6f}")
     if result.isc_missing:
         print(f"Inception Score: not computed: {result.isc_missing}")
+
+
+def check_floor_data(data: str) -> None:
+    """Refuse a --floor DATA that is not an option of conf/data."""
+    from litgan.config.compose import data_names  # here: --help need not load Hydra
+
+    if data not in data_names():
+        raise LitganError(
+            f"--floor needs a data set from conf/data (one of: {', '.join(data_names())}), "
+            f"not {data!r}"
+        )
 
 
 def points_lines(points: dict[str, Any]) -> str:

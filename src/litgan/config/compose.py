@@ -1,6 +1,6 @@
-"""The one place litgan's config is composed: conf/train.yaml with overrides, as
-`python train.py <overrides>` composes it. train.py (before Hydra runs), `litgan.experiment`,
-litgan-fid, the benchmarks and the tests all call `compose`.
+"""The one place litgan's config is composed outside a Hydra run: conf/train.yaml with
+overrides, as `python train.py <overrides>` composes it. `litgan.experiment`, litgan-fid, the
+benchmarks and the tests call `compose`; train.py's Hydra composes the same files itself.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from litgan.errors import ConfigError
 
 CONFIG_DIR = schema.CONFIG_DIR
 schema.store()  # conf/train.yaml builds on the typed schema: registered for every use of CONFIG_DIR
+
+
+def data_names() -> list[str]:
+    """The data sets a run or a comparison may name: the options of conf/data."""
+    return sorted(p.stem for p in (Path(CONFIG_DIR) / "data").glob("*.yaml"))
 
 
 def quoted(value: str) -> str:
