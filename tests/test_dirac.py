@@ -12,9 +12,11 @@ import pytest
 from litgan.cli import dynamics
 from litgan.dynamics.dirac import field_eigenvalues, trajectory, update_radius
 from tests.helpers.checkpoints import final_weights, max_abs_diff
-from tests.helpers.runs import check_clean_failure, compose_train, run_main
+from tests.helpers.runs import PICTURES, check_clean_failure, compose_train, run_main
 
-DIRAC = ("experiment=dirac", "trainer.enable_progress_bar=false")
+# Without pictures (dynamics.png, the GIF and the run's plots: about 3 s of each short run);
+# test_run_summary_and_pictures draws them.
+DIRAC = ("experiment=dirac", "trainer.enable_progress_bar=false", "pictures=false")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -179,7 +181,7 @@ def test_adam_has_no_update_radius():
 
 def test_run_summary_and_pictures(monkeypatch, capsys, tmp_path):
     overrides = (*DIRAC, "loss=wasserstein", "update=extragradient", "trainer.max_steps=30")
-    status, err = run_main(monkeypatch, capsys, tmp_path, *overrides, base=())
+    status, err = run_main(monkeypatch, capsys, tmp_path, *overrides, PICTURES, base=())
     assert status == 0, err
     run = tmp_path / "run"
     dynamics = json.loads((run / "summary.json").read_text())["dynamics"]
