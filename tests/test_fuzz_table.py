@@ -425,8 +425,13 @@ def test_a_signal_while_the_run_is_built_stops_it_after_one_iteration_and_it_res
 
 # train.py run as `python train.py` does, after a finder that sends Ctrl-C to this process as
 # the import of litgan.cli.train begins: the signal lands inside the import, every time.
+# Ctrl-C handled as in a terminal's foreground job: a suite started in the background by a
+# non-interactive shell (`(make test &)`) hands its processes SIGINT ignored, and a Python that
+# starts so keeps ignoring it.
 CTRL_C_WHILE_IMPORTING = """
 import os, runpy, signal, sys
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class CtrlC:
