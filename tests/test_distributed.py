@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 import torch
 
+from tests.helpers import warm_python
 from tests.helpers.runs import REPO, TINY_MLP, run_train
 
 DDP = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
@@ -101,11 +100,10 @@ def test_sigterm_to_rank_0_stops_every_rank_after_the_same_iteration(tmp_path):
         f"hydra.run.dir={run_dir}",
     ]
     with (tmp_path / "stderr").open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, str(REPO / "train.py"), *argv],
+        proc = warm_python.popen(
+            [str(REPO / "train.py"), *argv],
             cwd=tmp_path,
             env=env | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)},
-            stdout=subprocess.DEVNULL,
             stderr=err,
         )
         try:

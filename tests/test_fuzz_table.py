@@ -28,6 +28,7 @@ import yaml
 from litgan.cli.fid import main as fid_main
 from litgan.cli.report import main as report_main
 from litgan.cli.sample import main as sample_main
+from tests.helpers import warm_python
 from tests.helpers.locks import held_by_another_process
 from tests.helpers.runs import PICTURES, REPO, TINY_MLP, run_main
 
@@ -142,9 +143,8 @@ def test_two_runs_started_at_once_into_one_directory_leave_one_run_and_one_refus
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     env |= {"OMP_NUM_THREADS": "1"}
     procs = [
-        subprocess.Popen(
+        warm_python.popen(
             [
-                sys.executable,
                 str(REPO / "train.py"),
                 *TINY_MLP,
                 "trainer.max_steps=60",
@@ -154,9 +154,7 @@ def test_two_runs_started_at_once_into_one_directory_leave_one_run_and_one_refus
             ],
             cwd=tmp_path,
             env=env,
-            stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            text=True,
         )
         for seed in (1, 2)
     ]
@@ -655,9 +653,8 @@ def test_a_signal_to_litgan_sample_out_dir_leaves_no_partial_folder(
 ):
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     out = tmp_path / "imgs"
-    proc = subprocess.Popen(
+    proc = warm_python.popen(
         [
-            sys.executable,
             "-m",
             "litgan.cli.sample",
             str(finished_run_images),
@@ -670,9 +667,7 @@ def test_a_signal_to_litgan_sample_out_dir_leaves_no_partial_folder(
         ],
         cwd=tmp_path,
         env=env | {"OMP_NUM_THREADS": "1"},
-        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        text=True,
     )
     deadline = time.monotonic() + 120
     while not any(

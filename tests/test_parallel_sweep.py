@@ -9,7 +9,6 @@ import os
 import shlex
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from litgan.cli.report import main as report_main
 from litgan.errors import LitganError
 from litgan.run.parallel import jobs_at_a_time
 from litgan.run.signals import stop_signals_recorded
+from tests.helpers import warm_python
 from tests.helpers.runs import REPO, TINY_MLP, run_main, run_train
 from tests.helpers.sweep_probe import LEAK_VARIABLE
 from tests.helpers.wandb_records import read_records, run_info
@@ -201,24 +201,23 @@ def test_a_failing_job_is_recorded_while_the_others_finish(tmp_path, capsys):
     assert statuses[:2] == ["ok", "ok"] and statuses[2].startswith("failed: training diverged")
 
 
-def start_sweep(tmp_path: Path, sweep: Path, *overrides: str) -> subprocess.Popen:
+def start_sweep(tmp_path: Path, sweep: Path, *overrides: str) -> warm_python.WarmProcess:
     """`python train.py -m ...` in a session of its own, as a shell starts a foreground job."""
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     env["OMP_NUM_THREADS"] = "1"
-    command = [sys.executable, str(REPO / "train.py"), "-m", *LOCAL, *TINY_MLP, "metrics=none"]
+    command = [str(REPO / "train.py"), "-m", *LOCAL, *TINY_MLP, "metrics=none"]
     command.append("checkpoint_every=100")
-    return subprocess.Popen(
+    return warm_python.popen(
         [*command, *overrides, f"hydra.sweep.dir={sweep}"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
         start_new_session=True,
     )
 
 
-def wait_until_training(sweep: Path, jobs: list[str], proc: subprocess.Popen) -> None:
+def wait_until_training(sweep: Path, jobs: list[str], proc: warm_python.WarmProcess) -> None:
     """Wait until each job has written its first checkpoint (checkpoint_every=100): it trains,
     with StopOnSignal's handlers in place."""
     deadline = time.monotonic() + 300

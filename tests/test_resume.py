@@ -8,8 +8,6 @@ import json
 import os
 import shlex
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import litgan.gan.module as gan_module
 from litgan.data.order import EpochShuffle
 from litgan.game.games import Game
 from litgan.run.callbacks import save_atomically
+from tests.helpers import warm_python
 from tests.helpers.checkpoints import final_weights, max_abs_diff
 from tests.helpers.runs import REPO, TINY_MLP, run_main, train_here
 
@@ -56,11 +55,10 @@ def stop_after_checkpoint(
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     stderr = cwd / f"{run_dir.name}.stderr"
     with stderr.open("w") as err:  # a file, not a pipe: a full pipe would block training
-        proc = subprocess.Popen(
-            [sys.executable, str(REPO / "train.py"), *overrides, f"hydra.run.dir={run_dir}"],
+        proc = warm_python.popen(
+            [str(REPO / "train.py"), *overrides, f"hydra.run.dir={run_dir}"],
             cwd=cwd,
             env=env | {"OMP_NUM_THREADS": "1"},
-            stdout=subprocess.DEVNULL,
             stderr=err,
         )
         try:

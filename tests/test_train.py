@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import subprocess
 import sys
 
@@ -50,6 +51,15 @@ def check_value_terms(rows):
         assert float(row["train/d_loss"]) == pytest.approx(-float(row["train/value"]), abs=1e-5)
 
 
+def without_times(text: str, run_dir) -> list[str]:
+    """`text`'s lines without what differs from one run of a command to the next: timestamps,
+    rates and durations, and the run's directory."""
+    text = text.replace(str(run_dir), "RUN")
+    text = re.sub(r"\[\d{4}-\d\d-\d\d [\d:,]+\]", "[TIME]", text)
+    text = re.sub(r"\d+(\.\d+)?( ?it/s| s\b)", "N", text)
+    return re.sub(r"\[\d\d:\d\d<\d\d:\d\d", "[T<T", text).splitlines()
+
+
 def check_run_directory(run, g_steps):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = read_metrics(run.run_dir)
@@ -73,9 +83,21 @@ def check_run_directory(run, g_steps):
 
 @pytest.mark.slow
 def test_python_train_py_leaves_the_documented_files(tmp_path):
-    """The smoke test of `python train.py` in a process of its own; the others run `main()`."""
-    run = run_train(tmp_path, *TINY_MLP, PICTURES, "trainer.max_steps=40", "sample_every=20")
+    """The smoke test of `python train.py` in a new interpreter; the others run `main()` or a
+    process forked from a warm one (`run_train`), which must give what a new one gives."""
+    command = (*TINY_MLP, PICTURES, "trainer.max_steps=40", "sample_every=20")
+    run = run_train(tmp_path, *command, fresh=True)
     check_run_directory(run, g_steps=40)
+    forked = run_train(tmp_path, *command, run_dir=tmp_path / "forked")
+    assert forked.returncode == 0, forked.stderr[-3000:]
+    assert (forked.run_dir / "metrics.csv").read_bytes() == (
+        run.run_dir / "metrics.csv"
+    ).read_bytes()
+    assert without_times(forked.stdout, forked.run_dir) == without_times(run.stdout, run.run_dir)
+    assert without_times(forked.stderr, forked.run_dir) == without_times(run.stderr, run.run_dir)
+    assert (forked.run_dir / "train.log").read_text().count("\n") == (
+        (run.run_dir / "train.log").read_text().count("\n")
+    )
     samples = sorted(p.name for p in (run.run_dir / "samples").iterdir())
     assert samples == ["g_step_000020.png", "g_step_000040.png"]
     pushes = [r for r in read_metrics(run.run_dir) if r["samples/push_median"]]

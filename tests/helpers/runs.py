@@ -1,11 +1,10 @@
-"""Run `train.py` the way a user does: in a subprocess (`run_train`) or in this process
+"""Run `train.py` the way a user does: in a process of its own (`run_train`) or in this process
 (`train_here`, `run_main`), in a scratch directory."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ import torch
 from litgan.cli.train import main
 from litgan.config.compose import compose
 from litgan.run.parallel import logging_state, restore_logging
+from tests.helpers import warm_python
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,13 +44,19 @@ class Run:
 
 
 def run_train(
-    cwd: Path, *overrides: str, run_dir: Path | None = None, env: dict[str, str] | None = None
+    cwd: Path,
+    *overrides: str,
+    run_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    fresh: bool = False,
 ) -> Run:
-    """`python train.py <overrides>` from `cwd`, with the run (or sweep) directory pinned.
+    """`python train.py <overrides>` from `cwd` in a process of its own, with the run (or sweep)
+    directory pinned.
 
     With `-m` among the overrides, `run_dir` is the sweep directory. Validation is off
     (`metrics=none`) unless an override mentions `metrics`: Inception FID on CPU would cost
-    minutes per image run.
+    minutes per image run. The process is forked from a warm interpreter
+    (`tests.helpers.warm_python`); `fresh`: a new interpreter, imports and all.
     """
     run_dir = run_dir or cwd / "run"
     if not any(o.lstrip("+~").startswith("metrics") for o in overrides):
@@ -58,13 +64,12 @@ def run_train(
     dir_key = "hydra.sweep.dir" if "-m" in overrides else "hydra.run.dir"
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"} | (env or {})
     env.setdefault("OMP_NUM_THREADS", "1")
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "train.py"), *overrides, f"{dir_key}={run_dir}"],
+    proc = warm_python.run(
+        [str(REPO / "train.py"), *overrides, f"{dir_key}={run_dir}"],
         cwd=cwd,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=600,
+        fresh=fresh,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr, run_dir)
 
