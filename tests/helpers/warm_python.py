@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import runpy
+import shutil
 import signal
 import socket
 import subprocess
@@ -214,7 +215,8 @@ def _server_env() -> dict[str, str]:
 def _server_socket() -> str:
     """The server's socket, starting the server at the first call in this process."""
     if "socket" not in _SERVER:
-        path = str(Path(tempfile.mkdtemp(prefix="litgan-warm-")) / "socket")
+        scratch = tempfile.mkdtemp(prefix="litgan-warm-")
+        path = str(Path(scratch) / "socket")
         env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
         env.setdefault("OMP_NUM_THREADS", "1")  # as the tests' runs have it
         proc = subprocess.Popen(
@@ -226,7 +228,7 @@ def _server_socket() -> str:
         )
         if proc.stdout.readline() != b"ready\n":
             raise RuntimeError(f"the warm Python server did not start (status {proc.wait()})")
-        atexit.register(lambda: (proc.kill(), proc.wait()))
+        atexit.register(lambda: (proc.kill(), proc.wait(), shutil.rmtree(scratch)))
         _SERVER.update(socket=path, env=env, proc=proc)
     return _SERVER["socket"]
 
