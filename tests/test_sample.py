@@ -202,9 +202,10 @@ def test_a_folder_of_the_fixed_noise_scores_the_runs_own_validation_fid(
     fid.main([str(folder), "digits", *fid_settings])
     line = capsys.readouterr().out.strip().splitlines()[-1]
     print(f"validation's val/fid {value:.6f}; litgan-fid of litgan-sample's folder: {line}")
-    # The same images through the same features: equal but for the printed 6 decimals. At 1%,
-    # noise shifted by one vector passed (0.6% off at 2048 features); here it is 0.16% off.
-    assert float(line.removeprefix("FID: ")) == pytest.approx(value, rel=1e-5, abs=1e-6)
+    # The same images through the same features: equal but for the printed 6 decimals and a
+    # device's round-off. At 1%, noise shifted by one vector passed (0.6% off at 2048
+    # features); here it is 0.16% off.
+    assert float(line.removeprefix("FID: ")) == pytest.approx(value, rel=1e-4)
 
 
 def test_user_errors_are_one_line_exit_2_and_leave_nothing(ring_run, tmp_path, capsys):
