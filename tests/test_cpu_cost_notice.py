@@ -113,7 +113,6 @@ def test_each_cpu_preset_trains_on_its_data(as_in_a_run):
         assert HydraConfig.get().runtime.choices["data"] == data
 
 
-@pytest.mark.slow
 def test_an_image_run_on_a_cpu_prints_the_line_before_it_trains(
     monkeypatch, capsys, tmp_path, inception_weights
 ):

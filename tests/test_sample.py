@@ -173,7 +173,6 @@ def test_an_image_run_gives_grids_folders_and_walks(digits_run, tmp_path, capsys
     assert not list(tmp_path.glob(".*"))  # no staging file or folder left
 
 
-@pytest.mark.slow
 def test_a_folder_of_the_fixed_noise_scores_the_runs_own_validation_fid(
     tmp_path, capsys, monkeypatch, inception_weights
 ):
