@@ -1,7 +1,7 @@
 """Time one FID evaluation on the digits, with and without cached real statistics.
 
     python benchmarks/fid_eval.py [--num-samples 500] [--batch-size 50] [--weights PATH]
-        [--device cuda] [--json FILE]
+        [--device cuda] [--feature-layer 2048] [--json FILE]
 
 Phases: loading Inception (and hashing its weights for the cache key); the real statistics,
 computed (cache miss) or read (cache hit); one validation: generating the samples with an
@@ -50,6 +50,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--weights", help="Inception weights (default: hub cache or conversion)")
     parser.add_argument("--device", default="cpu", help="where G and Inception run, e.g. cuda")
+    parser.add_argument(
+        "--feature-layer",
+        default="2048",
+        choices=["64", "192", "768", "2048"],
+        help="Inception features (2048: FID's; gpu_check.sh --cpu takes 64, whose covariance "
+        "square root is not 5 s of CPU)",
+    )
     parser.add_argument("--json", type=Path, help="also write the times to this file")
     args = parser.parse_args()
 
@@ -65,7 +72,7 @@ def main() -> None:
         optim={"generator": ADAM, "discriminator": ADAM},
     ).to(args.device)
     weights = resolve_weights(args.weights, fid_helper=fid_helper_model_path())
-    space, t_load = timed(lambda: InceptionFeatures(weights).to(args.device))
+    space, t_load = timed(lambda: InceptionFeatures(weights, args.feature_layer).to(args.device))
     n, batch = args.num_samples, args.batch_size
 
     with tempfile.TemporaryDirectory() as cache:
@@ -83,7 +90,10 @@ def main() -> None:
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {gpu or 'cpu'}"
     )
-    print(f"samples: {n} generated, {reference.settings['num_real']} real; batch {batch}")
+    print(
+        f"samples: {n} generated, {reference.settings['num_real']} real; batch {batch}; "
+        f"{args.feature_layer} Inception features"
+    )
     print(f"load Inception + hash weights   {t_load:8.1f} s")
     print(f"real statistics, computed       {t_miss:8.1f} s")
     print(f"real statistics, from cache     {t_hit:8.2f} s")
@@ -96,6 +106,7 @@ def main() -> None:
             "num_samples": n,
             "num_real": reference.settings["num_real"],
             "batch_size": batch,
+            "feature_layer": args.feature_layer,
             "load_s": t_load,
             "real_stats_computed_s": t_miss,
             "real_stats_cached_s": t_hit,

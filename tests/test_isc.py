@@ -52,7 +52,8 @@ def test_litgan_fid_isc_is_torch_fidelitys_on_the_same_images(classifier_weights
     a = write_images(tmp_path / "a", 0, NUM_IMAGES)
     b = write_images(tmp_path / "b", 1, 2)
     weights = f"metrics.fid.weights_path={classifier_weights}"
-    main([str(a), str(b), "--isc", "--batch-size", "10", weights])
+    # The score, not FID: 64 features (pool3's 2048 cost about 5 s of CPU for FID's square root).
+    main([str(a), str(b), "--isc", "--batch-size", "10", weights, "metrics.fid.feature_layer=64"])
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("FID: ")
     assert lines[1].startswith("Inception Score of a: ")
@@ -72,9 +73,10 @@ def test_litgan_fid_isc_is_torch_fidelitys_on_the_same_images(classifier_weights
 
 
 def test_the_evaluator_scores_the_logits_of_its_own_forward_passes(classifier_weights):
-    space = InceptionFeatures(classifier_weights, logits=True)
+    # 64 features: two FIDs on pool3's 2048 would cost about 10 s of CPU in square roots.
+    space = InceptionFeatures(classifier_weights, feature_layer=64, logits=True)
     batches = (torch.rand(12, 3, 16, 16) * 2 - 1).split(6)
-    reference = Reference(feature_statistics(torch.randn(4, 2048)), None, {})
+    reference = Reference(feature_statistics(torch.randn(4, 64)), None, {})
     evaluator = Evaluator(space, reference, 12, 6, extra=["isc"])
     for batch in batches:
         evaluator.update(batch)
@@ -104,7 +106,8 @@ def test_weights_without_a_classifier_leave_isc_out_with_a_warning(
 
     # litgan-fid prints the FID all the same, and says why there is no score.
     a = write_images(tmp_path / "a", 0, 3)
-    main([str(a), str(a), "--isc", f"metrics.fid.weights_path={inception_weights}"])
+    weights = f"metrics.fid.weights_path={inception_weights}"
+    main([str(a), str(a), "--isc", weights, "metrics.fid.feature_layer=64"])  # 2048: 5 s more
     out = capsys.readouterr().out.strip().splitlines()
     assert out[0].startswith("FID: ") and len(out) == 2
     assert out[1].startswith("Inception Score: not computed: ") and "no classifier" in out[1]
