@@ -39,7 +39,14 @@ from litgan.gan.noise import (
     restore_global_rng_states,
 )
 from litgan.gan.nonfinite import check_finite
-from litgan.gan.players import ema_update, evaluating, frozen, grad_norm, weights_dtype
+from litgan.gan.players import (
+    ema_update,
+    evaluating,
+    frozen,
+    grad_norm,
+    optimized,
+    weights_dtype,
+)
 from litgan.gan.rows import TrainingRows, log_rows
 from litgan.gan.schedule import Schedule
 from litgan.gan.updates import Player, update_scheme
@@ -209,16 +216,18 @@ class GAN(pl.LightningModule):
         # The loader serves d_steps real batches at once: each D update sees fresh data.
         reals = batch.chunk(d_steps) if d_steps > 1 else (batch,)
         reals = [real if size is None else real[:size] for real in reals]
+        # From the optimizers, which hold them as lists: no walk through the modules per step.
+        d_params, update_d = optimized(opt_d), partial(self.player_update, opt_d)
         ds = [
             Player(
-                list(self.discriminator.parameters()),
+                d_params,
                 partial(self.discriminator_gradient, real, self.g_steps * d_steps + i),
-                partial(self.player_update, opt_d),
+                update_d,
             )
             for i, real in enumerate(reals)
         ]
         g = Player(
-            list(self.generator.parameters()),
+            optimized(opt_g),
             partial(self.generator_gradient, len(reals[-1])),
             partial(self.player_update, opt_g),
         )
@@ -303,8 +312,7 @@ class GAN(pl.LightningModule):
         # gradients: the norms are those of the update, whatever the precision.
         player = "g" if optimizer is self.trainer.optimizers[0] else "d"
         # The parameters this step updates, from the optimizer: no walk through the modules.
-        params = (p for group in optimizer.param_groups for p in group["params"])
-        self._grad_norms[player] = grad_norm(params)
+        self._grad_norms[player] = grad_norm(optimized(optimizer))
         if self.hparams.stop_on_nonfinite:
             # A GradScaler (16-mixed) meets infinite gradients by design: it skips those steps.
             scaled = grad_scaler(self.trainer) is not None

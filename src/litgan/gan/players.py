@@ -43,6 +43,11 @@ def evaluating(module: nn.Module) -> Iterator[None]:
         module.train(was_training)
 
 
+def optimized(optimizer: torch.optim.Optimizer) -> list[nn.Parameter]:
+    """The parameters `optimizer` updates, in its order (that of the module it was made from)."""
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
 def grad_norm(parameters: Iterable[nn.Parameter]) -> Tensor:
     """Global L2 norm of the gradients the parameters hold now (0 when none has one)."""
     grads = [p.grad.detach() for p in parameters if p.grad is not None]
