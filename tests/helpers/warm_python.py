@@ -91,9 +91,16 @@ class WarmProcess:
         return self.returncode
 
     def _read_status(self) -> None:
+        """The child's exit status, which the server sends when it has reaped the child and then
+        closes the connection (BlockingIOError or TimeoutError while the child runs)."""
         data = self._control.recv(64)
-        self.returncode = int(data.decode())  # -N: killed by signal N, as Popen says
+        self._control.setblocking(True)
+        while data and (chunk := self._control.recv(64)):
+            data += chunk
         self._control.close()
+        if not data:
+            raise RuntimeError(f"the warm Python server ended before child {self.pid} did")
+        self.returncode = int(data.decode())  # -N: killed by signal N, as Popen says
 
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:  # a reaped child's pid may be another process's by now
