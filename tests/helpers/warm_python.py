@@ -63,13 +63,16 @@ PRELOAD = (
 
 
 class WarmProcess:
-    """The part of `subprocess.Popen` the tests use, for a child of the server."""
+    """The part of `subprocess.Popen` the tests use, for a child of the server.
+
+    Args:
+        pipes: our read end of the child's "stdout" and "stderr", where they are piped.
+    """
 
     def __init__(self, control: socket.socket, pid: int, pipes: dict[str, int]) -> None:
         self._control = control
         self.pid = pid
         self.returncode: int | None = None
-        self._pipes = pipes  # "stdout"/"stderr": our read end of the child's stream
         self.stdout = os.fdopen(pipes["stdout"], errors="replace") if "stdout" in pipes else None
         self.stderr = os.fdopen(pipes["stderr"], errors="replace") if "stderr" in pipes else None
 
@@ -183,7 +186,7 @@ def popen(
 
 def run(
     argv: list[str], *, cwd: Path | str, env: dict[str, str], timeout: float, fresh: bool = False
-):
+) -> subprocess.CompletedProcess:
     """`subprocess.run([sys.executable, *argv], capture_output=True, text=True, ...)`."""
     proc = popen(
         argv,
