@@ -1,11 +1,13 @@
 """`python train.py ...` (or `python -m module ...`) in a process of its own without paying the
-interpreter's start: a server that has imported torch, Lightning and litgan once forks one child
-per command, and the child runs the command as a fresh interpreter would, with the caller's
-arguments, working directory, environment and standard streams.
+interpreter's start: a server that has imported torch and the libraries Lightning pulls in
+(`PRELOAD`) once forks one child per command, and the child runs the command as a fresh
+interpreter would, with the caller's arguments, working directory, environment and standard
+streams.
 
 A test that needs a process (a signal to it, its exit status, DDP ranks or a launcher's jobs
-started from it) gets one for ~0.1 s instead of the 7-10 s that importing torch and Lightning
-costs a fresh `python`. What a fork cannot show is the start itself: Ctrl-C while train.py
+started from it) gets one without the 7-10 s that importing torch and Lightning costs a fresh
+`python`: the child imports only Lightning itself (0.25 s once the rest is loaded) and litgan's
+run modules; a tiny run forked so took about 1.5 s in all, loaded. What a fork cannot show is the start itself: Ctrl-C while train.py
 imports, the console scripts' entry points and one `python train.py` smoke test start real
 interpreters (`fresh=True`). A command whose environment changes what is read while importing
 (`IMPORT_TIME`) starts a real interpreter too.
