@@ -7,10 +7,10 @@ streams.
 A test that needs a process (a signal to it, its exit status, DDP ranks or a launcher's jobs
 started from it) gets one without the 7-10 s that importing torch and Lightning costs a fresh
 `python`: the child imports only Lightning itself (0.25 s once the rest is loaded) and litgan's
-run modules; a tiny run forked so took about 1.5 s in all, loaded. What a fork cannot show is the start itself: Ctrl-C while train.py
-imports, the console scripts' entry points and one `python train.py` smoke test start real
-interpreters (`fresh=True`). A command whose environment changes what is read while importing
-(`IMPORT_TIME`) starts a real interpreter too.
+run modules; a tiny run forked so took about 1.5 s in all, loaded. What a fork cannot show is
+the start itself: Ctrl-C while train.py imports, the console scripts' entry points and one
+`python train.py` smoke test start real interpreters (`fresh=True`). A command whose
+environment changes what is read while importing (`IMPORT_TIME`) starts a real interpreter too.
 
 One server per test process (each pytest-xdist worker), started at the first use and stopped
 when that process exits.
