@@ -12,6 +12,10 @@ the start itself: Ctrl-C while train.py imports, the console scripts' entry poin
 `python train.py` smoke test start real interpreters (`fresh=True`). A command whose
 environment changes what is read while importing (`IMPORT_TIME`) starts a real interpreter too.
 
+The processes a child starts itself with `sys.executable` (DDP's other ranks, loky's sweep
+workers) fork from the server as well: a child's `sys.executable` is the server's `python`
+(`executable()`, tests.helpers.warm_python_shim), which stands in for the forked process.
+
 One server per test process (each pytest-xdist worker), started at the first use and stopped
 when that process exits.
 """
@@ -20,9 +24,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
+import io
 import json
 import os
 import runpy
+import select
 import shutil
 import signal
 import socket
@@ -43,7 +50,6 @@ IMPORT_TIME = (
     "PYTHONWARNINGS",
     "PYTHONDONTWRITEBYTECODE",
     "TORCH_COMPILE_DISABLE",
-    "CUDA_VISIBLE_DEVICES",
     "MPLBACKEND",
     "MPLCONFIGDIR",
 )
@@ -206,6 +212,12 @@ def run(
     return subprocess.CompletedProcess([sys.executable, *argv], proc.returncode, out, err)
 
 
+def executable() -> str:
+    """The server's `python` for processes that start others (tests.helpers.warm_python_shim):
+    a warm child's `sys.executable`."""
+    return str(Path(_server_socket()).with_name("python"))
+
+
 def _read_line(control: socket.socket) -> str:
     data = b""
     while not data.endswith(b"\n"):
@@ -254,19 +266,35 @@ def _serve(path: str) -> None:
     loaded = [m for m in ("pytorch_lightning", "lightning_fabric") if m in sys.modules]
     if loaded:
         raise RuntimeError(f"{loaded} must be imported by the runs, not by the server")
+    shim = Path(path).with_name("python")
+    here, real = str(Path(__file__).parent), sys.executable
+    shim.write_text(  # -IS: without site-packages, it starts in milliseconds
+        f"#!{real} -IS\nimport sys\nsys.path.insert(0, {here!r})\n"
+        f"from warm_python_shim import main\n"
+        f"main({real!r}, {path!r}, {str(shim)!r}, sys.argv[1:])\n"
+    )
+    shim.chmod(0o755)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen()
     listener.settimeout(0.05)
     parent = os.getppid()
     children: dict[int, socket.socket] = {}
+    stand_ins: dict[socket.socket, int] = {}  # a shim's connection: the child it stands in for
     print("ready", flush=True)
     while os.getppid() == parent:
         with contextlib.suppress(TimeoutError):
             control, _ = listener.accept()
             control.settimeout(None)
-            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
+            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1024)
             request = json.loads(message)
+            request.setdefault("executable", str(shim))
+            if "targets" in request and _differs_at_import(request["env"]):
+                for fd in fds:
+                    os.close(fd)
+                control.sendall(b"exec\n")
+                control.close()
+                continue
             pid = os.fork()
             if pid == 0:
                 listener.close()
@@ -275,23 +303,46 @@ def _serve(path: str) -> None:
                 os.close(fd)
             control.sendall(f"{pid}\n".encode())
             children[pid] = control
+            if "targets" in request:
+                stand_ins[control] = pid
+        # A shim that ended (SIGKILL) before its child: the child goes as the process would.
+        gone, _, _ = select.select(list(stand_ins), [], [], 0)
+        for control in gone:
+            with contextlib.suppress(OSError):
+                os.kill(stand_ins.pop(control), signal.SIGKILL)
         while children:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 break
             control = children.pop(pid)
+            stand_ins.pop(control, None)
             with contextlib.suppress(OSError):
                 control.sendall(str(os.waitstatus_to_exitcode(status)).encode())
             control.close()
+
+
+def _differs_at_import(env: dict[str, str]) -> bool:
+    return any(env.get(k) != os.environ.get(k) for k in IMPORT_TIME)
 
 
 def _child(request: dict, fds: list[int]) -> None:
     """Become `python <argv>` as a fresh interpreter would start it, and exit as it would."""
     if request["new_session"]:
         os.setsid()
-    for target, fd in enumerate(fds):
-        os.dup2(fd, target)
-    os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # Popen's close_fds
+    if "targets" in request:  # a shim's: every descriptor at its number, and the group pipe
+        group = fcntl.fcntl(fds[-1], fcntl.F_DUPFD_CLOEXEC, 1000)
+        _descriptors_at(request["targets"], fds[:-1], keep=group)
+        _tell_group_changes(group)
+    else:  # popen's: standard streams
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # Popen's close_fds
+    sys.executable = request["executable"]  # the processes it starts fork from the server too
+    if request.get("unbuffered"):  # python -u
+        for name, fd in (("stdout", 1), ("stderr", 2)):
+            old = getattr(sys, name)
+            raw = io.FileIO(fd, "w", closefd=False)
+            setattr(sys, name, io.TextIOWrapper(raw, old.encoding, old.errors, write_through=True))
     # The signal state a fresh interpreter starts with.
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     for signum in signal.valid_signals():
@@ -331,6 +382,37 @@ def _child(request: dict, fds: list[int]) -> None:
         code = 1
     _finish()
     os._exit(code)
+
+
+def _descriptors_at(targets: list[int], fds: list[int], keep: int) -> None:
+    """Put each received descriptor at its number in the shim, closing every other but `keep`."""
+    floor = max([*targets, *fds]) + 1
+    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, floor) for fd in fds]
+    for target, fd in zip(targets, moved, strict=True):
+        os.dup2(fd, target)
+    keep = {*targets, keep}
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        if fd not in keep:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _tell_group_changes(group_fd: int) -> None:
+    """Have the shim follow this process out of its process group (os.setpgid(0, 0),
+    os.setsid), so that a signal to the group the shim is in reaches this process once."""
+    setpgid, setsid = os.setpgid, os.setsid
+
+    def setpgid_(pid: int, pgrp: int) -> None:
+        setpgid(pid, pgrp)
+        if pid in (0, os.getpid()) and pgrp in (0, os.getpid()):
+            os.write(group_fd, b"g")
+
+    def setsid_() -> int:
+        sid = setsid()
+        os.write(group_fd, b"g")
+        return sid
+
+    os.setpgid, os.setsid = setpgid_, setsid_
 
 
 def _finish() -> None:
