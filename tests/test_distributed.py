@@ -4,7 +4,6 @@ of its own, not pytest's: DDP starts its second rank, and submitit its jobs, as 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 
@@ -88,7 +87,6 @@ def test_sigterm_to_rank_0_stops_every_rank_after_the_same_iteration(tmp_path):
     """SLURM signals every task; `kill <pid>` only rank 0: the ranks agree all the same."""
     run_dir, probes = tmp_path / "run", tmp_path / "probes"
     probes.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     argv = [
         *DDP,
         *TINY_MLP,
@@ -103,7 +101,7 @@ def test_sigterm_to_rank_0_stops_every_rank_after_the_same_iteration(tmp_path):
         proc = warm_python.popen(
             [str(REPO / "train.py"), *argv],
             cwd=tmp_path,
-            env=env | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)},
+            env=warm_python.run_env(OMP_NUM_THREADS="1", PYTHONPATH=str(REPO)),
             stderr=err,
         )
         try:

@@ -140,8 +140,6 @@ def test_a_claimed_directory_is_refused_and_a_killed_claim_blocks_nothing(
 @pytest.mark.slow
 def test_two_runs_started_at_once_into_one_directory_leave_one_run_and_one_refusal(tmp_path):
     run = tmp_path / "run"
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    env |= {"OMP_NUM_THREADS": "1"}
     procs = [
         warm_python.popen(
             [
@@ -153,7 +151,7 @@ def test_two_runs_started_at_once_into_one_directory_leave_one_run_and_one_refus
                 f"hydra.run.dir={run}",
             ],
             cwd=tmp_path,
-            env=env,
+            env=warm_python.run_env(OMP_NUM_THREADS="1"),
             stderr=subprocess.PIPE,
         )
         for seed in (1, 2)
@@ -449,7 +447,7 @@ def test_ctrl_c_while_train_py_imports_is_one_line_and_leaves_nothing(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-c", CTRL_C_WHILE_IMPORTING, str(REPO / "train.py"), "hydra.run.dir=run"],
         cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"},
+        env=warm_python.run_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -651,7 +649,6 @@ def test_litgan_fid_scores_a_big_points_file_on_a_bounded_subset_and_says_so(
 def test_a_signal_to_litgan_sample_out_dir_leaves_no_partial_folder(
     signum, finished_run_images, tmp_path
 ):
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     out = tmp_path / "imgs"
     proc = warm_python.popen(
         [
@@ -666,7 +663,7 @@ def test_a_signal_to_litgan_sample_out_dir_leaves_no_partial_folder(
             "16",
         ],
         cwd=tmp_path,
-        env=env | {"OMP_NUM_THREADS": "1"},
+        env=warm_python.run_env(OMP_NUM_THREADS="1"),
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 120

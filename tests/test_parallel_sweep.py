@@ -203,14 +203,12 @@ def test_a_failing_job_is_recorded_while_the_others_finish(tmp_path, capsys):
 
 def start_sweep(tmp_path: Path, sweep: Path, *overrides: str) -> warm_python.WarmProcess:
     """`python train.py -m ...` in a session of its own, as a shell starts a foreground job."""
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    env["OMP_NUM_THREADS"] = "1"
     command = [str(REPO / "train.py"), "-m", *LOCAL, *TINY_MLP, "metrics=none"]
     command.append("checkpoint_every=100")
     return warm_python.popen(
         [*command, *overrides, f"hydra.sweep.dir={sweep}"],
         cwd=tmp_path,
-        env=env,
+        env=warm_python.run_env(OMP_NUM_THREADS="1"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,

@@ -52,13 +52,12 @@ def stop_after_checkpoint(
     """Start train.py and send it `signum` once a mid-run last.ckpt exists; its exit status and
     stderr."""
     ckpt = run_dir / "checkpoints" / "last.ckpt"
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     stderr = cwd / f"{run_dir.name}.stderr"
     with stderr.open("w") as err:  # a file, not a pipe: a full pipe would block training
         proc = warm_python.popen(
             [str(REPO / "train.py"), *overrides, f"hydra.run.dir={run_dir}"],
             cwd=cwd,
-            env=env | {"OMP_NUM_THREADS": "1"},
+            env=warm_python.run_env(OMP_NUM_THREADS="1"),
             stderr=err,
         )
         try:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,8 +61,7 @@ def run_train(
     if not any(o.lstrip("+~").startswith("metrics") for o in overrides):
         overrides = (*overrides, "metrics=none")
     dir_key = "hydra.sweep.dir" if "-m" in overrides else "hydra.run.dir"
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"} | (env or {})
-    env.setdefault("OMP_NUM_THREADS", "1")
+    env = warm_python.run_env(**(env or {}))
     proc = warm_python.run(
         [str(REPO / "train.py"), *overrides, f"{dir_key}={run_dir}"],
         cwd=cwd,

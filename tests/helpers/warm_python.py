@@ -143,6 +143,15 @@ class WarmProcess:
         return tuple("".join(texts[n]) if n in texts else None for n in ("stdout", "stderr"))
 
 
+def run_env(**extra: str) -> dict[str, str]:
+    """The environment of the tests' runs, and of the server: this process's without
+    HYDRA_FULL_ERROR (a refusal is one line, not Hydra's traceback), one torch thread unless
+    said otherwise, then `extra`."""
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env | extra
+
+
 def popen(
     argv: list[str],
     *,
@@ -241,8 +250,7 @@ def _server_socket() -> str:
     if "socket" not in _SERVER:
         scratch = tempfile.mkdtemp(prefix="litgan-warm-")
         path = str(Path(scratch) / "socket")
-        env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-        env.setdefault("OMP_NUM_THREADS", "1")  # as the tests' runs have it
+        env = run_env()
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.helpers.warm_python", path],
             cwd=REPO,
