@@ -408,16 +408,21 @@ def _descriptors_at(targets: list[int], fds: list[int], keep: int) -> None:
 def _tell_group_changes(group_fd: int) -> None:
     """Have the shim follow this process out of its process group (os.setpgid(0, 0),
     os.setsid), so that a signal to the group the shim is in reaches this process once."""
-    setpgid, setsid = os.setpgid, os.setsid
+    setpgid, setsid, me = os.setpgid, os.setsid, os.getpid()
+
+    def tell() -> None:
+        if os.getpid() == me:  # not a process forked from this one
+            with contextlib.suppress(OSError):  # a shim killed a moment ago
+                os.write(group_fd, b"g")
 
     def setpgid_(pid: int, pgrp: int) -> None:
         setpgid(pid, pgrp)
-        if pid in (0, os.getpid()) and pgrp in (0, os.getpid()):
-            os.write(group_fd, b"g")
+        if pid in (0, me) and pgrp in (0, me):
+            tell()
 
     def setsid_() -> int:
         sid = setsid()
-        os.write(group_fd, b"g")
+        tell()
         return sid
 
     os.setpgid, os.setsid = setpgid_, setsid_
