@@ -282,6 +282,13 @@ def _serve(path: str) -> None:
         f"main({real!r}, {path!r}, {str(shim)!r}, sys.argv[1:])\n"
     )
     shim.chmod(0o755)
+    # Where the scratch directory's file system forbids running files (noexec), children keep
+    # the real interpreter rather than one that cannot start.
+    try:
+        runs = subprocess.run([shim, "-c", ""], capture_output=True, check=False).returncode == 0
+    except OSError:  # PermissionError where it may not run
+        runs = False
+    executable = str(shim) if runs else sys.executable
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen()
@@ -296,7 +303,7 @@ def _serve(path: str) -> None:
             control.settimeout(None)
             message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1024)
             request = json.loads(message)
-            request.setdefault("executable", str(shim))
+            request.setdefault("executable", executable)
             if "targets" in request and _differs_at_import(request["env"]):
                 for fd in fds:
                     os.close(fd)
