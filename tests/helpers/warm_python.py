@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -168,7 +169,7 @@ def popen(
     `stderr`: `subprocess.PIPE`, `subprocess.DEVNULL` or an open file. `fresh`, or an
     environment that differs from the server's in `IMPORT_TIME`: a real interpreter.
     """
-    if fresh or any(env.get(k) != _server_env().get(k) for k in IMPORT_TIME):
+    if fresh or _differs_at_import(env, _server_env()):
         return subprocess.Popen(
             [sys.executable, *argv],
             cwd=cwd,
@@ -304,7 +305,7 @@ def _serve(path: str) -> None:
             message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1024)
             request = json.loads(message)
             request.setdefault("executable", executable)
-            if "targets" in request and _differs_at_import(request["env"]):
+            if "targets" in request and _differs_at_import(request["env"], os.environ):
                 for fd in fds:
                     os.close(fd)
                 control.sendall(b"exec\n")
@@ -336,8 +337,9 @@ def _serve(path: str) -> None:
             control.close()
 
 
-def _differs_at_import(env: dict[str, str]) -> bool:
-    return any(env.get(k) != os.environ.get(k) for k in IMPORT_TIME)
+def _differs_at_import(env: Mapping[str, str], server_env: Mapping[str, str]) -> bool:
+    """Whether a command's environment asks for other values than the server imported with."""
+    return any(env.get(k) != server_env.get(k) for k in IMPORT_TIME)
 
 
 def _child(request: dict, fds: list[int]) -> None:
