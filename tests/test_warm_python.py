@@ -66,10 +66,10 @@ def test_python_c_and_an_environment_read_at_import_get_the_real_interpreter(tmp
     assert out == f"False {sys.executable}\n"
 
 
-def test_signals_reach_the_child_once_and_the_shim_ends_as_it_did(tmp_path):
+def test_a_signal_reaches_the_child_and_the_shim_ends_as_it_did(tmp_path):
     proc = shim(tmp_path, "wait")
     proc.stdout.readline()
-    child = int(proc.stdout.readline())
+    proc.stdout.readline()  # the child's pid: it sleeps
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == -signal.SIGTERM
     # A shim killed outright takes its child with it.
@@ -85,7 +85,7 @@ def test_signals_reach_the_child_once_and_the_shim_ends_as_it_did(tmp_path):
 
 
 def test_a_child_leaving_its_group_takes_the_shim_out_of_the_group_with_it(tmp_path):
-    proc = shim(tmp_path, "group", start_new_session=False)
+    proc = shim(tmp_path, "group")
     assert proc.stdout.readline() and proc.stdout.readline() == "left\n"
     deadline = time.monotonic() + 10
     while os.getpgid(proc.pid) == os.getpgid(0):

@@ -223,9 +223,10 @@ def run(
 
 
 def executable() -> str:
-    """The server's `python` for processes that start others (tests.helpers.warm_python_shim):
-    a warm child's `sys.executable`."""
-    return str(Path(_server_socket()).with_name("python"))
+    """A warm child's `sys.executable`: the server's `python` (tests.helpers.warm_python_shim),
+    or the real interpreter where the stand-in cannot run."""
+    _server_socket()
+    return _SERVER["executable"]
 
 
 def _read_line(control: socket.socket) -> str:
@@ -259,10 +260,11 @@ def _server_socket() -> str:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
         )
-        if proc.stdout.readline() != b"ready\n":
+        ready, _, executable = proc.stdout.readline().decode().rstrip("\n").partition(" ")
+        if ready != "ready":
             raise RuntimeError(f"the warm Python server did not start (status {proc.wait()})")
         atexit.register(lambda: (proc.kill(), proc.wait(), shutil.rmtree(scratch)))
-        _SERVER.update(socket=path, env=env, proc=proc)
+        _SERVER.update(socket=path, env=env, proc=proc, executable=executable)
     return _SERVER["socket"]
 
 
@@ -297,7 +299,7 @@ def _serve(path: str) -> None:
     parent = os.getppid()
     children: dict[int, socket.socket] = {}
     stand_ins: dict[socket.socket, int] = {}  # a shim's connection: the child it stands in for
-    print("ready", flush=True)
+    print("ready", executable, flush=True)
     while os.getppid() == parent:
         with contextlib.suppress(TimeoutError):
             control, _ = listener.accept()

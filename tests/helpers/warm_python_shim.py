@@ -36,9 +36,8 @@ def main(real: str, server: str, shim: str, args: list[str]) -> None:
     command, unbuffered = list(args), False
     while command[:1] == ["-u"]:
         command, unbuffered = command[1:], True
-    if not command or (command[0].startswith("-") and command[0] != "-m") or command == ["-m"]:
-        os.execv(real, [real, *args])
-    if command[0] == "-m" and command[1] in REAL_FOR:
+    module = command[1] if command[:1] == ["-m"] and len(command) > 1 else None
+    if not command or (command[0].startswith("-") and module is None) or module in REAL_FOR:
         os.execv(real, [real, *args])
     fds = [fd for fd in sorted(map(int, os.listdir("/proc/self/fd"))) if _is_open(fd)]
     group_read, group_write = os.pipe()
