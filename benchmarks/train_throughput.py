@@ -67,6 +67,7 @@ from litgan.config.checks import lightning_max_steps
 from litgan.config.compose import compose
 from litgan.gan.players import frozen, grad_norm, lr_factor
 from litgan.run.fit import build
+from litgan.run.torch_setup import set_up_host
 
 # name: (overrides that make `python train.py` run it, batch size)
 CONFIGS = {
@@ -127,14 +128,17 @@ def plain_loop(
     gets the rate in CPU time appended."""
     with tempfile.TemporaryDirectory() as out:
         cfg = compose_run(name, out, [])
+    # The host as a run sets it up (litgan.run.fit.build): without it, every Adam step would
+    # pay Lightning's NVML CUDA check, until litgan's first run in this process drops it.
+    set_up_host(cfg.model.get("cpu_threads"))
     torch.manual_seed(0)
     data = instantiate(cfg.data)
     data.setup()
     real_data, shape, batch = data.samples, data.shape, cfg.data.batch_size
     g, d, opt_g, opt_d = players(cfg, shape)
     game = instantiate(cfg.loss)
-    # litgan's schedule (optim.lr_decay): constant, then linearly to 0 over the last fraction.
-    decay = cfg.optim.get("lr_decay", 0.0)
+    # litgan's schedule (model.lr_decay): constant, then linearly to 0 over the last fraction.
+    decay = cfg.model.lr_decay
     schedulers = [
         LambdaLR(opt, lambda t: lr_factor(t, iterations, decay)) for opt in (opt_g, opt_d) if decay
     ]
