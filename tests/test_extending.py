@@ -1,6 +1,6 @@
-"""A new game and a new 2D data set from a user's own package, found through hydra.searchpath:
-one class and one YAML each, trained in this process with no edit to litgan (README,
-"Extending litgan")."""
+"""A new game is one class and one YAML (README, "Extending litgan"): in litgan's games module
+with a copy of a shipped YAML, or with a new 2D data set in a user's own package found through
+hydra.searchpath; each trained in this process with no other edit."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import torch
 
 from litgan.config.compose import CONFIG_DIR
 from litgan.experiment import load, run
+from litgan.game import games
+from litgan.game.games import NonSaturating
 from tests.helpers.runs import TINY_MLP
 
 GAME = '''
@@ -91,3 +93,29 @@ def test_a_game_and_a_data_set_from_a_users_package_train(package, tmp_path):
     assert type(gan.game).__name__ == "Scaled"
     points = gan.generate(torch.randn(5, gan.nz))
     assert points.shape == (5, 2) and torch.isfinite(points).all()
+
+
+class Doubled(NonSaturating):
+    """The non-saturating game with G's loss doubled, as if written in litgan.game.games."""
+
+    name = "doubled"
+
+    def generator_loss(self, d_fake):
+        return 2 * super().generator_loss(d_fake)
+
+
+@pytest.mark.usefixtures("run_in_process")
+def test_a_game_in_the_games_module_and_a_copy_of_a_shipped_yaml_train(monkeypatch, tmp_path):
+    monkeypatch.setattr(games, "Doubled", Doubled, raising=False)
+    conf = tmp_path / "conf" / "loss"
+    conf.mkdir(parents=True)
+    shipped = (Path(CONFIG_DIR) / "loss" / "non_saturating.yaml").read_text()
+    (conf / "doubled.yaml").write_text(shipped.replace("NonSaturating", "Doubled"))
+    quick = (*TINY_MLP, "trainer.max_steps=30", "trainer.log_every_n_steps=1", "metrics=none")
+    searchpath = f"hydra.searchpath=[file://{conf.parent}]"
+    doubled = run(searchpath, "loss=doubled", *quick, run_dir=tmp_path / "doubled")
+    assert doubled.summary["game"]["name"] == "doubled" and doubled.summary["g_steps"] == 30
+    # The same seed: G's first loss is computed before G's first update, doubled.
+    shipped_run = run("loss=non_saturating", *quick, run_dir=tmp_path / "non_saturating")
+    first = [r.metrics["train/g_loss"].dropna().iloc[0] for r in (doubled, shipped_run)]
+    assert first[0] == pytest.approx(2 * first[1], rel=1e-6)
