@@ -9,6 +9,7 @@ import pytest
 from hydra import compose as hydra_compose
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.utils import JobReturn, JobStatus
 from hydra.errors import HydraException, InstantiationException, OverrideParseException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
@@ -141,3 +142,15 @@ def test_composition_errors_reach_the_handler_before_hydra_reports_them(monkeypa
     assert ran == [2] and ended.value.code == 2
     # The first composition refused is the mode probe's, which Hydra itself would swallow.
     assert len(refused) == 1 and "nummber" in str(refused[0])
+
+
+def test_job_error_reads_a_failed_jobs_error_without_raising_it(capsys):
+    error = ValueError("seed must be an integer")
+    failed = JobReturn(overrides=["seed=-1"], status=JobStatus.FAILED)
+    failed.return_value = error
+    assert hydra_internals.job_error(failed) is error
+    assert capsys.readouterr().err == ""
+    # What it saves from: the public getter raises the error, after a line on stderr.
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        failed.return_value  # noqa: B018
+    assert "Error executing job" in capsys.readouterr().err

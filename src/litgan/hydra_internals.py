@@ -1,7 +1,8 @@
 """Every use of Hydra beyond its documented API: the text of its error messages, which litgan
 reads to say the same in one line; its global state, which the Python API sets as a run does;
-and its default launcher, kept in a private module. tests/test_hydra_internals.py checks each
-against the installed Hydra, so that a new Hydra that changes one fails there first.
+its default launcher, kept in a private module; and a failed job's error, kept in a private
+field. tests/test_hydra_internals.py checks each against the installed Hydra, so that a new
+Hydra that changes one fails there first.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.utils import JobReturn
 from hydra.errors import HydraException, InstantiationException
 from hydra.plugins.launcher import Launcher
 from omegaconf import DictConfig
@@ -77,6 +79,12 @@ def basic_launcher() -> Launcher:
     from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 
     return BasicLauncher()
+
+
+def job_error(job_return: JobReturn) -> BaseException:
+    """The exception a failed job raised, not raised again: JobReturn's public `return_value`
+    raises it (and writes a line to stderr), so it is read from the field behind it."""
+    return job_return._return_value
 
 
 def unknown_flags(argv: Sequence[str]) -> list[str]:

@@ -82,7 +82,7 @@ class OutputDirCheck(Callback):
         if job_return.status == JobStatus.FAILED:
             run_dir = Path(str(config.hydra.runtime.output_dir))
             self._failed.append(FailedJob(config.hydra.job.num, run_dir))
-            job_return.status, job_return._return_value = JobStatus.COMPLETED, None
+            job_return.status, job_return.return_value = JobStatus.COMPLETED, None
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if getattr(self, "_sweep_pid", None) == os.getpid():

@@ -319,9 +319,9 @@ def _run_job(idx: int, overrides: list[str], sweep: _Sweep) -> JobResult:
                     failed = result.job_return.status == JobStatus.FAILED
                     result.status = "failed" if failed else "ok"
                     if failed:
-                        error = result.job_return._return_value
+                        error = hydra_internals.job_error(result.job_return)
                         result.message = _job_error(error)
-                        result.job_return._return_value = _picklable(error)
+                        result.job_return.return_value = _picklable(error)
                 except SystemExit as exit_:
                     # train.py's exit for a signal: 128 + its number, after the checkpoint
                     code = exit_.code if isinstance(exit_.code, int) else 1
@@ -340,9 +340,8 @@ def _run_job(idx: int, overrides: list[str], sweep: _Sweep) -> JobResult:
         except Exception as err:  # composing the job's config: the job failed, not the sweep
             result.status = "failed"
             result.message = _job_error(err)
-            result.job_return = JobReturn(
-                overrides=overrides, status=JobStatus.FAILED, _return_value=_picklable(err)
-            )
+            result.job_return = JobReturn(overrides=overrides, status=JobStatus.FAILED)
+            result.job_return.return_value = _picklable(err)
         finally:
             pid_file.unlink(missing_ok=True)
             result.seconds = time.perf_counter() - start
