@@ -19,7 +19,7 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from litgan.cli.fid import MAX_SCORED_POINTS, check_floor_data
+from litgan.cli.fid_options import MAX_SCORED_POINTS, check_floor_data
 from litgan.config.compose import compose, data_names
 from litgan.data import points as data_points
 from litgan.data.datasets import ImageFiles

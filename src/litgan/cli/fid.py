@@ -19,18 +19,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from litgan.cli.fid_options import MAX_SAMPLES, MAX_SCORED_POINTS, check_floor_data
 from litgan.errors import LitganError
 
 # torch, Lightning and the metrics are imported by main() once the options are read
 # (litgan.cli.comparison): `--help` and a refused option answer in a fraction of a second
 # instead of after seconds of imports.
-
-# As metrics.fid.num_samples's range in the schema.
-MAX_SAMPLES = 100_000_000
-# 2D points scored per side: density and coverage cost (points x reference) distances, the
-# kernel estimates (points x draws); a bigger file is scored on a fixed random subset, so that
-# memory stays within a fixed working set (about 1 GB) and time grows only with reading it.
-MAX_SCORED_POINTS = 25_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -144,17 +138,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"Inception Score of {label}: {mean:.6f} ± {std:.6f}")
     if result.isc_missing:
         print(f"Inception Score: not computed: {result.isc_missing}")
-
-
-def check_floor_data(data: str) -> None:
-    """Refuse a --floor DATA that is not an option of conf/data."""
-    from litgan.config.compose import data_names  # here: --help need not load Hydra
-
-    if data not in data_names():
-        raise LitganError(
-            f"--floor needs a data set from conf/data (one of: {', '.join(data_names())}), "
-            f"not {data!r}"
-        )
 
 
 def points_lines(points: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from PIL import Image
 from torch import Tensor
 from tqdm import tqdm
 
-from litgan.cli.sample import (
+from litgan.cli.sample_options import (
     DEFAULT_IMAGES,
     DEFAULT_POINTS,
     DEFAULT_ROWS,
@@ -207,7 +207,7 @@ def pick_device(name: str) -> torch.device:
 
 def sample(args: argparse.Namespace) -> None:
     """Load the checkpoint and write what `args` ask for, their output path checked
-    (`litgan.cli.sample.check_out`); a LitganError for what cannot be."""
+    (`litgan.cli.sample_options.check_out`); a LitganError for what cannot be."""
     device = pick_device(args.device)
     path = resolve_checkpoint(args.ckpt)
     with staged(args.out or args.out_dir, args.out is None, args.overwrite) as tmp:
