@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers.runs import Run, train_here
+from tests.helpers.runs import Run, run_state_restored, train_here
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # `make test` runs one worker per core (pytest-xdist): one thread each, in this process and
@@ -50,16 +50,10 @@ def train_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.Capt
 @pytest.fixture
 def run_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """For `litgan.experiment.run` in this test: the scratch directory as the working one, and
-    what a run changes in the process (seed_everything's variables, torch's threads) put back
-    afterwards; one thread meanwhile, as a run started by `run_train` has."""
+    what a run changes in the process put back afterwards (`run_state_restored`)."""
     monkeypatch.chdir(tmp_path)
-    for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):  # seed_everything sets them
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with run_state_restored(monkeypatch):
+        yield
 
 
 @pytest.fixture(scope="session")

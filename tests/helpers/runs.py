@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,22 @@ class Run:
     @property
     def summary(self) -> dict:
         return json.loads((self.run_dir / "summary.json").read_text())
+
+
+@contextmanager
+def run_state_restored(monkeypatch) -> Iterator[None]:
+    """A run in this process, with what it changes in the process put back afterwards:
+    seed_everything's variables and torch's threads; one thread meanwhile, as `run_train`'s
+    OMP_NUM_THREADS=1 (on shared cores more make tiny models slower)."""
+    for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):  # setenv: monkeypatch restores them
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def run_train(
@@ -95,26 +113,21 @@ def train_here(
         overrides = (*overrides, f"{dir_key}={run_dir}")
     monkeypatch.chdir(cwd)
     monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
-    # seed_everything sets these: setenv makes monkeypatch restore their state afterwards.
-    for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
     for name, value in (env or {}).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(sys, "argv", [str(REPO / "train.py"), *overrides])
     if capfd is not None:
         capfd.readouterr()  # what the test printed before is not the run's
-    threads, logging_before = torch.get_num_threads(), logging_state()
-    torch.set_num_threads(1)  # as run_train's OMP_NUM_THREADS=1
+    logging_before = logging_state()
     status = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        # As the interpreter would end: None is 0, any other non-integer 1.
-        status = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
-    finally:
-        torch.set_num_threads(threads)
-        restore_logging(logging_before)  # closes Hydra's train.log and console handlers
+    with run_state_restored(monkeypatch):
+        try:
+            main()
+        except SystemExit as exit_:
+            # As the interpreter would end: None is 0, any other non-integer 1.
+            status = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+        finally:
+            restore_logging(logging_before)  # closes Hydra's train.log and console handlers
     out, err = capfd.readouterr() if capfd is not None else ("", "")
     return Run(status, out, err, run_dir)
 
@@ -128,10 +141,6 @@ def run_main(
     `<tmp_path>/run`."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
-    # seed_everything sets these: setenv makes monkeypatch restore their state afterwards.
-    for name in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS"):
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
     run_dir = f"hydra.run.dir={tmp_path / 'run'}"
     argv = [
         "train.py",
@@ -145,18 +154,16 @@ def run_main(
         "hydra/hydra_logging=none",
     ]
     monkeypatch.setattr(sys, "argv", argv)
-    # One thread, as run_train's OMP_NUM_THREADS=1: on shared cores, more make tiny models slower.
     # Logging put back: a run's handlers (debug=default's verbose loggers) would write to this
     # test's captured streams after they close.
-    threads, logging_before = torch.get_num_threads(), logging_state()
-    torch.set_num_threads(1)
-    try:
-        main()
-    except SystemExit as exit_:
-        return exit_.code, capsys.readouterr().err
-    finally:
-        torch.set_num_threads(threads)
-        restore_logging(logging_before)
+    logging_before = logging_state()
+    with run_state_restored(monkeypatch):
+        try:
+            main()
+        except SystemExit as exit_:
+            return exit_.code, capsys.readouterr().err
+        finally:
+            restore_logging(logging_before)
     return 0, capsys.readouterr().err
 
 
